@@ -1,0 +1,75 @@
+"""Flask web layer: the application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from search_app import config as default_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app: defaults, then instance config, then PMH_* environment, then test config."""
+    app = Flask(
+        __name__,
+        instance_path=_instance_path(test_config),
+        instance_relative_config=True,
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PMH")
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+    _init_extensions(app)
+    return app
+
+
+def _instance_path(test_config: dict | None) -> str:
+    """Pick the instance folder: test config, then PMH_INSTANCE_PATH, then ./instance."""
+    path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PMH_INSTANCE_PATH")
+    return str(Path(path or Path.cwd() / "instance").resolve())
+
+
+def _finish_config(app: Flask) -> None:
+    """Derive settings that depend on the instance folder."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'pmh.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config["ENV_NAME"] == "production" and app.debug:
+        raise RuntimeError("DEBUG must be off in production")
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read, or create once, a random secret key kept in the instance folder."""
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind extensions and register blueprints."""
+    from search_app import auth, db, errors, i18n, views
+    from search_app.cli import init_app as init_cli
+    from search_app.clinic import bp as clinic_bp
+    from search_app.security import init_app as init_security
+
+    db.init_app(app)
+    i18n.init_app(app)
+    init_security(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    init_cli(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(clinic_bp)

@@ -1,0 +1,32 @@
+"""The `pmh` command line: Flask's commands plus ours."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def main() -> None:
+    """Run the `pmh` command."""
+    from search_app import create_app
+
+    group = FlaskGroup(create_app=lambda: create_app(), help="妊産婦こころの医療機関ナビ")
+    _add_standalone_commands(group)
+    group.main()
+
+
+def _add_standalone_commands(group) -> None:
+    """Add commands that need no app (the offline geocoder)."""
+    try:
+        from index.commands import geocode_command
+    except ImportError:  # the geocoder ships with the search engine
+        return
+    group.add_command(geocode_command, "geocode")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands that work on the app's database."""
+    from search_app.cli import db, demo, facilities, users
+
+    for module in (db, demo, facilities, users):
+        module.register(app.cli)

@@ -1,0 +1,62 @@
+"""`pmh seed-demo`: fill an empty database with realistic synthetic data."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session
+
+from search_app.db import engine
+from surveys import audit
+from surveys.demo import demo_campaign, demo_users, has_facilities, seed_demo, unanswered
+from surveys.invitations import create_invitation
+from surveys.questionnaire import load_version
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--clinics", default=120, show_default=True, type=click.IntRange(1, 200_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing if facilities exist (for make run).")
+def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
+    """Create synthetic facilities, answers, demo users and invitation links."""
+    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    with Session(engine()) as session:
+        if has_facilities(session):
+            if not if_empty:
+                raise click.UsageError("The database already holds facilities; use an empty one.")
+            click.echo("Demo data already present; nothing added.")
+            _print_users(seed, reprint=True)
+            return
+        summary = seed_demo(session, questionnaire, clinics, seed)
+        links = _invitation_links(session, questionnaire)
+        session.commit()
+    click.echo(f"Created {summary['facilities']} facilities ({summary['answered']} answered).")
+    _print_users(seed)
+    for name, link in links:
+        click.echo(f"  invitation for {name}: {link}")
+
+
+def _invitation_links(session: Session, questionnaire) -> list[tuple[str, str]]:
+    """Open a demo campaign and invite three facilities that have not answered."""
+    campaign = demo_campaign(session, questionnaire)
+    base = current_app.config.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    links = []
+    for facility in unanswered(session, 3):
+        _invitation, token = create_invitation(session, facility, campaign, audit.CLI_ACTOR)
+        links.append((facility.name, f"{base}/clinic/invite/{token}"))
+    return links
+
+
+def _print_users(seed: int, reprint: bool = False) -> None:
+    """Print the demo accounts."""
+    note = " (unless changed since)" if reprint else ""
+    click.echo(f"Demo accounts{note}:")
+    for user in demo_users(seed):
+        click.echo(f"  {user.role:<6} {user.email:<20} password: {user.password}")
+
+
+def register(cli) -> None:
+    """Add the demo command."""
+    cli.add_command(seed_demo_command)

@@ -1,0 +1,166 @@
+"""Clinic portal views (thin: operations live in `surveys`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+from wtforms import HiddenField
+
+from search_app import db
+from search_app.auth import current_principal, role_required, start_invitation_session
+from search_app.i18n import current_lang
+from search_app.i18n import translate as t
+from surveys import invitations, operations
+from surveys.errors import AnswerError, VersionConflict
+from surveys.forms import build_form_class, form_data_from_answers
+from surveys.models import Facility
+from surveys.questionnaire import Questionnaire, load_version
+
+bp = Blueprint("clinic", __name__, url_prefix="/clinic")
+
+
+class ActionForm(FlaskForm):
+    """A CSRF-protected button (confirm an invitation)."""
+
+
+class ConfirmForm(FlaskForm):
+    """The 'still accurate' button; carries the version it confirms."""
+
+    base_version = HiddenField()
+
+
+def _questionnaire() -> Questionnaire:
+    """Return the questionnaire edition currently asked."""
+    return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+
+
+def _own_facility(facility_id: int) -> Facility:
+    """Return a facility the current clinic may answer for, or 403/404."""
+    facility = db.session().get(Facility, facility_id)
+    if facility is None:
+        abort(404)
+    if not current_principal().may_answer_for(facility_id):
+        abort(403)
+    return facility
+
+
+@bp.route("/invite/<token>", methods=["GET"])
+def invitation(token: str):
+    """Show who the link is for; signing in needs the POST (mail scanners only GET)."""
+    invite = invitations.find_invitation(db.session(), token)
+    facility = db.session().get(Facility, invite.facility_id)
+    return render_template("clinic/invitation.html", facility=facility, form=ActionForm())
+
+
+@bp.route("/invite/<token>", methods=["POST"])
+def redeem(token: str):
+    """Use the invitation: sign the clinic in for its facility."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db.session()
+    invite = invitations.redeem_invitation(session, token)
+    closes_at = invitations.invitation_expires_at(session, invite)
+    session.commit()
+    start_invitation_session(invite, closes_at, current_app.config["INVITATION_SESSION_HOURS"])
+    return redirect(url_for("clinic.survey", facility_id=invite.facility_id))
+
+
+@bp.route("/")
+@role_required("clinic")
+def index():
+    """List the clinic's facilities with their answer status."""
+    ids = current_principal().facility_ids
+    facilities = db.session().exec(
+        select(Facility).where(col(Facility.id).in_(ids)).order_by(Facility.name)
+    ).all()
+    rows = [(f, operations.current_response(db.session(), f.id)) for f in facilities]
+    return render_template("clinic/index.html", rows=rows, form=ConfirmForm())
+
+
+@bp.route("/facilities/<int:facility_id>/survey", methods=["GET", "POST"])
+@role_required("clinic")
+def survey(facility_id: int):
+    """Show and save the survey answers of one facility."""
+    facility = _own_facility(facility_id)
+    questionnaire = _questionnaire()
+    latest = operations.current_response(db.session(), facility_id)
+    form = _survey_form(questionnaire, latest)
+    if form.validate_on_submit():
+        return _save(facility, questionnaire, form)
+    return render_template("clinic/survey.html", facility=facility, form=form, latest=latest,
+                           questionnaire=questionnaire), (422 if form.errors else 200)  # fmt: skip
+
+
+def _survey_form(questionnaire: Questionnaire, latest):
+    """Build the form, pre-filled with the current answers on GET."""
+    form_class = build_form_class(questionnaire, current_lang(), base=FlaskForm)
+    data = form_data_from_answers(questionnaire, latest.answers) if latest else {}
+    data["base_version"] = str(latest.version_no if latest else 0)
+    return form_class(data=data)
+
+
+def _save(facility: Facility, questionnaire: Questionnaire, form):
+    """Store a new version; a conflicting save shows both versions."""
+    session = db.session()
+    try:
+        operations.submit_answers(
+            session, facility, questionnaire, form.answers(),
+            current_principal().actor, _base_version(form.base_version.data),
+        )  # fmt: skip
+    except VersionConflict:
+        session.rollback()
+        return _conflict(facility, questionnaire, form)
+    except AnswerError:
+        abort(422)
+    session.commit()
+    flash(t("回答を保存しました。ご協力ありがとうございます。",
+            "Your answers have been saved. Thank you."), "success")  # fmt: skip
+    return redirect(url_for("clinic.index"))
+
+
+def _base_version(raw: str | None) -> int:
+    """Parse the hidden version field; garbage counts as a conflict, not a crash."""
+    try:
+        return int(raw or "")
+    except ValueError:
+        return -1
+
+
+def _conflict(facility: Facility, questionnaire: Questionnaire, form):
+    """Show the saved version next to the one the user tried to save."""
+    latest = operations.current_response(db.session(), facility.id)
+    mine = form.answers()
+    return render_template(
+        "clinic/conflict.html", facility=facility, questionnaire=questionnaire,
+        latest=latest, mine=mine,
+    ), 409  # fmt: skip
+
+
+@bp.route("/facilities/<int:facility_id>/confirm", methods=["POST"])
+@role_required("clinic")
+def confirm(facility_id: int):
+    """'Still accurate': set today's verification date without changing answers."""
+    facility = _own_facility(facility_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db.session()
+    operations.confirm_still_accurate(
+        session, facility, current_principal().actor, _base_version(form.base_version.data)
+    )
+    session.commit()
+    flash(t("「内容に変更なし」を登録しました。", "Recorded that your answers are still accurate."),
+          "success")  # fmt: skip
+    return redirect(url_for("clinic.index"))
+
+
+@bp.route("/facilities/<int:facility_id>/history")
+@role_required("clinic")
+def history(facility_id: int):
+    """List every saved version of a facility's answers."""
+    facility = _own_facility(facility_id)
+    versions = operations.history(db.session(), facility_id)
+    return render_template("clinic/history.html", facility=facility, versions=versions,
+                           questionnaire=_questionnaire())  # fmt: skip

@@ -1,0 +1,17 @@
+"""Default configuration; override in instance/config.py or with PMH_* environment variables."""
+
+ENV_NAME = "development"
+# Empty means: a SQLite file in the instance folder. PostgreSQL: postgresql+psycopg://...
+DATABASE_URL = ""
+# Empty means: a random key created once in instance/secret_key.
+SECRET_KEY = ""
+# Prefecture whose facilities the master import keeps (JIS code).
+PREFECTURE_CODE = "13"
+QUESTIONNAIRE_VERSION = "2026.1"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+# Clinic sessions opened from an invitation last at most this long (hours).
+INVITATION_SESSION_HOURS = 12
+BASE_URL = "http://127.0.0.1:5000"

@@ -1,0 +1,1 @@
+"""Survey domain: questionnaire, models, forms, import, operations."""

@@ -1,0 +1,190 @@
+"""Synthetic demo data: realistic facilities on real Tokyo towns, deterministic per seed."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from index.gazetteer import Town, load_towns
+from surveys import audit
+from surveys.accounts import hash_password
+from surveys.models import Campaign, Facility, IndexOutbox, SurveyResponse, User, UserFacility, utcnow
+from surveys.operations import ensure_questionnaire, today_in_japan
+from surveys.questionnaire import Item, Questionnaire
+
+# (written form, katakana reading)
+STEMS = [
+    ("さくら", "サクラ"), ("こころ", "ココロ"), ("ひだまり", "ヒダマリ"), ("青葉", "アオバ"),
+    ("若葉", "ワカバ"), ("すみれ", "スミレ"), ("ひかり", "ヒカリ"), ("あおぞら", "アオゾラ"),
+    ("はなみずき", "ハナミズキ"), ("森の", "モリノ"), ("みなと", "ミナト"), ("かえで", "カエデ"),
+    ("山田", "ヤマダ"), ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"),
+    ("田中", "タナカ"), ("伊藤", "イトウ"), ("中村", "ナカムラ"), ("小林", "コバヤシ"),
+    ("加藤", "カトウ"), ("吉田", "ヨシダ"), ("松本", "マツモト"), ("井上", "イノウエ"),
+    ("木村", "キムラ"), ("清水", "シミズ"), ("石川", "イシカワ"), ("本多", "ホンダ"),
+]  # fmt: skip
+CLINIC_SUFFIXES = [
+    ("メンタルクリニック", "メンタルクリニック"), ("こころのクリニック", "ココロノクリニック"),
+    ("心療内科クリニック", "シンリョウナイカクリニック"), ("メンタルヘルスクリニック",
+    "メンタルヘルスクリニック"), ("神経科クリニック", "シンケイカクリニック"),
+    ("心療内科・精神科", "シンリョウナイカ・セイシンカ"), ("クリニック", "クリニック"),
+]  # fmt: skip
+HOSPITAL_SUFFIXES = [
+    ("病院", "ビョウイン"), ("記念病院", "キネンビョウイン"), ("総合病院", "ソウゴウビョウイン"),
+    ("こころの医療センター", "ココロノイリョウセンター"),
+]  # fmt: skip
+BUILDINGS = ["", "", "", "駅前ビル2階", "メディカルモール3F", "第一ビル4階", "ハイツ101"]
+ANSWER_RATE = 0.8
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo account and its password (printed once for the person running the demo)."""
+
+    email: str
+    role: str
+    password: str
+    name: str
+
+
+def demo_users(seed: int) -> list[DemoUser]:
+    """Return the demo accounts; passwords derive from the seed so they can be reprinted."""
+    rng = random.Random(f"users-{seed}")
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+    def pw() -> str:
+        return "-".join("".join(rng.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+    return [
+        DemoUser("admin@example.jp", "admin", pw(), "事務局 管理者"),
+        DemoUser("nurse@example.jp", "staff", pw(), "江東区 保健師"),
+        DemoUser("clinic@example.jp", "clinic", pw(), "デモ クリニック 事務"),
+    ]
+
+
+def seed_demo(session: Session, questionnaire: Questionnaire, clinics: int, seed: int) -> dict:
+    """Create `clinics` facilities, their answers and the demo users; the caller commits."""
+    rng = random.Random(seed)
+    towns = [t for t in load_towns("東京都") if t.lat is not None and t.municipality_code]
+    version = ensure_questionnaire(session, questionnaire)
+    facilities = [_facility(rng, n, rng.choice(towns)) for n in range(1, clinics + 1)]
+    session.add_all(facilities)
+    session.flush()
+    answered = 0
+    for facility in facilities:
+        session.add(IndexOutbox(facility_id=facility.id))
+        if rng.random() < ANSWER_RATE:
+            session.add(_response(rng, facility, version.id, questionnaire))
+            answered += 1
+    users = _add_users(session, seed, facilities)
+    audit.record(session, audit.CLI_ACTOR, "demo.seed", None, clinics=clinics, seed=seed)
+    return {"facilities": len(facilities), "answered": answered, "users": users}
+
+
+def _facility(rng: random.Random, n: int, town: Town) -> Facility:
+    """Make one facility in a real town, a few metres off the town's point."""
+    hospital = rng.random() < 0.15
+    stem, stem_kana = rng.choice(STEMS)
+    suffix, suffix_kana = rng.choice(HOSPITAL_SUFFIXES if hospital else CLINIC_SUFFIXES)
+    block = f"{rng.randint(1, 30)}-{rng.randint(1, 20)}"
+    building = rng.choice(BUILDINGS)
+    area = "03" if town.municipality_code < "13200" else "042"
+    return Facility(
+        source_id=f"DEMO{n:06d}",
+        name=f"{stem}{suffix}",
+        kana=f"{stem_kana}{suffix_kana}",
+        kind="hospital" if hospital else "clinic",
+        departments="精神科,心療内科" if rng.random() < 0.6 else rng.choice(["精神科", "心療内科"]),
+        prefecture_code="13",
+        municipality_code=town.municipality_code,
+        address=f"東京都{town.city}{town.town}{block}{' ' + building if building else ''}",
+        lat=round(town.lat + rng.uniform(-0.002, 0.002), 6),
+        lng=round(town.lng + rng.uniform(-0.002, 0.002), 6),
+        phone=f"{area}-{rng.randint(1000, 9999) if area == '03' else rng.randint(100, 999)}-"
+        f"{rng.randint(1000, 9999)}",
+        hours="月〜金 9:00〜18:00、土 9:00〜13:00" if not hospital else "月〜土 9:00〜17:00",
+    )
+
+
+# Share of answers per item; most facilities decline pregnant patients, as in real surveys.
+WEIGHTS: dict[str, dict[str, float]] = {
+    "pregnant": {"yes": 0.08, "conditional": 0.14, "no": 0.66, "unknown": 0.12},
+    "postpartum": {"yes": 0.16, "conditional": 0.18, "no": 0.54, "unknown": 0.12},
+    "pregnancy_rx": {"yes": 0.1, "consult": 0.3, "no": 0.4, "unknown": 0.2},
+    "breastfeeding_rx": {"yes": 0.12, "consult": 0.35, "no": 0.35, "unknown": 0.18},
+    "new_patients": {"yes": 0.5, "limited": 0.35, "no": 0.15},
+    "visibility": {"public": 0.7, "professionals": 0.3},
+    "inpatient": {"yes": 0.15, "no": 0.85},
+    "woman_doctor": {"yes": 0.45, "no": 0.55},
+    "online": {"yes": 0.3, "no": 0.7},
+}
+
+
+def _response(rng: random.Random, facility: Facility, version_id: int, q: Questionnaire):
+    """Make a plausible first answer, verified some time in the last 18 months."""
+    answers: dict[str, Any] = {}
+    for item in q.items:
+        answers[item.key] = _answer(rng, item, q, answers)
+    answers["answered_by"] = "事務長"
+    answers["inpatient"] = "yes" if facility.kind == "hospital" else answers["inpatient"]
+    cleaned, _errors = q.clean(answers)
+    submitted = utcnow() - timedelta(days=rng.randint(1, 540))
+    return SurveyResponse(
+        facility_id=facility.id, version_no=1, questionnaire_id=version_id, kind="answer",
+        answers=cleaned, verified_on=today_in_japan(submitted), submitted_by_label="demo",
+        submitted_at=submitted,
+    )  # fmt: skip
+
+
+def _answer(rng: random.Random, item: Item, q: Questionnaire, answers: dict) -> Any:
+    """Draw one answer (None when the question would not be asked)."""
+    if not q.is_shown(item, answers):
+        return None
+    if item.key in WEIGHTS:
+        values, weights = zip(*WEIGHTS[item.key].items(), strict=True)
+        return rng.choices(values, weights)[0]
+    if item.type == "choice":
+        return rng.choice(item.choices).value
+    if item.type == "multi":
+        return [c.value for c in item.choices if rng.random() < 0.35]
+    if item.type == "integer":
+        return rng.choice([0, 3, 7, 14, 14, 21, 30, 30, 45, 60, 90])
+    return None
+
+
+def _add_users(session: Session, seed: int, facilities: list[Facility]) -> list[DemoUser]:
+    """Create the demo users; the clinic user answers for the first two facilities."""
+    users = demo_users(seed)
+    for demo in users:
+        user = User(email=demo.email, role=demo.role, display_name=demo.name,
+                    password_hash=hash_password(demo.password))  # fmt: skip
+        session.add(user)
+        session.flush()
+        if demo.role == "clinic":
+            session.add_all(UserFacility(user_id=user.id, facility_id=f.id) for f in facilities[:2])
+    return users
+
+
+def has_facilities(session: Session) -> bool:
+    """Tell whether the database already holds facilities."""
+    return session.exec(select(Facility.id).limit(1)).first() is not None
+
+
+def demo_campaign(session: Session, questionnaire: Questionnaire, days: int = 60) -> Campaign:
+    """Create an open demo campaign so invitation links can be tried."""
+    version = ensure_questionnaire(session, questionnaire)
+    campaign = Campaign(name="2026年度 妊産婦受け入れ調査（デモ）", questionnaire_id=version.id,
+                        closes_at=utcnow() + timedelta(days=days))  # fmt: skip
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def unanswered(session: Session, limit: int) -> list[Facility]:
+    """Return facilities that have no answers yet."""
+    answered = select(SurveyResponse.facility_id)
+    query = select(Facility).where(Facility.id.not_in(answered)).order_by(Facility.id)
+    return list(session.exec(query.limit(limit)))

@@ -1,0 +1,94 @@
+"""Survey-domain exceptions; each carries a message that is safe to show to the user."""
+
+from __future__ import annotations
+
+
+class SurveyError(Exception):
+    """Base class: `message_ja` / `message_en` are safe to show; `status` suits an HTTP reply."""
+
+    status = 400
+    message_ja = "処理できませんでした。"
+    message_en = "The request could not be processed."
+
+    def __init__(self, message_ja: str | None = None, message_en: str | None = None):
+        if message_ja:
+            self.message_ja = message_ja
+        if message_en:
+            self.message_en = message_en
+        super().__init__(self.message_en)
+
+    def message(self, lang: str = "ja") -> str:
+        """Return the message in the given language."""
+        return self.message_en if lang == "en" else self.message_ja
+
+
+class QuestionnaireError(SurveyError):
+    """A questionnaire definition file is broken; the message names the file and item."""
+
+    status = 500
+
+
+class AnswerError(SurveyError):
+    """Submitted answers do not satisfy the questionnaire; `errors` maps item key to message."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        keys = ", ".join(sorted(errors))
+        super().__init__(
+            f"回答に不備があります（{keys}）。", f"Some answers need attention ({keys})."
+        )
+
+
+class VersionConflict(SurveyError):
+    """Someone saved a newer version after the form was opened."""
+
+    status = 409
+    message_ja = "この回答は、画面を開いた後に別の方が更新しました。最新の内容を確認してください。"
+    message_en = "Someone else saved these answers after you opened the form. Check the latest."
+
+
+class NothingToConfirm(SurveyError):
+    """'Still accurate' was pressed for a facility that has never answered."""
+
+    status = 409
+    message_ja = "まだ回答がないため「内容に変更なし」を登録できません。先に回答してください。"
+    message_en = "There are no answers yet to confirm. Please answer the survey first."
+
+
+class InvitationError(SurveyError):
+    """An invitation link cannot be used."""
+
+    status = 404
+    message_ja = "この招待リンクは無効です。事務局にお問い合わせください。"
+    message_en = "This invitation link is not valid. Please contact the programme office."
+
+
+class InvitationExpired(InvitationError):
+    """The campaign the invitation belongs to has closed."""
+
+    status = 410
+    message_ja = "この招待リンクは有効期限が切れています。事務局に新しいリンクを依頼してください。"
+    message_en = "This invitation link has expired. Please ask the programme office for a new one."
+
+
+class InvitationUsed(InvitationError):
+    """The invitation was already used once."""
+
+    status = 410
+    message_ja = "この招待リンクは既に使用されています。ログインするか、事務局に新しいリンクを依頼してください。"
+    message_en = "This invitation link has already been used. Sign in or ask for a new link."
+
+
+class FacilityImportError(SurveyError):
+    """A facility import file was refused; `problems` lists (row number, reason)."""
+
+    status = 422
+
+    def __init__(self, problems: list[tuple[int, str]]):
+        self.problems = problems
+        super().__init__(
+            f"取り込みを中止しました（{len(problems)}件の問題）。何も保存していません。",
+            f"Import refused ({len(problems)} problems). Nothing was stored.",
+        )

@@ -1,0 +1,26 @@
+"""SQLModel tables of the survey domain."""
+
+from surveys.models.audit import AuditEvent
+from surveys.models.campaign import Campaign, Invitation
+from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
+from surveys.models.outbox import IndexOutbox
+from surveys.models.questionnaire import QuestionnaireVersion
+from surveys.models.response import SurveyResponse
+from surveys.models.types import utcnow
+from surveys.models.user import ROLES, User, UserFacility
+
+__all__ = [
+    "FACILITY_KINDS",
+    "ROLES",
+    "AuditEvent",
+    "Campaign",
+    "Facility",
+    "FacilityBase",
+    "IndexOutbox",
+    "Invitation",
+    "QuestionnaireVersion",
+    "SurveyResponse",
+    "User",
+    "UserFacility",
+    "utcnow",
+]

@@ -1,0 +1,39 @@
+"""Facility master data: one psychiatric hospital or clinic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from surveys.models.types import UTCDateTime, utcnow
+
+FACILITY_KINDS = ("hospital", "clinic")
+
+
+class FacilityBase(SQLModel):
+    """Fields of the facility master that the import and the admin edit."""
+
+    source_id: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kana: str = Field(default="", max_length=200)
+    kind: str = Field(default="clinic", max_length=10)
+    departments: str = Field(default="", max_length=500)
+    prefecture_code: str = Field(default="", max_length=2)
+    municipality_code: str = Field(default="", max_length=6, index=True)
+    postal_code: str = Field(default="", max_length=8)
+    address: str = Field(default="", max_length=300)
+    lat: float | None = None
+    lng: float | None = None
+    phone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=500)
+    hours: str = Field(default="", max_length=1000)
+
+
+class Facility(FacilityBase, table=True):
+    """A facility row; survey answers live in SurveyResponse."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

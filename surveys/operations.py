@@ -1,0 +1,159 @@
+"""Survey operations: answer, confirm, read history. No request globals; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from surveys import audit
+from surveys.errors import AnswerError, NothingToConfirm, VersionConflict
+from surveys.models import Facility, IndexOutbox, QuestionnaireVersion, SurveyResponse, utcnow
+from surveys.questionnaire import Questionnaire
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def today_in_japan(now: datetime | None = None) -> date:
+    """Return the calendar date in Japan (verification dates are Japanese dates)."""
+    return (now or utcnow()).astimezone(TOKYO).date()
+
+
+def ensure_questionnaire(session: Session, questionnaire: Questionnaire) -> QuestionnaireVersion:
+    """Return the database row of this edition, registering it on first use."""
+    row = session.exec(
+        select(QuestionnaireVersion).where(QuestionnaireVersion.version == questionnaire.version)
+    ).first()
+    if row is None:
+        row = QuestionnaireVersion(
+            version=questionnaire.version,
+            title=questionnaire.title_ja,
+            definition=questionnaire.source,
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def current_response(session: Session, facility_id: int) -> SurveyResponse | None:
+    """Return the latest version of a facility's answers, or None if it never answered."""
+    return session.exec(
+        select(SurveyResponse)
+        .where(SurveyResponse.facility_id == facility_id)
+        .order_by(col(SurveyResponse.version_no).desc())
+    ).first()
+
+
+def history(session: Session, facility_id: int) -> list[SurveyResponse]:
+    """Return every version of a facility's answers, newest first."""
+    return list(
+        session.exec(
+            select(SurveyResponse)
+            .where(SurveyResponse.facility_id == facility_id)
+            .order_by(col(SurveyResponse.version_no).desc())
+        )
+    )
+
+
+def submit_answers(
+    session: Session,
+    facility: Facility,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    actor: audit.Actor,
+    base_version: int,
+    now: datetime | None = None,
+) -> SurveyResponse:
+    """Store a new version of the answers on top of `base_version` (0 when none yet)."""
+    cleaned, errors = questionnaire.clean(answers)
+    if errors:
+        raise AnswerError(errors)
+    latest = current_response(session, facility.id)
+    if _is_repeat(latest, base_version, cleaned, actor):
+        return latest
+    _check_base(latest, base_version)
+    row = _append(session, facility, questionnaire, cleaned, actor, "answer", now)
+    audit.record(
+        session, actor, "survey.answer", facility,
+        version=row.version_no, changes=_diff(latest.answers if latest else {}, cleaned),
+    )  # fmt: skip
+    return row
+
+
+def confirm_still_accurate(
+    session: Session,
+    facility: Facility,
+    actor: audit.Actor,
+    base_version: int,
+    now: datetime | None = None,
+) -> SurveyResponse:
+    """Record that the current answers are still true, setting today's verification date."""
+    latest = current_response(session, facility.id)
+    if latest is None:
+        raise NothingToConfirm()
+    if latest.kind == "confirm" and latest.version_no == base_version + 1:
+        if latest.verified_on == today_in_japan(now):
+            return latest
+    _check_base(latest, base_version)
+    questionnaire_row = session.get(QuestionnaireVersion, latest.questionnaire_id)
+    row = _append_row(session, facility, questionnaire_row, latest.answers, actor, "confirm", now)
+    audit.record(session, actor, "survey.confirm", facility, version=row.version_no)
+    return row
+
+
+def _is_repeat(latest: SurveyResponse | None, base: int, cleaned: dict, actor) -> bool:
+    """A form posted twice: the version right after `base` already holds these answers."""
+    return (
+        latest is not None
+        and latest.version_no == base + 1
+        and latest.answers == cleaned
+        and latest.submitted_by_label == actor.label
+    )
+
+
+def _check_base(latest: SurveyResponse | None, base_version: int) -> None:
+    """Refuse to save over a version the user has not seen."""
+    current = latest.version_no if latest else 0
+    if current != base_version:
+        raise VersionConflict()
+
+
+def _append(session, facility, questionnaire, answers, actor, kind, now) -> SurveyResponse:
+    """Append a version answering this questionnaire edition."""
+    questionnaire_row = ensure_questionnaire(session, questionnaire)
+    return _append_row(session, facility, questionnaire_row, answers, actor, kind, now)
+
+
+def _append_row(session, facility, questionnaire_row, answers, actor, kind, now) -> SurveyResponse:
+    """Insert the next version plus its outbox row; a concurrent save becomes a conflict."""
+    latest = current_response(session, facility.id)
+    moment = now or utcnow()
+    row = SurveyResponse(
+        facility_id=facility.id,
+        version_no=(latest.version_no if latest else 0) + 1,
+        questionnaire_id=questionnaire_row.id,
+        kind=kind,
+        answers=dict(answers),
+        verified_on=today_in_japan(moment),
+        submitted_by_user_id=actor.user_id,
+        submitted_via_invitation_id=actor.invitation_id,
+        submitted_by_label=actor.label,
+        submitted_at=moment,
+    )
+    session.add(row)
+    session.add(IndexOutbox(facility_id=facility.id, created_at=moment))
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise VersionConflict() from exc
+    return row
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+    """Return {key: [before, after]} for the answers that changed."""
+    keys = set(before) | set(after)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}

@@ -1,0 +1,194 @@
+"""Shared fixtures: an app on a fresh database (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from search_app import create_app
+from surveys.accounts import hash_password
+from surveys import audit
+from surveys.database import upgrade
+from surveys.invitations import create_invitation
+from surveys.models import Campaign, Facility, User, UserFacility, utcnow
+from surveys.operations import ensure_questionnaire
+from surveys.questionnaire import load_version
+
+POSTGRES_ENV = "PMH_TEST_POSTGRES_URL"
+QUESTIONNAIRE = "2026.1"
+
+
+def pytest_report_header(config) -> str:
+    """Say clearly whether the PostgreSQL variants run."""
+    if os.environ.get(POSTGRES_ENV):
+        return f"PostgreSQL tests: ON ({POSTGRES_ENV} is set)"
+    return f"PostgreSQL tests: NOT RUN (set {POSTGRES_ENV}=postgresql+psycopg://... to run them)"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a throw-away PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL not configured: set {POSTGRES_ENV} to run this variant")
+    yield from _postgres_schema(base)
+
+
+def _postgres_schema(base: str) -> Iterator[str]:
+    """Create a schema for one test, migrate it, drop it afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Replace pytest-flask's: one context held for the whole test would share `g` (and with it
+    the database session and the CSRF token) between the test client's requests, which real
+    requests never do."""
+
+
+@pytest.fixture
+def client(app):
+    """A test client that, unlike pytest-flask's, does not keep its last request's context
+    pushed (that context would leak `g` into other clients' requests)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The application on the test database."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    yield app
+    app.extensions["pmh_engine"].dispose()
+
+
+@pytest.fixture
+def db(app) -> Iterator[Session]:
+    """A session on the app's database, for arranging and checking stored state."""
+    with Session(app.extensions["pmh_engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def questionnaire():
+    """The bundled questionnaire edition the app asks."""
+    return load_version(QUESTIONNAIRE)
+
+
+@pytest.fixture
+def make_facility(db):
+    """Create facilities: make_facility(name=..., ...)."""
+    counter = iter(range(1, 10_000))
+
+    def make(**fields) -> Facility:
+        n = next(counter)
+        values = {"source_id": f"T{n:05d}", "name": f"テストこころクリニック{n}",
+                  "kana": "テストココロクリニック", "kind": "clinic", "prefecture_code": "13",
+                  "municipality_code": "13108", "address": "東京都江東区亀戸八丁目5-1",
+                  "lat": 35.6975, "lng": 139.8262}  # fmt: skip
+        facility = Facility(**(values | fields))
+        db.add(facility)
+        db.commit()
+        return facility
+
+    return make
+
+
+@pytest.fixture
+def make_campaign(db, questionnaire):
+    """Create a campaign closing in `days` days (negative: already closed)."""
+
+    def make(days: int = 30, closed: bool = False) -> Campaign:
+        version = ensure_questionnaire(db, questionnaire)
+        campaign = Campaign(name="2026年度調査", questionnaire_id=version.id,
+                            closes_at=utcnow() + timedelta(days=days), closed=closed)  # fmt: skip
+        db.add(campaign)
+        db.commit()
+        return campaign
+
+    return make
+
+
+@pytest.fixture
+def make_invitation(db, make_campaign):
+    """Create an invitation for a facility; returns the clear token."""
+
+    def make(facility: Facility, campaign: Campaign | None = None) -> str:
+        _invitation, token = create_invitation(
+            db, facility, campaign or make_campaign(), audit.CLI_ACTOR
+        )
+        db.commit()
+        return token
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user with a role (and facilities for a clinic user); password 'correct horse'."""
+
+    def make(role: str, email: str | None = None, facilities=(), active: bool = True) -> User:
+        user = User(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.jp", role=role,
+                    password_hash=hash_password("correct horse"), is_active=active)  # fmt: skip
+        db.add(user)
+        db.commit()
+        for facility in facilities:
+            db.add(UserFacility(user_id=user.id, facility_id=facility.id))
+        db.commit()
+        return user
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """GET a page and return the CSRF token of its form."""
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {page.status_code})"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in through the real login form."""
+
+    def do(user: User, password: str = "correct horse"):
+        token = csrf_token(client, "/login")
+        return client.post(
+            "/login", data={"email": user.email, "password": password, "csrf_token": token}
+        )
+
+    return do

@@ -1,0 +1,47 @@
+"""Application factory, configuration layers and schema migrations."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
+
+from search_app import create_app
+
+
+def test_config_layers_env_then_test_config(tmp_path, monkeypatch):
+    instance = tmp_path / "inst"
+    instance.mkdir()
+    (instance / "config.py").write_text('PREFECTURE_CODE = "27"\nBASE_URL = "https://a"\n')
+    monkeypatch.setenv("PMH_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("PMH_BASE_URL", "https://from-env")
+    app = create_app({"PREFECTURE_CODE": "14"})
+    assert app.instance_path == str(instance)
+    assert app.config["BASE_URL"] == "https://from-env"
+    assert app.config["PREFECTURE_CODE"] == "14"
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'pmh.sqlite3'}"
+    assert (instance / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_debug_refused_in_production(tmp_path):
+    import pytest
+
+    with pytest.raises(RuntimeError, match="DEBUG"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "ENV_NAME": "production", "DEBUG": True})
+
+
+def test_migrations_match_the_models(database_url):
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_db_upgrade_command_is_idempotent(app):
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "head" in result.output

@@ -1,0 +1,135 @@
+"""The questionnaire definition: loading, validation with clear errors, cleaning answers."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from surveys.errors import QuestionnaireError
+from surveys.questionnaire import QUESTIONNAIRE_DIR, available_versions, load_file, parse
+
+BUNDLED = QUESTIONNAIRE_DIR / "v2026.1.toml"
+
+# Every item DESIGN.md section 4 asks for, by key.
+DESIGN_ITEMS = {
+    "pregnant", "pregnant_trimester", "pregnant_patients", "postpartum", "postpartum_patients",
+    "pregnancy_rx", "breastfeeding_rx", "severity", "tier", "conditions", "referral_letter",
+    "wait_days", "new_patients", "inpatient", "mother_baby_admission", "emergency",
+    "psychotherapy", "cbt", "psw", "baby_ok", "child_space", "nursing_room", "wheelchair",
+    "parking", "woman_doctor", "online", "languages", "partner_obstetrics", "high_risk_fee2",
+    "contact_name", "contact_phone", "contact_fax", "jiritsu_shien", "note_for_referrers",
+    "visibility", "answered_by",
+}  # fmt: skip
+
+
+def test_questionnaire_bundled_edition_has_every_design_item(questionnaire):
+    keys = {item.key for item in questionnaire.items}
+    assert DESIGN_ITEMS <= keys
+    assert "2026.1" in available_versions()
+    conditions = {c.value for c in questionnaire.item("conditions").choices}
+    assert {"postpartum_psychosis", "tokophobia", "perinatal_loss", "ocd"} <= conditions
+
+
+def test_questionnaire_items_have_both_languages_and_flags(questionnaire):
+    for item in questionnaire.items:
+        assert item.label_ja and item.label_en, item.key
+        for choice in item.choices:
+            assert choice.ja and choice.en, (item.key, choice.value)
+    assert questionnaire.item("contact_fax").professional_only
+    assert not questionnaire.item("pregnant").professional_only
+    assert questionnaire.item("breastfeeding_rx").filter
+    assert questionnaire.item("wait_days").search_param == "max_wait_days"
+    assert "contact_fax" not in questionnaire.public_keys()
+
+
+def _broken(tmp_path: Path, edit) -> str:
+    """Apply `edit` to a copy of the bundled file's data, load it, return the error text."""
+    data = tomllib.loads(BUNDLED.read_text(encoding="utf-8"))
+    edit(data)
+    with pytest.raises(QuestionnaireError) as info:
+        parse(data, name="broken.toml")
+    return info.value.message("en") + " | " + info.value.message("ja")
+
+
+def _item(data, key):
+    return next(i for s in data["sections"] for i in s["items"] if i["key"] == key)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: _item(d, "severity").update(type="slider"), "item 'severity'"),
+        (lambda d: _item(d, "pregnant_trimester").update(
+            show_if={"item": "pregnent", "values": ["yes"]}), "item 'pregnant_trimester'"),
+        (lambda d: _item(d, "pregnant_trimester").update(
+            show_if={"item": "pregnant", "values": ["maybe"]}), "['maybe']"),
+        (lambda d: _item(d, "online").pop("label_en"), "item 'online'): 'label_en' is missing"),
+        (lambda d: _item(d, "cbt").update(choices="nonexistent"), "unknown choice set"),
+        (lambda d: _item(d, "cbt").update(key="online"), "item 'online'): the key is used twice"),
+        (lambda d: _item(d, "parking").update(colour="red"), "item 'parking'): unknown field"),
+        (lambda d: _item(d, "wait_days").update(choices="yes_no"), "item 'wait_days'"),
+        (lambda d: d.pop("version"), "'version' is missing"),
+    ],
+)  # fmt: skip
+def test_questionnaire_broken_definition_names_the_item(tmp_path, edit, expected):
+    message = _broken(tmp_path, edit)
+    assert expected in message
+    assert "broken.toml" in message
+    assert "質問票の定義に誤りがあります" in message
+
+
+def test_questionnaire_unreadable_file_names_the_file(tmp_path):
+    path = tmp_path / "v9.toml"
+    path.write_text('version = "9"\n[[sections]\n', encoding="utf-8")
+    with pytest.raises(QuestionnaireError, match="v9.toml"):
+        load_file(path)
+
+
+def test_questionnaire_clean_drops_answers_to_questions_not_asked(questionnaire):
+    cleaned, errors = questionnaire.clean(
+        {"pregnant": "no", "pregnant_trimester": ["first"], "postpartum": "yes",
+         "visibility": "public", "answered_by": "事務 山田"}  # fmt: skip
+    )
+    assert errors == {}
+    assert cleaned["pregnant_trimester"] == []
+    assert cleaned["pregnant_patients"] is None
+
+
+def test_questionnaire_clean_reports_each_problem(questionnaire):
+    _cleaned, errors = questionnaire.clean(
+        {"pregnant": "perhaps", "postpartum": "yes", "wait_days": "400", "answered_by": "  ",
+         "languages": ["en", "xx"], "contact_name": "a\x00b"}  # fmt: skip
+    )
+    assert set(errors) == {"pregnant", "wait_days", "visibility", "answered_by", "languages",
+                           "contact_name"}  # fmt: skip
+    assert errors["wait_days"] == "0〜365の範囲で入力してください。"
+    assert errors["visibility"] == "回答してください。"
+
+
+def test_questionnaire_clean_keeps_choice_order_and_numbers(questionnaire):
+    cleaned, errors = questionnaire.clean(
+        {"pregnant": "yes", "pregnant_trimester": ["third", "first"], "postpartum": "no",
+         "wait_days": " 14 ", "visibility": "public", "answered_by": "x"}  # fmt: skip
+    )
+    assert errors == {}
+    assert cleaned["pregnant_trimester"] == ["first", "third"]
+    assert cleaned["wait_days"] == 14
+
+
+def test_questionnaire_new_item_in_file_needs_no_code(tmp_path, questionnaire):
+    from werkzeug.datastructures import MultiDict
+
+    from surveys.forms import build_form_class
+
+    data = tomllib.loads(BUNDLED.read_text(encoding="utf-8"))
+    data["sections"][0]["items"].append(
+        {"key": "doula_support", "type": "choice", "choices": "yes_no", "filter": True,
+         "label_ja": "産後ドゥーラとの連携", "label_en": "Works with postpartum doulas"}  # fmt: skip
+    )
+    extended = parse(data, name="extended.toml")
+    form = build_form_class(extended)(MultiDict({"doula_support": "yes"}))
+    assert "産後ドゥーラとの連携" in form.doula_support.label.text
+    assert form.answers()["doula_support"] == "yes"
+    assert "doula_support" in {i.key for i in extended.items if i.filter}
