@@ -97,7 +97,9 @@ def start_invitation_session(invitation: Invitation, campaign_closes_at: datetim
     """Sign the clinic in for one facility until the campaign closes or `hours` pass."""
     session.clear()
     session["invitation_id"] = invitation.id
-    session["invitation_until"] = min(campaign_closes_at, utcnow() + timedelta(hours=hours)).isoformat()
+    session["invitation_until"] = min(
+        campaign_closes_at, utcnow() + timedelta(hours=hours)
+    ).isoformat()
 
 
 def role_required(*roles: str):
@@ -145,8 +147,13 @@ def login():
             session["user_id"] = user.id
             flash(t("ログインしました。", "Signed in."), "success")
             return redirect(url_for(_home_endpoint(user.role)))
-        flash(t("メールアドレスまたはパスワードが正しくありません。",
-                "The e-mail address or password is not correct."), "error")  # fmt: skip
+        flash(
+            t(
+                "メールアドレスまたはパスワードが正しくありません。",
+                "The e-mail address or password is not correct.",
+            ),
+            "error",
+        )
     return render_template("auth/login.html", form=form)
 
 

@@ -15,9 +15,11 @@ MESSAGES = {
     404: ("ページが見つかりません。", "Page not found."),
     405: ("この操作はできません。", "This action is not allowed here."),
     413: ("ファイルが大きすぎます。", "The file is too large."),
-    500: ("システムで問題が発生しました。時間をおいてもう一度お試しください。",
-          "Something went wrong on our side. Please try again later."),
-}  # fmt: skip
+    500: (
+        "システムで問題が発生しました。時間をおいてもう一度お試しください。",
+        "Something went wrong on our side. Please try again later.",
+    ),
+}
 
 
 def init_app(app: Flask) -> None:

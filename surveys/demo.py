@@ -12,30 +12,64 @@ from sqlmodel import Session, select
 from index.gazetteer import Town, load_towns
 from surveys import audit
 from surveys.accounts import hash_password
-from surveys.models import Campaign, Facility, IndexOutbox, SurveyResponse, User, UserFacility, utcnow
+from surveys.models import (
+    Campaign,
+    Facility,
+    IndexOutbox,
+    SurveyResponse,
+    User,
+    UserFacility,
+    utcnow,
+)
 from surveys.operations import ensure_questionnaire, today_in_japan
 from surveys.questionnaire import Item, Questionnaire
 
 # (written form, katakana reading)
 STEMS = [
-    ("さくら", "サクラ"), ("こころ", "ココロ"), ("ひだまり", "ヒダマリ"), ("青葉", "アオバ"),
-    ("若葉", "ワカバ"), ("すみれ", "スミレ"), ("ひかり", "ヒカリ"), ("あおぞら", "アオゾラ"),
-    ("はなみずき", "ハナミズキ"), ("森の", "モリノ"), ("みなと", "ミナト"), ("かえで", "カエデ"),
-    ("山田", "ヤマダ"), ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"),
-    ("田中", "タナカ"), ("伊藤", "イトウ"), ("中村", "ナカムラ"), ("小林", "コバヤシ"),
-    ("加藤", "カトウ"), ("吉田", "ヨシダ"), ("松本", "マツモト"), ("井上", "イノウエ"),
-    ("木村", "キムラ"), ("清水", "シミズ"), ("石川", "イシカワ"), ("本多", "ホンダ"),
-]  # fmt: skip
+    ("さくら", "サクラ"),
+    ("こころ", "ココロ"),
+    ("ひだまり", "ヒダマリ"),
+    ("青葉", "アオバ"),
+    ("若葉", "ワカバ"),
+    ("すみれ", "スミレ"),
+    ("ひかり", "ヒカリ"),
+    ("あおぞら", "アオゾラ"),
+    ("はなみずき", "ハナミズキ"),
+    ("森の", "モリノ"),
+    ("みなと", "ミナト"),
+    ("かえで", "カエデ"),
+    ("山田", "ヤマダ"),
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("清水", "シミズ"),
+    ("石川", "イシカワ"),
+    ("本多", "ホンダ"),
+]
 CLINIC_SUFFIXES = [
-    ("メンタルクリニック", "メンタルクリニック"), ("こころのクリニック", "ココロノクリニック"),
-    ("心療内科クリニック", "シンリョウナイカクリニック"), ("メンタルヘルスクリニック",
-    "メンタルヘルスクリニック"), ("神経科クリニック", "シンケイカクリニック"),
-    ("心療内科・精神科", "シンリョウナイカ・セイシンカ"), ("クリニック", "クリニック"),
-]  # fmt: skip
+    ("メンタルクリニック", "メンタルクリニック"),
+    ("こころのクリニック", "ココロノクリニック"),
+    ("心療内科クリニック", "シンリョウナイカクリニック"),
+    ("メンタルヘルスクリニック", "メンタルヘルスクリニック"),
+    ("神経科クリニック", "シンケイカクリニック"),
+    ("心療内科・精神科", "シンリョウナイカ・セイシンカ"),
+    ("クリニック", "クリニック"),
+]
 HOSPITAL_SUFFIXES = [
-    ("病院", "ビョウイン"), ("記念病院", "キネンビョウイン"), ("総合病院", "ソウゴウビョウイン"),
+    ("病院", "ビョウイン"),
+    ("記念病院", "キネンビョウイン"),
+    ("総合病院", "ソウゴウビョウイン"),
     ("こころの医療センター", "ココロノイリョウセンター"),
-]  # fmt: skip
+]
 BUILDINGS = ["", "", "", "駅前ビル2階", "メディカルモール3F", "第一ビル4階", "ハイツ101"]
 ANSWER_RATE = 0.8
 
@@ -133,10 +167,15 @@ def _response(rng: random.Random, facility: Facility, version_id: int, q: Questi
     cleaned, _errors = q.clean(answers)
     submitted = utcnow() - timedelta(days=rng.randint(1, 540))
     return SurveyResponse(
-        facility_id=facility.id, version_no=1, questionnaire_id=version_id, kind="answer",
-        answers=cleaned, verified_on=today_in_japan(submitted), submitted_by_label="demo",
+        facility_id=facility.id,
+        version_no=1,
+        questionnaire_id=version_id,
+        kind="answer",
+        answers=cleaned,
+        verified_on=today_in_japan(submitted),
+        submitted_by_label="demo",
         submitted_at=submitted,
-    )  # fmt: skip
+    )
 
 
 def _answer(rng: random.Random, item: Item, q: Questionnaire, answers: dict) -> Any:
@@ -159,8 +198,12 @@ def _add_users(session: Session, seed: int, facilities: list[Facility]) -> list[
     """Create the demo users; the clinic user answers for the first two facilities."""
     users = demo_users(seed)
     for demo in users:
-        user = User(email=demo.email, role=demo.role, display_name=demo.name,
-                    password_hash=hash_password(demo.password))  # fmt: skip
+        user = User(
+            email=demo.email,
+            role=demo.role,
+            display_name=demo.name,
+            password_hash=hash_password(demo.password),
+        )
         session.add(user)
         session.flush()
         if demo.role == "clinic":
@@ -176,8 +219,11 @@ def has_facilities(session: Session) -> bool:
 def demo_campaign(session: Session, questionnaire: Questionnaire, days: int = 60) -> Campaign:
     """Create an open demo campaign so invitation links can be tried."""
     version = ensure_questionnaire(session, questionnaire)
-    campaign = Campaign(name="2026年度 妊産婦受け入れ調査（デモ）", questionnaire_id=version.id,
-                        closes_at=utcnow() + timedelta(days=days))  # fmt: skip
+    campaign = Campaign(
+        name="2026年度 妊産婦受け入れ調査（デモ）",
+        questionnaire_id=version.id,
+        closes_at=utcnow() + timedelta(days=days),
+    )
     session.add(campaign)
     session.flush()
     return campaign

@@ -77,7 +77,10 @@ class InvitationUsed(InvitationError):
     """The invitation was already used once."""
 
     status = 410
-    message_ja = "この招待リンクは既に使用されています。ログインするか、事務局に新しいリンクを依頼してください。"
+    message_ja = (
+        "この招待リンクは既に使用されています。"
+        "ログインするか、事務局に新しいリンクを依頼してください。"
+    )
     message_en = "This invitation link has already been used. Sign in or ask for a new link."
 
 

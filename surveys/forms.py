@@ -69,20 +69,32 @@ def _field(questionnaire: Questionnaire, item: Item, lang: str):
     label, desc = item.label(lang), item.help(lang)
     choices = [SelectChoice(c.value, c.label(lang)) for c in item.choices]
     if item.type == "choice":
-        return RadioField(label, choices=choices, validators=rules, description=desc,
-                          validate_choice=False)  # fmt: skip
+        return RadioField(
+            label, choices=choices, validators=rules, description=desc, validate_choice=False
+        )
     if item.type == "multi":
         return SelectMultipleField(
-            label, choices=choices, validators=rules, description=desc, validate_choice=False,
-            widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-        )  # fmt: skip
+            label,
+            choices=choices,
+            validators=rules,
+            description=desc,
+            validate_choice=False,
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+        )
     if item.type == "integer":
         widget = NumberInput(min=item.min if item.min is not None else 0, max=item.max)
-        return StringField(label, validators=rules, description=desc, widget=widget,
-                           render_kw={"inputmode": "numeric"})  # fmt: skip
+        return StringField(
+            label,
+            validators=rules,
+            description=desc,
+            widget=widget,
+            render_kw={"inputmode": "numeric"},
+        )
     field_class = TextAreaField if item.multiline else StringField
-    return field_class(label, validators=rules, description=desc,
-                       render_kw={"maxlength": item.max_length})  # fmt: skip
+    return field_class(
+        label, validators=rules, description=desc, render_kw={"maxlength": item.max_length}
+    )
 
 
 def form_data_from_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> dict:

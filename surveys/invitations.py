@@ -62,8 +62,13 @@ def redeem_invitation(session: Session, token: str, now: datetime | None = None)
         raise InvitationUsed()
     session.refresh(invitation)
     label = f"invitation:{invitation.id}"
-    audit.record(session, audit.Actor(label, invitation_id=invitation.id), "invitation.redeem",
-                 invitation, facility=invitation.facility_id)  # fmt: skip
+    audit.record(
+        session,
+        audit.Actor(label, invitation_id=invitation.id),
+        "invitation.redeem",
+        invitation,
+        facility=invitation.facility_id,
+    )
     return invitation
 
 

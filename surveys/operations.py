@@ -77,9 +77,13 @@ def submit_answers(
     _check_base(latest, base_version)
     row = _append(session, facility, questionnaire, cleaned, actor, "answer", now)
     audit.record(
-        session, actor, "survey.answer", facility,
-        version=row.version_no, changes=_diff(latest.answers if latest else {}, cleaned),
-    )  # fmt: skip
+        session,
+        actor,
+        "survey.answer",
+        facility,
+        version=row.version_no,
+        changes=_diff(latest.answers if latest else {}, cleaned),
+    )
     return row
 
 
@@ -94,9 +98,8 @@ def confirm_still_accurate(
     latest = current_response(session, facility.id)
     if latest is None:
         raise NothingToConfirm()
-    if latest.kind == "confirm" and latest.version_no == base_version + 1:
-        if latest.verified_on == today_in_japan(now):
-            return latest
+    if _is_repeat_confirm(latest, base_version, now):
+        return latest
     _check_base(latest, base_version)
     questionnaire_row = session.get(QuestionnaireVersion, latest.questionnaire_id)
     row = _append_row(session, facility, questionnaire_row, latest.answers, actor, "confirm", now)
@@ -111,6 +114,15 @@ def _is_repeat(latest: SurveyResponse | None, base: int, cleaned: dict, actor) -
         and latest.version_no == base + 1
         and latest.answers == cleaned
         and latest.submitted_by_label == actor.label
+    )
+
+
+def _is_repeat_confirm(latest: SurveyResponse, base: int, now: datetime | None) -> bool:
+    """'Still accurate' pressed twice: today's confirmation already follows `base`."""
+    return (
+        latest.kind == "confirm"
+        and latest.version_no == base + 1
+        and latest.verified_on == today_in_japan(now)
     )
 
 

@@ -206,7 +206,10 @@ MESSAGES = {
     "choice": ("選択肢から選んでください。", "Choose one of the options."),
     "integer": ("半角数字で入力してください。", "Enter a whole number."),
     "range": ("{low}〜{high}の範囲で入力してください。", "Enter a number from {low} to {high}."),
-    "control": ("使用できない文字が含まれています。", "This text contains characters we cannot store."),
+    "control": (
+        "使用できない文字が含まれています。",
+        "This text contains characters we cannot store.",
+    ),
     "length": ("{n}文字以内で入力してください。", "Use at most {n} characters."),
 }
 
@@ -267,7 +270,9 @@ def _list(name: str, data: dict, key: str) -> list:
 
 def _choice_sets(name: str, raw: dict) -> dict[str, tuple[Choice, ...]]:
     """Parse the named choice sets."""
-    return {set_name: _choices(name, f"choice set {set_name}", rows) for set_name, rows in raw.items()}
+    return {
+        set_name: _choices(name, f"choice set {set_name}", rows) for set_name, rows in raw.items()
+    }
 
 
 def _choices(name: str, where: str, rows: Any) -> tuple[Choice, ...]:
@@ -276,7 +281,9 @@ def _choices(name: str, where: str, rows: Any) -> tuple[Choice, ...]:
         raise _broken(name, where, "choices must be a non-empty list")
     choices = []
     for row in rows:
-        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("value", "ja", "en")):
+        if not isinstance(row, dict) or not all(
+            isinstance(row.get(k), str) for k in ("value", "ja", "en")
+        ):
             raise _broken(name, where, f"each choice needs value, ja and en: {row!r}")
         choices.append(Choice(row["value"], row["ja"], row["en"]))
     if len({c.value for c in choices}) != len(choices):
@@ -294,10 +301,25 @@ def _section(name: str, raw: dict, sets: dict) -> Section:
 
 
 ITEM_FIELDS = {
-    "key", "type", "label_ja", "label_en", "help_ja", "help_en", "choices", "required", "filter",
-    "professional_only", "param", "show_if", "min", "max", "max_length", "multiline", "unit_ja",
+    "key",
+    "type",
+    "label_ja",
+    "label_en",
+    "help_ja",
+    "help_en",
+    "choices",
+    "required",
+    "filter",
+    "professional_only",
+    "param",
+    "show_if",
+    "min",
+    "max",
+    "max_length",
+    "multiline",
+    "unit_ja",
     "unit_en",
-}  # fmt: skip
+}
 
 
 def _item(name: str, raw: dict, section: str, sets: dict) -> Item:
@@ -359,11 +381,18 @@ def _check_keys_and_conditions(name: str, questionnaire: Questionnaire) -> None:
             parent_key, values = item.show_if
             parent = seen.get(parent_key)
             if parent is None or parent.type != "choice":
-                raise _broken(name, item.key, f"show_if refers to {parent_key!r}, "
-                              "which is not an earlier choice item")  # fmt: skip
+                raise _broken(
+                    name,
+                    item.key,
+                    f"show_if refers to {parent_key!r}, which is not an earlier choice item",
+                )
             bad = set(values) - {c.value for c in parent.choices}
             if bad:
-                raise _broken(name, item.key, f"show_if values {sorted(bad)} are not choices of {parent_key!r}")
+                raise _broken(
+                    name,
+                    item.key,
+                    f"show_if values {sorted(bad)} are not choices of {parent_key!r}",
+                )
         seen[item.key] = item
     params = [item.search_param for item in questionnaire.items if item.filter]
     if len(set(params)) != len(params):

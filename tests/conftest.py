@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from search_app import create_app
-from surveys.accounts import hash_password
 from surveys import audit
+from surveys.accounts import hash_password
 from surveys.database import upgrade
 from surveys.invitations import create_invitation
 from surveys.models import Campaign, Facility, User, UserFacility, utcnow
@@ -112,10 +112,17 @@ def make_facility(db):
 
     def make(**fields) -> Facility:
         n = next(counter)
-        values = {"source_id": f"T{n:05d}", "name": f"テストこころクリニック{n}",
-                  "kana": "テストココロクリニック", "kind": "clinic", "prefecture_code": "13",
-                  "municipality_code": "13108", "address": "東京都江東区亀戸八丁目5-1",
-                  "lat": 35.6975, "lng": 139.8262}  # fmt: skip
+        values = {
+            "source_id": f"T{n:05d}",
+            "name": f"テストこころクリニック{n}",
+            "kana": "テストココロクリニック",
+            "kind": "clinic",
+            "prefecture_code": "13",
+            "municipality_code": "13108",
+            "address": "東京都江東区亀戸八丁目5-1",
+            "lat": 35.6975,
+            "lng": 139.8262,
+        }
         facility = Facility(**(values | fields))
         db.add(facility)
         db.commit()
@@ -130,8 +137,12 @@ def make_campaign(db, questionnaire):
 
     def make(days: int = 30, closed: bool = False) -> Campaign:
         version = ensure_questionnaire(db, questionnaire)
-        campaign = Campaign(name="2026年度調査", questionnaire_id=version.id,
-                            closes_at=utcnow() + timedelta(days=days), closed=closed)  # fmt: skip
+        campaign = Campaign(
+            name="2026年度調査",
+            questionnaire_id=version.id,
+            closes_at=utcnow() + timedelta(days=days),
+            closed=closed,
+        )
         db.add(campaign)
         db.commit()
         return campaign
@@ -158,8 +169,12 @@ def make_user(db):
     """Create a user with a role (and facilities for a clinic user); password 'correct horse'."""
 
     def make(role: str, email: str | None = None, facilities=(), active: bool = True) -> User:
-        user = User(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.jp", role=role,
-                    password_hash=hash_password("correct horse"), is_active=active)  # fmt: skip
+        user = User(
+            email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.jp",
+            role=role,
+            password_hash=hash_password("correct horse"),
+            is_active=active,
+        )
         db.add(user)
         db.commit()
         for facility in facilities:

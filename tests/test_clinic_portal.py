@@ -8,10 +8,16 @@ from surveys.models import AuditEvent, IndexOutbox, Invitation, SurveyResponse
 from surveys.operations import today_in_japan
 from tests.conftest import csrf_token
 
-ANSWERS = {"pregnant": "conditional", "pregnant_trimester": ["second", "third"],
-           "pregnant_conditions": "産科と連携している場合", "postpartum": "yes",
-           "breastfeeding_rx": "consult", "wait_days": "14", "visibility": "public",
-           "answered_by": "事務長 田中"}  # fmt: skip
+ANSWERS = {
+    "pregnant": "conditional",
+    "pregnant_trimester": ["second", "third"],
+    "pregnant_conditions": "産科と連携している場合",
+    "postpartum": "yes",
+    "breastfeeding_rx": "consult",
+    "wait_days": "14",
+    "visibility": "public",
+    "answered_by": "事務長 田中",
+}
 
 
 def _enter(client, token: str):
@@ -32,12 +38,18 @@ def _post_survey(client, facility_id: int, answers: dict, base_version: int | No
 
 def _versions(db, facility_id: int) -> list[SurveyResponse]:
     db.expire_all()
-    return list(db.exec(select(SurveyResponse).where(SurveyResponse.facility_id == facility_id)
-                        .order_by(SurveyResponse.version_no)))  # fmt: skip
+    return list(
+        db.exec(
+            select(SurveyResponse)
+            .where(SurveyResponse.facility_id == facility_id)
+            .order_by(SurveyResponse.version_no)
+        )
+    )
 
 
-def test_invitation_get_shows_facility_but_does_not_sign_in(client, db, make_facility,
-                                                            make_invitation):  # fmt: skip
+def test_invitation_get_shows_facility_but_does_not_sign_in(
+    client, db, make_facility, make_invitation
+):
     facility = make_facility(name="亀戸こころのクリニック")
     token = make_invitation(facility)
     page = client.get(f"/clinic/invite/{token}")
@@ -69,16 +81,14 @@ def test_invitation_token_is_stored_hashed(db, make_facility, make_invitation):
     assert token not in stored and len(stored) == 64
 
 
-def test_invitation_expired_campaign_refused(client, make_facility, make_invitation,
-                                             make_campaign):  # fmt: skip
+def test_invitation_expired_campaign_refused(client, make_facility, make_invitation, make_campaign):
     token = make_invitation(make_facility(), make_campaign(days=-1))
     page = client.get(f"/clinic/invite/{token}")
     assert page.status_code == 410
     assert "有効期限が切れています" in page.get_data(as_text=True)
 
 
-def test_invitation_closed_campaign_refused(client, make_facility, make_invitation,
-                                            make_campaign):  # fmt: skip
+def test_invitation_closed_campaign_refused(client, make_facility, make_invitation, make_campaign):
     token = make_invitation(make_facility(), make_campaign(closed=True))
     assert client.get(f"/clinic/invite/{token}").status_code == 410
 
@@ -112,8 +122,11 @@ def test_clinic_answers_and_updates_keep_history(client, db, make_facility, make
     assert versions[1].answers["postpartum_patients"] is None
     assert versions[1].verified_on == today_in_japan()
     assert len(db.exec(select(IndexOutbox)).all()) == 2
-    change = db.exec(select(AuditEvent).where(AuditEvent.action == "survey.answer")
-                     .order_by(AuditEvent.id.desc())).first()  # fmt: skip
+    change = db.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "survey.answer")
+        .order_by(AuditEvent.id.desc())
+    ).first()
     assert change.detail["changes"]["wait_days"] == [14, 30]
     history = client.get(f"/clinic/facilities/{facility.id}/history").get_data(as_text=True)
     assert "版 2" in history and "版 1" in history
@@ -137,8 +150,9 @@ def test_clinic_form_posted_twice_saves_once(client, db, make_facility, make_inv
     assert [v.version_no for v in _versions(db, facility.id)] == [1]
 
 
-def test_clinic_conflicting_edit_shows_both_versions(client, app, db, make_facility,
-                                                     make_invitation):  # fmt: skip
+def test_clinic_conflicting_edit_shows_both_versions(
+    client, app, db, make_facility, make_invitation
+):
     facility = make_facility()
     _enter(client, make_invitation(facility))
     _post_survey(client, facility.id, ANSWERS)
@@ -154,8 +168,9 @@ def test_clinic_conflicting_edit_shows_both_versions(client, app, db, make_facil
     assert [v.answers["wait_days"] for v in _versions(db, facility.id)] == [14, 60]
 
 
-def test_clinic_invalid_answers_show_messages_and_store_nothing(client, db, make_facility,
-                                                                make_invitation):  # fmt: skip
+def test_clinic_invalid_answers_show_messages_and_store_nothing(
+    client, db, make_facility, make_invitation
+):
     facility = make_facility()
     _enter(client, make_invitation(facility))
     response = _post_survey(client, facility.id, {"pregnant": "yes", "wait_days": "-3"})
@@ -166,8 +181,9 @@ def test_clinic_invalid_answers_show_messages_and_store_nothing(client, db, make
     assert _versions(db, facility.id) == []
 
 
-def test_clinic_conditional_answers_dropped_without_javascript(client, db, make_facility,
-                                                               make_invitation):  # fmt: skip
+def test_clinic_conditional_answers_dropped_without_javascript(
+    client, db, make_facility, make_invitation
+):
     facility = make_facility()
     _enter(client, make_invitation(facility))
     page = client.get(f"/clinic/facilities/{facility.id}/survey").get_data(as_text=True)
@@ -184,8 +200,9 @@ def test_clinic_still_accurate_sets_verified_on_only(client, db, make_facility, 
     _enter(client, make_invitation(facility))
     _post_survey(client, facility.id, ANSWERS)
     csrf = csrf_token(client, "/clinic/")
-    response = client.post(f"/clinic/facilities/{facility.id}/confirm",
-                           data={"csrf_token": csrf, "base_version": 1})  # fmt: skip
+    response = client.post(
+        f"/clinic/facilities/{facility.id}/confirm", data={"csrf_token": csrf, "base_version": 1}
+    )
     assert response.status_code == 302
     versions = _versions(db, facility.id)
     assert [v.kind for v in versions] == ["answer", "confirm"]
@@ -194,13 +211,15 @@ def test_clinic_still_accurate_sets_verified_on_only(client, db, make_facility, 
     assert "変更なし" in client.get("/clinic/").get_data(as_text=True)
 
 
-def test_clinic_still_accurate_without_answers_is_refused(client, db, make_facility,
-                                                          make_invitation):  # fmt: skip
+def test_clinic_still_accurate_without_answers_is_refused(
+    client, db, make_facility, make_invitation
+):
     facility = make_facility()
     _enter(client, make_invitation(facility))
     csrf = csrf_token(client, "/clinic/")
-    response = client.post(f"/clinic/facilities/{facility.id}/confirm",
-                           data={"csrf_token": csrf, "base_version": 0})  # fmt: skip
+    response = client.post(
+        f"/clinic/facilities/{facility.id}/confirm", data={"csrf_token": csrf, "base_version": 0}
+    )
     assert response.status_code == 409
     assert "まだ回答がない" in response.get_data(as_text=True)
     assert _versions(db, facility.id) == []
@@ -211,11 +230,14 @@ def test_clinic_cannot_reach_another_facility(client, db, make_facility, make_in
     _enter(client, make_invitation(mine))
     assert client.get(f"/clinic/facilities/{theirs.id}/survey").status_code == 403
     csrf = csrf_token(client, f"/clinic/facilities/{mine.id}/survey")
-    post = client.post(f"/clinic/facilities/{theirs.id}/survey",
-                       data={**ANSWERS, "csrf_token": csrf, "base_version": 0})  # fmt: skip
+    post = client.post(
+        f"/clinic/facilities/{theirs.id}/survey",
+        data={**ANSWERS, "csrf_token": csrf, "base_version": 0},
+    )
     assert post.status_code == 403
-    confirm = client.post(f"/clinic/facilities/{theirs.id}/confirm",
-                          data={"csrf_token": csrf, "base_version": 0})  # fmt: skip
+    confirm = client.post(
+        f"/clinic/facilities/{theirs.id}/confirm", data={"csrf_token": csrf, "base_version": 0}
+    )
     assert confirm.status_code == 403
     assert client.get(f"/clinic/facilities/{theirs.id}/history").status_code == 403
     assert _versions(db, theirs.id) == []

@@ -14,19 +14,48 @@ BUNDLED = QUESTIONNAIRE_DIR / "v2026.1.toml"
 
 # Every item DESIGN.md section 4 asks for, by key.
 DESIGN_ITEMS = {
-    "pregnant", "pregnant_trimester", "pregnant_patients", "postpartum", "postpartum_patients",
-    "pregnancy_rx", "breastfeeding_rx", "severity", "tier", "conditions", "referral_letter",
-    "wait_days", "new_patients", "inpatient", "mother_baby_admission", "emergency",
-    "psychotherapy", "cbt", "psw", "baby_ok", "child_space", "nursing_room", "wheelchair",
-    "parking", "woman_doctor", "online", "languages", "partner_obstetrics", "high_risk_fee2",
-    "contact_name", "contact_phone", "contact_fax", "jiritsu_shien", "note_for_referrers",
-    "visibility", "answered_by",
-}  # fmt: skip
+    "pregnant",
+    "pregnant_trimester",
+    "pregnant_patients",
+    "postpartum",
+    "postpartum_patients",
+    "pregnancy_rx",
+    "breastfeeding_rx",
+    "severity",
+    "tier",
+    "conditions",
+    "referral_letter",
+    "wait_days",
+    "new_patients",
+    "inpatient",
+    "mother_baby_admission",
+    "emergency",
+    "psychotherapy",
+    "cbt",
+    "psw",
+    "baby_ok",
+    "child_space",
+    "nursing_room",
+    "wheelchair",
+    "parking",
+    "woman_doctor",
+    "online",
+    "languages",
+    "partner_obstetrics",
+    "high_risk_fee2",
+    "contact_name",
+    "contact_phone",
+    "contact_fax",
+    "jiritsu_shien",
+    "note_for_referrers",
+    "visibility",
+    "answered_by",
+}
 
 
 def test_questionnaire_bundled_edition_has_every_design_item(questionnaire):
     keys = {item.key for item in questionnaire.items}
-    assert DESIGN_ITEMS <= keys
+    assert keys >= DESIGN_ITEMS
     assert "2026.1" in available_versions()
     conditions = {c.value for c in questionnaire.item("conditions").choices}
     assert {"postpartum_psychosis", "tokophobia", "perinatal_loss", "ocd"} <= conditions
@@ -61,10 +90,18 @@ def _item(data, key):
     ("edit", "expected"),
     [
         (lambda d: _item(d, "severity").update(type="slider"), "item 'severity'"),
-        (lambda d: _item(d, "pregnant_trimester").update(
-            show_if={"item": "pregnent", "values": ["yes"]}), "item 'pregnant_trimester'"),
-        (lambda d: _item(d, "pregnant_trimester").update(
-            show_if={"item": "pregnant", "values": ["maybe"]}), "['maybe']"),
+        (
+            lambda d: _item(d, "pregnant_trimester").update(
+                show_if={"item": "pregnent", "values": ["yes"]}
+            ),
+            "item 'pregnant_trimester'",
+        ),
+        (
+            lambda d: _item(d, "pregnant_trimester").update(
+                show_if={"item": "pregnant", "values": ["maybe"]}
+            ),
+            "['maybe']",
+        ),
         (lambda d: _item(d, "online").pop("label_en"), "item 'online'): 'label_en' is missing"),
         (lambda d: _item(d, "cbt").update(choices="nonexistent"), "unknown choice set"),
         (lambda d: _item(d, "cbt").update(key="online"), "item 'online'): the key is used twice"),
@@ -72,7 +109,7 @@ def _item(data, key):
         (lambda d: _item(d, "wait_days").update(choices="yes_no"), "item 'wait_days'"),
         (lambda d: d.pop("version"), "'version' is missing"),
     ],
-)  # fmt: skip
+)
 def test_questionnaire_broken_definition_names_the_item(tmp_path, edit, expected):
     message = _broken(tmp_path, edit)
     assert expected in message
@@ -83,14 +120,19 @@ def test_questionnaire_broken_definition_names_the_item(tmp_path, edit, expected
 def test_questionnaire_unreadable_file_names_the_file(tmp_path):
     path = tmp_path / "v9.toml"
     path.write_text('version = "9"\n[[sections]\n', encoding="utf-8")
-    with pytest.raises(QuestionnaireError, match="v9.toml"):
+    with pytest.raises(QuestionnaireError, match=r"v9\.toml"):
         load_file(path)
 
 
 def test_questionnaire_clean_drops_answers_to_questions_not_asked(questionnaire):
     cleaned, errors = questionnaire.clean(
-        {"pregnant": "no", "pregnant_trimester": ["first"], "postpartum": "yes",
-         "visibility": "public", "answered_by": "事務 山田"}  # fmt: skip
+        {
+            "pregnant": "no",
+            "pregnant_trimester": ["first"],
+            "postpartum": "yes",
+            "visibility": "public",
+            "answered_by": "事務 山田",
+        }
     )
     assert errors == {}
     assert cleaned["pregnant_trimester"] == []
@@ -99,19 +141,37 @@ def test_questionnaire_clean_drops_answers_to_questions_not_asked(questionnaire)
 
 def test_questionnaire_clean_reports_each_problem(questionnaire):
     _cleaned, errors = questionnaire.clean(
-        {"pregnant": "perhaps", "postpartum": "yes", "wait_days": "400", "answered_by": "  ",
-         "languages": ["en", "xx"], "contact_name": "a\x00b"}  # fmt: skip
+        {
+            "pregnant": "perhaps",
+            "postpartum": "yes",
+            "wait_days": "400",
+            "answered_by": "  ",
+            "languages": ["en", "xx"],
+            "contact_name": "a\x00b",
+        }
     )
-    assert set(errors) == {"pregnant", "wait_days", "visibility", "answered_by", "languages",
-                           "contact_name"}  # fmt: skip
+    assert set(errors) == {
+        "pregnant",
+        "wait_days",
+        "visibility",
+        "answered_by",
+        "languages",
+        "contact_name",
+    }
     assert errors["wait_days"] == "0〜365の範囲で入力してください。"
     assert errors["visibility"] == "回答してください。"
 
 
 def test_questionnaire_clean_keeps_choice_order_and_numbers(questionnaire):
     cleaned, errors = questionnaire.clean(
-        {"pregnant": "yes", "pregnant_trimester": ["third", "first"], "postpartum": "no",
-         "wait_days": " 14 ", "visibility": "public", "answered_by": "x"}  # fmt: skip
+        {
+            "pregnant": "yes",
+            "pregnant_trimester": ["third", "first"],
+            "postpartum": "no",
+            "wait_days": " 14 ",
+            "visibility": "public",
+            "answered_by": "x",
+        }
     )
     assert errors == {}
     assert cleaned["pregnant_trimester"] == ["first", "third"]
@@ -125,8 +185,14 @@ def test_questionnaire_new_item_in_file_needs_no_code(tmp_path, questionnaire):
 
     data = tomllib.loads(BUNDLED.read_text(encoding="utf-8"))
     data["sections"][0]["items"].append(
-        {"key": "doula_support", "type": "choice", "choices": "yes_no", "filter": True,
-         "label_ja": "産後ドゥーラとの連携", "label_en": "Works with postpartum doulas"}  # fmt: skip
+        {
+            "key": "doula_support",
+            "type": "choice",
+            "choices": "yes_no",
+            "filter": True,
+            "label_ja": "産後ドゥーラとの連携",
+            "label_en": "Works with postpartum doulas",
+        }
     )
     extended = parse(data, name="extended.toml")
     form = build_form_class(extended)(MultiDict({"doula_support": "yes"}))

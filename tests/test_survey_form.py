@@ -6,8 +6,12 @@ from werkzeug.datastructures import MultiDict
 
 from surveys.forms import build_form_class, form_data_from_answers
 
-VALID = {"pregnant": "yes", "postpartum": "conditional", "visibility": "public",
-         "answered_by": "看護師 佐藤"}  # fmt: skip
+VALID = {
+    "pregnant": "yes",
+    "postpartum": "conditional",
+    "visibility": "public",
+    "answered_by": "看護師 佐藤",
+}
 
 
 def _form(questionnaire, data, lang="ja"):
@@ -24,8 +28,10 @@ def test_survey_form_has_a_field_per_item(questionnaire):
 
 
 def test_survey_form_valid_answers(questionnaire):
-    form = _form(questionnaire, list(VALID.items()) + [("pregnant_trimester", "second"),
-                                                       ("pregnant_trimester", "third")])  # fmt: skip
+    form = _form(
+        questionnaire,
+        [*VALID.items(), ("pregnant_trimester", "second"), ("pregnant_trimester", "third")],
+    )
     assert form.validate(), form.errors
     assert form.answers()["pregnant_trimester"] == ["second", "third"]
 

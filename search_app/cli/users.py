@@ -6,9 +6,9 @@ import click
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from surveys.accounts import hash_password
 from search_app.db import engine
 from surveys import audit
+from surveys.accounts import hash_password
 from surveys.models import ROLES, Facility, User, UserFacility
 
 
@@ -18,8 +18,13 @@ from surveys.models import ROLES, Facility, User, UserFacility
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", default="")
 @click.option("--organisation", default="")
-@click.option("--facility", "facility_ids", multiple=True, type=int,
-              help="Facility id a clinic user answers for (repeatable).")  # fmt: skip
+@click.option(
+    "--facility",
+    "facility_ids",
+    multiple=True,
+    type=int,
+    help="Facility id a clinic user answers for (repeatable).",
+)
 @click.password_option()
 def create_user_command(email, role, name, organisation, facility_ids, password) -> None:
     """Create a user account."""
@@ -31,8 +36,13 @@ def create_user_command(email, role, name, organisation, facility_ids, password)
         missing = [fid for fid in facility_ids if session.get(Facility, fid) is None]
         if missing:
             raise click.UsageError(f"No facility with id {missing}.")
-        user = User(email=email.lower(), role=role, display_name=name, organisation=organisation,
-                    password_hash=hash_password(password))  # fmt: skip
+        user = User(
+            email=email.lower(),
+            role=role,
+            display_name=name,
+            organisation=organisation,
+            password_hash=hash_password(password),
+        )
         session.add(user)
         session.flush()
         session.add_all(UserFacility(user_id=user.id, facility_id=fid) for fid in facility_ids)

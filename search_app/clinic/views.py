@@ -72,9 +72,11 @@ def redeem(token: str):
 def index():
     """List the clinic's facilities with their answer status."""
     ids = current_principal().facility_ids
-    facilities = db.session().exec(
-        select(Facility).where(col(Facility.id).in_(ids)).order_by(Facility.name)
-    ).all()
+    facilities = (
+        db.session()
+        .exec(select(Facility).where(col(Facility.id).in_(ids)).order_by(Facility.name))
+        .all()
+    )
     rows = [(f, operations.current_response(db.session(), f.id)) for f in facilities]
     return render_template("clinic/index.html", rows=rows, form=ConfirmForm())
 
@@ -89,8 +91,13 @@ def survey(facility_id: int):
     form = _survey_form(questionnaire, latest)
     if form.validate_on_submit():
         return _save(facility, questionnaire, form)
-    return render_template("clinic/survey.html", facility=facility, form=form, latest=latest,
-                           questionnaire=questionnaire), (422 if form.errors else 200)  # fmt: skip
+    return render_template(
+        "clinic/survey.html",
+        facility=facility,
+        form=form,
+        latest=latest,
+        questionnaire=questionnaire,
+    ), (422 if form.errors else 200)
 
 
 def _survey_form(questionnaire: Questionnaire, latest):
@@ -106,17 +113,26 @@ def _save(facility: Facility, questionnaire: Questionnaire, form):
     session = db.session()
     try:
         operations.submit_answers(
-            session, facility, questionnaire, form.answers(),
-            current_principal().actor, _base_version(form.base_version.data),
-        )  # fmt: skip
+            session,
+            facility,
+            questionnaire,
+            form.answers(),
+            current_principal().actor,
+            _base_version(form.base_version.data),
+        )
     except VersionConflict:
         session.rollback()
         return _conflict(facility, questionnaire, form)
     except AnswerError:
         abort(422)
     session.commit()
-    flash(t("回答を保存しました。ご協力ありがとうございます。",
-            "Your answers have been saved. Thank you."), "success")  # fmt: skip
+    flash(
+        t(
+            "回答を保存しました。ご協力ありがとうございます。",
+            "Your answers have been saved. Thank you.",
+        ),
+        "success",
+    )
     return redirect(url_for("clinic.index"))
 
 
@@ -133,9 +149,12 @@ def _conflict(facility: Facility, questionnaire: Questionnaire, form):
     latest = operations.current_response(db.session(), facility.id)
     mine = form.answers()
     return render_template(
-        "clinic/conflict.html", facility=facility, questionnaire=questionnaire,
-        latest=latest, mine=mine,
-    ), 409  # fmt: skip
+        "clinic/conflict.html",
+        facility=facility,
+        questionnaire=questionnaire,
+        latest=latest,
+        mine=mine,
+    ), 409
 
 
 @bp.route("/facilities/<int:facility_id>/confirm", methods=["POST"])
@@ -151,8 +170,10 @@ def confirm(facility_id: int):
         session, facility, current_principal().actor, _base_version(form.base_version.data)
     )
     session.commit()
-    flash(t("「内容に変更なし」を登録しました。", "Recorded that your answers are still accurate."),
-          "success")  # fmt: skip
+    flash(
+        t("「内容に変更なし」を登録しました。", "Recorded that your answers are still accurate."),
+        "success",
+    )
     return redirect(url_for("clinic.index"))
 
 
@@ -162,5 +183,6 @@ def history(facility_id: int):
     """List every saved version of a facility's answers."""
     facility = _own_facility(facility_id)
     versions = operations.history(db.session(), facility_id)
-    return render_template("clinic/history.html", facility=facility, versions=versions,
-                           questionnaire=_questionnaire())  # fmt: skip
+    return render_template(
+        "clinic/history.html", facility=facility, versions=versions, questionnaire=_questionnaire()
+    )

@@ -18,7 +18,9 @@ class Campaign(SQLModel, table=True):
     questionnaire_id: int = Field(foreign_key="questionnaireversion.id")
     closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closed: bool = False
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class Invitation(SQLModel, table=True):
@@ -29,5 +31,7 @@ class Invitation(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
     email: str = Field(default="", max_length=254)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

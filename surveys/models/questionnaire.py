@@ -18,4 +18,6 @@ class QuestionnaireVersion(SQLModel, table=True):
     version: str = Field(max_length=20, unique=True)
     title: str = Field(max_length=200)
     definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

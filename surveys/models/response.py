@@ -29,4 +29,6 @@ class SurveyResponse(SQLModel, table=True):
     submitted_by_user_id: int | None = Field(default=None, foreign_key="user.id")
     submitted_via_invitation_id: int | None = Field(default=None, foreign_key="invitation.id")
     submitted_by_label: str = Field(default="", max_length=200)
-    submitted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    submitted_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

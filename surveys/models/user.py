@@ -22,7 +22,9 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=10)
     password_hash: str = Field(default="", max_length=300)
     is_active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class UserFacility(SQLModel, table=True):
