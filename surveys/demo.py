@@ -13,7 +13,6 @@ from index.gazetteer import Town, load_towns
 from surveys import audit
 from surveys.accounts import hash_password
 from surveys.models import (
-    Campaign,
     Facility,
     IndexOutbox,
     SurveyResponse,
@@ -102,7 +101,7 @@ def demo_users(seed: int) -> list[DemoUser]:
 def seed_demo(session: Session, questionnaire: Questionnaire, clinics: int, seed: int) -> dict:
     """Create `clinics` facilities, their answers and the demo users; the caller commits."""
     rng = random.Random(seed)
-    towns = [t for t in load_towns("東京都") if t.lat is not None and t.municipality_code]
+    towns = [t for t in load_towns("東京都") if t.lat is not None and not t.koaza]
     version = ensure_questionnaire(session, questionnaire)
     facilities = [_facility(rng, n, rng.choice(towns)) for n in range(1, clinics + 1)]
     session.add_all(facilities)
@@ -214,23 +213,3 @@ def _add_users(session: Session, seed: int, facilities: list[Facility]) -> list[
 def has_facilities(session: Session) -> bool:
     """Tell whether the database already holds facilities."""
     return session.exec(select(Facility.id).limit(1)).first() is not None
-
-
-def demo_campaign(session: Session, questionnaire: Questionnaire, days: int = 60) -> Campaign:
-    """Create an open demo campaign so invitation links can be tried."""
-    version = ensure_questionnaire(session, questionnaire)
-    campaign = Campaign(
-        name="2026年度 妊産婦受け入れ調査（デモ）",
-        questionnaire_id=version.id,
-        closes_at=utcnow() + timedelta(days=days),
-    )
-    session.add(campaign)
-    session.flush()
-    return campaign
-
-
-def unanswered(session: Session, limit: int) -> list[Facility]:
-    """Return facilities that have no answers yet."""
-    answered = select(SurveyResponse.facility_id)
-    query = select(Facility).where(Facility.id.not_in(answered)).order_by(Facility.id)
-    return list(session.exec(query.limit(limit)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -9,8 +11,9 @@ from sqlmodel import Session
 
 from search_app.db import engine
 from surveys import audit
-from surveys.demo import demo_campaign, demo_users, has_facilities, seed_demo, unanswered
-from surveys.invitations import create_invitation
+from surveys.campaigns import create_campaign, facilities_to_invite, invite
+from surveys.demo import demo_users, has_facilities, seed_demo
+from surveys.operations import today_in_japan
 from surveys.questionnaire import load_version
 
 
@@ -40,13 +43,13 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
 
 def _invitation_links(session: Session, questionnaire) -> list[tuple[str, str]]:
     """Open a demo campaign and invite three facilities that have not answered."""
-    campaign = demo_campaign(session, questionnaire)
-    base = current_app.config.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    links = []
-    for facility in unanswered(session, 3):
-        _invitation, token = create_invitation(session, facility, campaign, audit.CLI_ACTOR)
-        links.append((facility.name, f"{base}/clinic/invite/{token}"))
-    return links
+    closes_on = today_in_japan() + timedelta(days=60)
+    name = "2026年度 妊産婦受け入れ調査（デモ）"
+    campaign = create_campaign(session, questionnaire, name, closes_on, audit.CLI_ACTOR)
+    chosen = facilities_to_invite(session, [], unanswered_only=True)[:3]
+    base = current_app.config["BASE_URL"].rstrip("/")
+    links = invite(session, campaign, chosen, audit.CLI_ACTOR)
+    return [(f.name, f"{base}/clinic/invite/{token}") for f, token in links]
 
 
 def _print_users(seed: int, reprint: bool = False) -> None:
