@@ -1,0 +1,1 @@
+"""Search domain: Japanese text, geocoding, Whoosh index and searcher."""
