@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class SurveyError(Exception):
     """Base class: `message_ja` / `message_en` are safe to show; `status` suits an HTTP reply."""
@@ -84,14 +86,38 @@ class InvitationUsed(InvitationError):
     message_en = "This invitation link has already been used. Sign in or ask for a new link."
 
 
+@dataclass(frozen=True)
+class ImportProblem:
+    """Why a row of an import file (0 = the whole file) was refused or flagged."""
+
+    row: int
+    ja: str
+    en: str
+    file: str = ""  # the file the row is counted in, when it is not the main file
+
+    def line(self, lang: str = "ja") -> str:
+        """Render the problem in one language: '3行目: 名称が空です' / 'row 3: name is empty'."""
+        en = lang == "en"
+        row = (f"row {self.row}" if en else f"{self.row}行目") if self.row else ""
+        where = " ".join(p for p in (self.file, row) if p) or (
+            "whole file" if en else "ファイル全体"
+        )
+        return f"{where}: {self.en if en else self.ja}"
+
+
 class FacilityImportError(SurveyError):
-    """A facility import file was refused; `problems` lists (row number, reason)."""
+    """A facility import file was refused; `problems` says which rows and why."""
 
     status = 422
 
-    def __init__(self, problems: list[tuple[int, str]]):
-        self.problems = problems
+    def __init__(self, problems: list[ImportProblem]):
+        self.problems = list(problems)
+        count = len(self.problems)
         super().__init__(
-            f"取り込みを中止しました（{len(problems)}件の問題）。何も保存していません。",
-            f"Import refused ({len(problems)} problems). Nothing was stored.",
+            f"取り込みを中止しました（{count}件の問題）。何も保存していません。",
+            f"Import refused ({count} problem{'' if count == 1 else 's'}). Nothing was stored.",
         )
+
+    def lines(self, lang: str = "ja") -> list[str]:
+        """Return one rendered line per problem, in the given language."""
+        return [p.line(lang) for p in self.problems]

@@ -14,6 +14,8 @@ from sqlmodel import select
 
 from surveys import audit
 from surveys.importer import (
+    FacilityImportError,
+    ImportProblem,
     Source,
     normalise_municipality,
     parse_import,
@@ -92,8 +94,10 @@ def test_import_mhlw_flags_gaps_without_refusing(app, db):
     stored = _facilities(db)
     assert (stored[KASAI].lat, stored[KASAI].lng) == (None, None)  # 0.0/0.0 means unknown
     assert stored[SHINJUKU].website == ""  # "http//..." in the open data
-    assert "7行目 (row 7): 座標がありません" in result.output
-    assert "3行目 (row 3): ホームページのアドレスが正しくない" in result.output
+    assert "7行目: 座標がありません" in result.output
+    assert "row 7: no coordinates" in result.output
+    assert "3行目: ホームページのアドレスが正しくない" in result.output
+    assert "row 3: website 'http//shinjuku-mental.example.jp' is not" in result.output
 
 
 def test_import_mhlw_hospitals_records_outbox_and_one_audit_event(app, db):
@@ -189,8 +193,11 @@ def test_broken_file_is_refused_with_row_numbers_and_nothing_stored(app, db, tmp
     result = _import(app, broken, CLINIC_HOURS)
     assert result.exit_code == 1
     assert "取り込みを中止しました（2件の問題）。何も保存していません。" in result.output
-    assert "2行目 (row 2): 緯度が数値ではありません" in result.output
-    assert "5行目 (row 5): 名称が空です" in result.output
+    assert "Import refused (2 problems). Nothing was stored." in result.output
+    assert "2行目: 緯度が数値ではありません" in result.output
+    assert "row 2: The latitude '北緯35.6975' is not a number" in result.output
+    assert "5行目: 名称が空です" in result.output
+    assert "row 5: name is empty" in result.output
     assert _facilities(db) == {}
     assert db.exec(select(AuditEvent)).all() == []
 
@@ -200,8 +207,10 @@ def test_shift_jis_file_is_refused_with_clear_message(app, db, tmp_path):
     sjis.write_bytes(CLINICS.read_bytes().decode("utf-8-sig").encode("cp932"))
     result = _import(app, sjis, CLINIC_HOURS)
     assert result.exit_code == 1
-    assert "Shift_JIS" in result.output
+    assert "Import refused (1 problem). Nothing was stored." in result.output
+    assert "ファイル全体: 文字コードが Shift_JIS のようです" in result.output
     assert "UTF-8 で保存し直してください" in result.output
+    assert "whole file: The file looks like Shift_JIS" in result.output
     assert _facilities(db) == {}
 
 
@@ -280,7 +289,9 @@ def test_facility_template_command_writes_templates(app, tmp_path):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["facility-template", str(tmp_path / "t.xlsx")]).exit_code == 0
     assert runner.invoke(args=["facility-template", str(tmp_path / "t.csv")]).exit_code == 0
-    header = next(load_workbook(tmp_path / "t.xlsx", read_only=True).worksheets[0].values)
+    book = load_workbook(tmp_path / "t.xlsx", read_only=True)
+    header = next(book.worksheets[0].values)
+    book.close()  # a read-only workbook keeps its file open until closed
     assert header[:3] == ("施設ID", "名称", "フリガナ")
     committed = Path(__file__).parent.parent / "surveys" / "data" / "facility_template.csv"
     assert (tmp_path / "t.csv").read_bytes() == committed.read_bytes() == template_csv()
@@ -315,8 +326,8 @@ def test_malformed_mhlw_rows_are_named(tmp_path, replacement, row, reason):
     broken = _edited(tmp_path, CLINICS, replacement)
     with broken.open("rb") as main, CLINIC_HOURS.open("rb") as spec:
         parsed = parse_import(Source(broken.name, main), "13", Source(CLINIC_HOURS.name, spec))
-    assert [(r, text) for r, text in parsed.problems if reason in text], parsed.problems
-    assert parsed.problems[0][0] == row
+    assert [p for p in parsed.problems if reason in p.ja], parsed.problems
+    assert parsed.problems[0].row == row
 
 
 def test_import_accepts_mhlw_zip_as_downloaded(app, db, tmp_path):
@@ -339,10 +350,54 @@ def test_malformed_template_rows_are_named(tmp_path):
     )
     with sheet.open("rb") as stream:
         parsed = parse_import(Source(sheet.name, stream), "13")
-    reasons = {(row, text.split(" / ")[0]) for row, text in parsed.problems}
+    reasons = {(p.row, p.ja) for p in parsed.problems}
     assert reasons == {
         (3, "IDが空です"),
         (4, "IDが重複しています（2行目と同じ A1）"),
         (4, "種別は「病院」か「診療所」です（「薬局」）"),
         (4, "郵便番号が正しくありません（「12345」）"),
     }
+
+
+def test_speciality_file_problems_name_that_file(app, db, tmp_path):
+    hours = _edited(
+        tmp_path,
+        CLINIC_HOURS,
+        ('"1311310000011","07001","精神科","2"', '"","07001","精神科","2"'),  # row 3
+        (
+            '"09:00","12:30","09:00","12:30","09:00","12:30"',
+            '"9時","12:30","09:00","12:30","09:00","12:30"',
+        ),
+    )
+    with CLINICS.open("rb") as main, hours.open("rb") as spec:
+        parsed = parse_import(Source(CLINICS.name, main), "13", Source(hours.name, spec))
+    assert parsed.problems == [ImportProblem(3, "IDが空です", "The ID is empty", hours.name)]
+    bad_times = [w for w in parsed.warnings if "9時" in w.ja]
+    assert {w.file for w in bad_times} == {hours.name}
+    assert bad_times[0] == ImportProblem(
+        2,
+        "時刻を読めないため診療時間から除きました（9時-12:30）",
+        "unreadable time 9時-12:30 left out of the hours",
+        hours.name,
+    )
+    result = _import(app, CLINICS, hours)
+    assert result.exit_code == 1
+    assert f"  {hours.name} 3行目: IDが空です" in result.output
+    assert f"  {hours.name} row 3: The ID is empty" in result.output
+    assert _facilities(db) == {}
+
+
+def test_import_error_counts_and_renders_problems_per_language():
+    one = FacilityImportError([ImportProblem(0, "空です", "It is empty")])
+    assert one.message("en") == "Import refused (1 problem). Nothing was stored."
+    assert one.message("ja") == "取り込みを中止しました（1件の問題）。何も保存していません。"
+    assert (one.lines("ja"), one.lines("en")) == (
+        ["ファイル全体: 空です"],
+        ["whole file: It is empty"],
+    )
+    two = FacilityImportError(
+        [ImportProblem(4, "名称が空です", "name is empty"), ImportProblem(2, "あ", "a", "b.csv")]
+    )
+    assert two.message("en") == "Import refused (2 problems). Nothing was stored."
+    assert two.lines("ja") == ["4行目: 名称が空です", "b.csv 2行目: あ"]
+    assert two.lines("en") == ["row 4: name is empty", "b.csv row 2: a"]

@@ -62,12 +62,11 @@ def _import(path: Path, speciality: Path | None, dry_run: bool) -> ImportReport:
 
 
 def _print_refusal(exc: FacilityImportError) -> None:
-    """List every problem with its row, as a spreadsheet user counts rows."""
-    click.echo(exc.message_ja, err=True)
-    click.echo(exc.message_en, err=True)
-    for row, reason in exc.problems:
-        where = f"{row}行目 (row {row})" if row else "ファイル全体 (file)"
-        click.echo(f"  {where}: {reason}", err=True)
+    """List every problem with its row (as a spreadsheet user counts rows), in ja then en."""
+    for lang in ("ja", "en"):
+        click.echo(exc.message(lang), err=True)
+        for line in exc.lines(lang):
+            click.echo(f"  {line}", err=True)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -92,7 +91,8 @@ def _print_report(report: ImportReport) -> None:
         "ファイルにない既存施設（削除はしません） / missing (not deleted)",
         [f"{sid} {name}" for sid, name in report.missing],
     )
-    _print_some("注意 / warnings", [f"{row}行目 (row {row}): {w}" for row, w in report.warnings])
+    _print_some("注意", [w.line("ja") for w in report.warnings])
+    _print_some("warnings", [w.line("en") for w in report.warnings])
     if report.dry_run:
         click.echo("試行のみ: 何も保存していません。 / Dry run: nothing was stored.")
 

@@ -1,0 +1,148 @@
+"""Applying parsed records to the facility master (never deleting), and the report of it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from surveys import audit
+from surveys.errors import FacilityImportError, ImportProblem
+from surveys.models import Facility, IndexOutbox, utcnow
+
+from .records import FacilityRecord, ParsedImport
+
+
+@dataclass
+class FacilityChange:
+    """A facility the import creates or changes: field -> (before, after)."""
+
+    source_id: str
+    name: str
+    fields: dict[str, tuple[Any, Any]]
+
+
+@dataclass
+class ImportReport:
+    """The outcome of applying (or dry-running) an import."""
+
+    source: str
+    dry_run: bool
+    new: list[FacilityChange] = field(default_factory=list)
+    changed: list[FacilityChange] = field(default_factory=list)
+    unchanged: int = 0
+    skipped_not_psychiatric: int = 0
+    skipped_other_prefecture: int = 0
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Return the counts, as stored in the audit event."""
+        return {
+            "new": len(self.new),
+            "changed": len(self.changed),
+            "unchanged": self.unchanged,
+            "skipped_not_psychiatric": self.skipped_not_psychiatric,
+            "skipped_other_prefecture": self.skipped_other_prefecture,
+            "missing": len(self.missing),
+        }
+
+
+def apply_import(
+    session: Session, parsed: ParsedImport, actor: audit.Actor, dry_run: bool = False
+) -> ImportReport:
+    """Create and update facilities from parsed records; never deletes; the caller commits."""
+    if parsed.problems:
+        raise FacilityImportError(parsed.problems)
+    report = ImportReport(
+        source=parsed.source,
+        dry_run=dry_run,
+        warnings=list(parsed.warnings),
+        skipped_not_psychiatric=parsed.skipped_not_psychiatric,
+        skipped_other_prefecture=parsed.skipped_other_prefecture,
+    )
+    existing = {f.source_id: f for f in session.exec(select(Facility))}
+    written = [_apply_record(session, report, existing.get(r.source_id), r) for r in parsed.records]
+    report.missing = _missing(existing, parsed)
+    if not dry_run and (report.new or report.changed):
+        _note_writes(session, actor, parsed, report, [f for f in written if f is not None])
+    return report
+
+
+def _apply_record(
+    session: Session, report: ImportReport, facility: Facility | None, record: FacilityRecord
+) -> Facility | None:
+    """Create or update one facility; return it when it was written."""
+    if facility is None:
+        return _create(session, report, record)
+    return _update(report, facility, record)
+
+
+def _create(session: Session, report: ImportReport, record: FacilityRecord) -> Facility | None:
+    """Report a new facility and, unless dry-running, add it."""
+    fields = {k: (None, v) for k, v in record.values.items() if v not in ("", None)}
+    report.new.append(FacilityChange(record.source_id, record.values["name"], fields))
+    if report.dry_run:
+        return None
+    facility = Facility(source_id=record.source_id, **record.values)
+    session.add(facility)
+    return facility
+
+
+def _update(report: ImportReport, facility: Facility, record: FacilityRecord) -> Facility | None:
+    """Report the fields of a facility that differ and, unless dry-running, set them."""
+    changes = _diff(facility, record.values)
+    if not changes:
+        report.unchanged += 1
+        return None
+    report.changed.append(FacilityChange(record.source_id, facility.name, changes))
+    if report.dry_run:
+        return None
+    for name, (_before, after) in changes.items():
+        setattr(facility, name, after)
+    facility.updated_at = utcnow()
+    return facility
+
+
+def _note_writes(
+    session: Session,
+    actor: audit.Actor,
+    parsed: ParsedImport,
+    report: ImportReport,
+    written: list[Facility],
+) -> None:
+    """Queue the written facilities for the search index and record one audit event."""
+    session.flush()  # ids for the outbox rows of new facilities
+    session.add_all(IndexOutbox(facility_id=f.id) for f in written)
+    detail = {"source": parsed.source, "format": parsed.format, **report.counts()}
+    audit.record(session, actor, "facility.import", None, **detail)
+
+
+def _diff(facility: Facility, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Return {field: (stored, new)} for the fields that differ."""
+    return {
+        name: (getattr(facility, name), value)
+        for name, value in values.items()
+        if not _same(getattr(facility, name), value)
+    }
+
+
+def _same(stored: Any, new: Any) -> bool:
+    """Compare values, coordinates to about a centimetre."""
+    if isinstance(stored, float) and isinstance(new, float):
+        return math.isclose(stored, new, abs_tol=1e-7)
+    return stored == new
+
+
+def _missing(existing: dict[str, Facility], parsed: ParsedImport) -> list[tuple[str, str]]:
+    """Facilities of this prefecture and kind that the file does not (or no longer) list."""
+    listed = {r.source_id for r in parsed.records}
+    return sorted(
+        (f.source_id, f.name)
+        for f in existing.values()
+        if f.prefecture_code == parsed.prefecture_code
+        and f.kind in parsed.kinds
+        and f.source_id not in listed
+    )

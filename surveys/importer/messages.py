@@ -1,0 +1,103 @@
+"""The import's reasons for refusing or flagging a row, and the exception that carries one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from surveys.errors import ImportProblem
+
+# Every reason the import gives, in Japanese and English: one place to review the wording.
+MESSAGES = {
+    "xls": ("古い Excel 形式（.xls）は読めません。.xlsx か CSV UTF-8 で保存してください。",
+            "Old Excel files (.xls) are not supported: save as .xlsx or CSV UTF-8."),
+    "not_xlsx": ("拡張子は .xlsx ですが Excel ファイルではありません。",
+                 "The file is named .xlsx but is not an Excel workbook."),
+    "bad_xlsx": ("Excel ファイルとして読めません。", "Not a readable Excel workbook."),
+    "not_zip": ("拡張子は .zip ですが ZIP ファイルではありません。",
+                "The file is named .zip but is not a ZIP file."),
+    "zip_members": ("ZIP の中に CSV がちょうど1つ必要です。", "The ZIP must hold exactly one CSV."),
+    "zip_as_csv": ("CSV ではなく ZIP / Excel ファイルです。拡張子を確認してください。",
+                   "This is a ZIP or Excel file, not CSV: check the file extension."),
+    "utf16": ("文字コードが UTF-16 です。CSV UTF-8（コンマ区切り）で保存し直してください。",
+              "The file is UTF-16: save it again as CSV UTF-8."),
+    "sjis": ("文字コードが Shift_JIS のようです。UTF-8 で保存し直してください"
+             "（Excel では「CSV UTF-8（コンマ区切り）」）。",
+             "The file looks like Shift_JIS: save it again as UTF-8 "
+             "(in Excel: 'CSV UTF-8 (Comma delimited)')."),
+    "not_utf8": ("文字コードが UTF-8 ではありません。UTF-8 で保存し直してください。",
+                 "The file is not UTF-8: save it again as UTF-8."),
+    "bad_bytes": ("この行の付近に UTF-8 として読めない文字があります。",
+                  "Bytes that are not UTF-8 near this row."),
+    "bad_csv": ("CSV として読めません（{error}）。", "Not valid CSV ({error})."),
+    "unknown_format": ("見出し行から形式を判断できません。医療情報ネットの施設票（ID, 正式名称, …）"
+                       "か、施設一覧テンプレート（施設ID, 名称, …）を使ってください。",
+                       "Unknown headers: use an MHLW facility file (ID, 正式名称, ...) or the "
+                       "facility template (施設ID, 名称, ...)."),
+    "speciality_as_main": ("これは診療科・診療時間票です。施設票を指定し、"
+                           "この票は --speciality で渡してください。",
+                           "This is the speciality/hours file: give the facility file, and this "
+                           "one as --speciality."),
+    "speciality_needed": ("医療情報ネットの施設票には診療科・診療時間票"
+                          "（--speciality）が必要です。",
+                          "An MHLW facility file needs its speciality/hours file (--speciality)."),
+    "speciality_unused": ("診療科・診療時間票は医療情報ネットの施設票とだけ使えます。",
+                          "The speciality file goes only with an MHLW facility file."),
+    "out_of_scope": ("歯科診療所・薬局・助産所の票は対象外です。"
+                     "病院か診療所の施設票を使ってください。",
+                     "Dental, pharmacy and maternity files are out of scope: use the hospital or "
+                     "clinic facility file."),
+    "unknown_kind": ("病院・診療所のどちらの施設票か判断できません。"
+                     "ファイル名に hospital か clinic を含めてください"
+                     "（例: 02-1_clinic_facility_info_20260601.csv）。",
+                     "Cannot tell whether this lists hospitals or clinics: keep 'hospital' or "
+                     "'clinic' in the file name (e.g. 02-1_clinic_facility_info_20260601.csv)."),
+    "missing_columns": ("必要な列がありません: {columns}", "Missing required columns: {columns}"),
+    "empty_id": ("IDが空です", "The ID is empty"),
+    "duplicate_id": ("IDが重複しています（{first}行目と同じ {id}）",
+                     "Duplicate ID {id} (same as row {first})"),
+    "empty": ("{label}が空です", "{field} is empty"),
+    "too_long": ("{label}が長すぎます（{limit}文字まで）",
+                 "{field} is too long (at most {limit} characters)"),
+    "kind": ("種別は「病院」か「診療所」です（「{value}」）",
+             "Kind must be 病院 (hospital) or 診療所 (clinic), not '{value}'"),
+    "municipality": ("市区町村コードが正しくありません（「{value}」）",
+                     "Invalid municipality code '{value}'"),
+    "check_digit": ("市区町村コードの検査数字が合いません（「{value}」）",
+                    "Municipality code '{value}': wrong check digit"),
+    "other_prefecture_code": ("市区町村コード「{value}」が都道府県コード{prefecture}と合いません",
+                              "Municipality code '{value}' is not in prefecture {prefecture}"),
+    "postal_code": ("郵便番号が正しくありません（「{value}」）", "Invalid postal code '{value}'"),
+    "phone": ("電話番号が正しくありません（「{value}」）", "Invalid phone number '{value}'"),
+    "url": ("ホームページは http:// か https:// で始まるアドレスです（「{value}」）",
+            "The website must be an http(s) address, not '{value}'"),
+    "not_number": ("{label}が数値ではありません（「{value}」）",
+                   "The {field} '{value}' is not a number"),
+    "outside_japan": ("{label}が日本の範囲外です（{value}）",
+                      "The {field} {value} is outside Japan ({low}-{high})"),
+    "no_departments": ("診療科が空です", "No department given"),
+    "website_dropped": ("ホームページのアドレスが正しくないため空欄にしました（「{value}」）",
+                        "website '{value}' is not an http(s) address: left empty"),
+    "no_coordinates": ("座標がありません（距離検索に出ません）",
+                       "no coordinates (not found by distance)"),
+    "bad_time": ("時刻を読めないため診療時間から除きました（{value}）",
+                 "unreadable time {value} left out of the hours"),
+}  # fmt: skip
+
+
+def problem(key: str, row: int = 0, **values: Any) -> ImportProblem:
+    """Return the problem for a message key, with its values filled in."""
+    ja, en = MESSAGES[key]
+    return ImportProblem(row, ja.format(**values), en.format(**values))
+
+
+class Bad(ValueError):
+    """One value (or the whole file) is unusable; `problem.row` 0 means the whole file."""
+
+    def __init__(self, key: str, row: int = 0, **values: Any):
+        self.problem = problem(key, row, **values)
+        super().__init__(f"{self.problem.ja} / {self.problem.en}")
+
+    def at(self, row: int) -> ImportProblem:
+        """Return the problem placed at a row of the file."""
+        return replace(self.problem, row=row)

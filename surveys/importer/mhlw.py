@@ -1,0 +1,159 @@
+"""The 医療情報ネット 施設票 (hospital or clinic facility file), joined with its speciality file."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from pathlib import PurePath
+
+from .fields import (
+    collect,
+    coordinates,
+    is_psychiatric,
+    limited,
+    normalise_municipality,
+    normalise_postal_code,
+    parse_kind,
+    parse_phone,
+    parse_url,
+    required,
+)
+from .messages import Bad, problem
+from .readers import Header, blank, cell
+from .records import FacilityRecord, ParsedImport, Source
+from .speciality import Department, format_hours, join_departments, read_speciality
+
+MHLW_REQUIRED = ("ID", "正式名称", "都道府県コード", "市区町村コード", "所在地")
+MHLW_COORDINATES = ("所在地座標（緯度）", "所在地座標（経度）")
+# Optional: the 2024+ files have the first two; 郵便番号 and 電話番号 are read if a future
+# edition adds them. 機関区分 only helps when the file name does not say hospital or clinic.
+MHLW_OPTIONAL = {
+    "kana": "正式名称（フリガナ）",
+    "website": "案内用ホームページアドレス",
+    "postal_code": "郵便番号",
+    "phone": "電話番号",
+}
+
+
+def parse_mhlw(
+    parsed: ParsedImport,
+    source: Source,
+    header: Header,
+    rows: Iterator[list[str]],
+    speciality: Source | None,
+) -> None:
+    """Join the MHLW facility file with its speciality file, keeping psychiatric facilities."""
+    parsed.format = "mhlw"
+    kind = _kind_from_file_name(source.name)
+    columns = header.require(MHLW_REQUIRED + MHLW_COORDINATES)
+    if kind is None and not header.has("機関区分"):
+        raise Bad("unknown_kind", 1)
+    if speciality is None:
+        raise Bad("speciality_needed")
+    extra = {f: header.find(h) for f, h in MHLW_OPTIONAL.items() if header.has(h)}
+    columns["機関区分"] = header.find("機関区分")
+    parsed.kinds |= {kind} if kind else set()
+    candidates = _candidates(parsed, rows, columns | extra)
+    departments = read_speciality(parsed, speciality, set(candidates))
+    for source_id, raw in candidates.items():
+        _record(parsed, source_id, raw, departments.get(source_id, []), kind)
+
+
+def _kind_from_file_name(name: str) -> str | None:
+    """Tell hospital and clinic files apart by the MHLW file name."""
+    lower = PurePath(name).name.lower()
+    if any(other in lower for other in ("dental", "pharmacy", "maternity")):
+        raise Bad("out_of_scope")
+    return next((k for k in ("hospital", "clinic") if k in lower), None)
+
+
+def _candidates(parsed: ParsedImport, rows, columns: dict) -> dict[str, dict]:
+    """Return the rows in the configured prefecture by ID; count the others."""
+    candidates: dict[str, dict] = {}
+    for row, cells in enumerate(rows, start=2):
+        if blank(cells):
+            continue
+        if _prefecture(cell(cells, columns["都道府県コード"])) != parsed.prefecture_code:
+            parsed.skipped_other_prefecture += 1
+            continue
+        raw = {name: cell(cells, col) for name, col in columns.items()}
+        raw["row"] = row
+        _add_candidate(parsed, candidates, raw)
+    return candidates
+
+
+def _add_candidate(parsed: ParsedImport, candidates: dict, raw: dict) -> None:
+    """Keep a row by ID, refusing empty and duplicate IDs."""
+    source_id, row = raw["ID"], raw["row"]
+    if not source_id:
+        parsed.problems.append(problem("empty_id", row))
+    elif source_id in candidates:
+        first = candidates[source_id]["row"]
+        parsed.problems.append(problem("duplicate_id", row, id=source_id, first=first))
+    else:
+        candidates[source_id] = raw
+
+
+def _prefecture(value: str) -> str:
+    """Return a 2-digit prefecture code ('13', '13.0', '１３' -> '13'), '' if not one."""
+    text = unicodedata.normalize("NFKC", value).removesuffix(".0")
+    return text.zfill(2) if text.isdigit() and len(text) <= 2 else ""
+
+
+def _record(
+    parsed: ParsedImport, source_id: str, raw: dict, departments: list[Department], kind: str | None
+) -> None:
+    """Turn one psychiatric facility row into a record, collecting its problems."""
+    psychiatric = [d for d in departments if is_psychiatric(d.name, d.code)]
+    if not psychiatric:
+        parsed.skipped_not_psychiatric += 1
+        return
+    values = {
+        "prefecture_code": parsed.prefecture_code,
+        "departments": join_departments([d.name for d in departments]),
+        "hours": format_hours(psychiatric),
+    }
+    collect(parsed, raw["row"], values, _checks(parsed, raw, kind))
+    _coordinates(parsed, raw["row"], values, raw)
+    parsed.kinds.add(values.get("kind", "clinic"))
+    parsed.records.append(FacilityRecord(raw["row"], source_id, values))
+
+
+def _checks(parsed: ParsedImport, raw: dict, kind: str | None) -> dict:
+    """Return the converters of the fields this row has, by field name."""
+    prefecture = parsed.prefecture_code
+    checks = {
+        "name": lambda: required(raw["正式名称"], "name"),
+        "kind": lambda: kind or parse_kind(raw["機関区分"]),
+        "municipality_code": lambda: normalise_municipality(raw["市区町村コード"], prefecture),
+        "address": lambda: required(raw["所在地"], "address"),
+    }
+    optional = {
+        "kana": lambda: limited(unicodedata.normalize("NFKC", raw["kana"]), "kana"),
+        "postal_code": lambda: normalise_postal_code(raw["postal_code"]),
+        "phone": lambda: parse_phone(raw["phone"]),
+        "website": lambda: _website(parsed, raw["row"], raw["website"]),
+    }
+    return checks | {f: c for f, c in optional.items() if f in raw}
+
+
+def _coordinates(parsed: ParsedImport, row: int, values: dict, raw: dict) -> None:
+    """Set coordinates; 0.0/0.0 or blank means unknown and leaves stored ones alone."""
+    try:
+        point = coordinates(*(raw[c] for c in MHLW_COORDINATES), zero_unknown=True)
+    except Bad as bad:
+        parsed.problems.append(bad.at(row))
+        return
+    if point is None:
+        parsed.warnings.append(problem("no_coordinates", row))
+    else:
+        values["lat"], values["lng"] = point
+
+
+def _website(parsed: ParsedImport, row: int, value: str) -> str:
+    """Keep a valid open-data website address; drop a malformed one with a warning."""
+    try:
+        return parse_url(value)
+    except Bad:
+        parsed.warnings.append(problem("website_dropped", row, value=value))
+        return ""
