@@ -16,7 +16,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/pmh db upgrade
-	$(BIN)/pmh seed-demo --clinics 120 --seed 1 --if-empty
+	$(BIN)/pmh seed-demo --clinics 600 --seed 1 --if-empty
+	$(BIN)/pmh index sync --if-missing-rebuild
 	$(BIN)/pmh run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)

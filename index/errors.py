@@ -48,3 +48,21 @@ class AddressNotUnderstood(GeocodeError):
             ja += f" もしかして: {'、'.join(self.suggestions)}"
             en += f" Did you mean: {', '.join(self.suggestions)}?"
         super().__init__(ja, en)
+
+
+class InvalidParameter(IndexDomainError):
+    """A search parameter has a value we cannot use; `field` names the parameter."""
+
+    status = 400
+
+    def __init__(self, field: str, message_ja: str, message_en: str):
+        self.field = field
+        super().__init__(message_ja, message_en)
+
+
+class IndexUnavailable(IndexDomainError):
+    """The search index is missing, being rebuilt or unreadable."""
+
+    status = 503
+    message_ja = "検索の準備中です。しばらくしてからもう一度お試しください。"
+    message_en = "Search is being prepared. Please try again in a moment."

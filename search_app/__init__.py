@@ -59,12 +59,16 @@ def _instance_secret(instance: Path) -> str:
 
 def _init_extensions(app: Flask) -> None:
     """Bind extensions and register blueprints."""
-    from search_app import auth, db, errors, i18n, views
+    from search_app import auth, db, errors, i18n, privacy, search, views
+    from search_app.api import bp as api_bp
+    from search_app.api import health_bp
     from search_app.cli import init_app as init_cli
     from search_app.clinic import bp as clinic_bp
     from search_app.security import init_app as init_security
 
+    privacy.install()
     db.init_app(app)
+    search.init_app(app)
     i18n.init_app(app)
     init_security(app)
     auth.init_app(app)
@@ -73,3 +77,5 @@ def _init_extensions(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(clinic_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)

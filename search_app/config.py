@@ -15,3 +15,8 @@ MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 # Clinic sessions opened from an invitation last at most this long (hours).
 INVITATION_SESSION_HOURS = 12
 BASE_URL = "http://127.0.0.1:5000"
+# Search index folder; empty means instance/index.
+INDEX_PATH = ""
+# Apply the outbox within the request that made the change (single-process deployments and
+# tests); with several hosts, run `pmh index sync` periodically as well.
+INDEX_SYNC_IN_REQUEST = True

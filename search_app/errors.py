@@ -6,6 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from index.errors import IndexDomainError
 from search_app.i18n import current_lang
 from surveys.errors import SurveyError
 
@@ -26,7 +27,8 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(SurveyError, _survey_error)
+    app.register_error_handler(SurveyError, _domain_error)
+    app.register_error_handler(IndexDomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -55,7 +57,7 @@ def _http_error(exc: HTTPException):
     return render_error(exc.code or 500, _message(exc.code or 500))
 
 
-def _survey_error(exc: SurveyError):
+def _domain_error(exc: SurveyError | IndexDomainError):
     """Show a domain error's own user-safe message."""
     return render_error(exc.status, exc.message(current_lang()))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 
 from sqlmodel import Session, select, update
@@ -11,18 +9,14 @@ from sqlmodel import Session, select, update
 from surveys import audit
 from surveys.errors import InvitationError, InvitationExpired, InvitationUsed
 from surveys.models import Campaign, Facility, Invitation, utcnow
-
-
-def hash_token(token: str) -> str:
-    """Return the SHA-256 hex digest under which a token is stored."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+from surveys.tokens import hash_token, new_token
 
 
 def create_invitation(
     session: Session, facility: Facility, campaign: Campaign, actor: audit.Actor, email: str = ""
 ) -> tuple[Invitation, str]:
     """Create an invitation; return it with the clear token, which is never stored."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     invitation = Invitation(
         facility_id=facility.id, campaign_id=campaign.id, token_hash=hash_token(token), email=email
     )

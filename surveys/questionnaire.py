@@ -66,8 +66,10 @@ class Item:
 
     @property
     def search_param(self) -> str:
-        """Name of the search parameter that filters on this item."""
-        return self.param or self.key
+        """Name of the search parameter filtering on this item (integers: `max_<key>`)."""
+        if self.param:
+            return self.param
+        return f"max_{self.key}" if self.type == "integer" else self.key
 
     def choice_label(self, value: str, lang: str) -> str:
         """Return the label of one stored value (the value itself if unknown)."""

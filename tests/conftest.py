@@ -89,6 +89,7 @@ def app(database_url, tmp_path):
         }
     )
     yield app
+    app.extensions["pmh_searcher"].close()
     app.extensions["pmh_engine"].dispose()
 
 

@@ -9,6 +9,8 @@ from sqlmodel import Session, select
 from search_app.db import engine
 from surveys import audit
 from surveys.accounts import hash_password
+from surveys.api_tokens import create_token, revoke_token
+from surveys.errors import SurveyError
 from surveys.models import ROLES, Facility, User, UserFacility
 
 
@@ -51,6 +53,45 @@ def create_user_command(email, role, name, organisation, facility_ids, password)
     click.echo(f"Created {role} user {email}.")
 
 
+@click.group("api-token")
+def api_token_group() -> None:
+    """API tokens for staff systems."""
+
+
+@api_token_group.command("create")
+@click.option("--email", required=True, help="E-mail of an active staff or admin user.")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+def create_token_command(email: str, name: str) -> None:
+    """Create an API token and print it once."""
+    with Session(engine()) as session:
+        user = session.exec(select(User).where(User.email == email.lower())).first()
+        if user is None:
+            raise click.UsageError(f"No user with e-mail {email}.")
+        try:
+            row, token = create_token(session, user, name, audit.CLI_ACTOR)
+        except SurveyError as exc:
+            raise click.ClickException(exc.message("en")) from exc
+        session.commit()
+        click.echo(f"Token {row.id} for {user.email} (shown once, keep it secret):")
+        click.echo(token)
+
+
+@api_token_group.command("revoke")
+@click.option("--id", "token_id", required=True, type=int)
+@with_appcontext
+def revoke_token_command(token_id: int) -> None:
+    """Revoke an API token."""
+    with Session(engine()) as session:
+        try:
+            revoke_token(session, token_id, audit.CLI_ACTOR)
+        except SurveyError as exc:
+            raise click.ClickException(exc.message("en")) from exc
+        session.commit()
+    click.echo(f"Token {token_id} revoked.")
+
+
 def register(cli) -> None:
-    """Add the user commands."""
+    """Add the user and API token commands."""
     cli.add_command(create_user_command)
+    cli.add_command(api_token_group)

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import HiddenField
 
-from search_app import db
+from search_app import db, search
 from search_app.auth import current_principal, role_required, start_invitation_session
 from search_app.i18n import current_lang
 from search_app.i18n import translate as t
@@ -126,6 +126,7 @@ def _save(facility: Facility, questionnaire: Questionnaire, form):
     except AnswerError:
         abort(422)
     session.commit()
+    search.sync_after_commit(session)
     flash(
         t(
             "回答を保存しました。ご協力ありがとうございます。",
@@ -170,6 +171,7 @@ def confirm(facility_id: int):
         session, facility, current_principal().actor, _base_version(form.base_version.data)
     )
     session.commit()
+    search.sync_after_commit(session)
     flash(
         t("「内容に変更なし」を登録しました。", "Recorded that your answers are still accurate."),
         "success",

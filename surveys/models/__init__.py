@@ -1,5 +1,6 @@
 """SQLModel tables of the survey domain."""
 
+from surveys.models.api_token import ApiToken
 from surveys.models.audit import AuditEvent
 from surveys.models.campaign import Campaign, Invitation
 from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
@@ -12,6 +13,7 @@ from surveys.models.user import ROLES, User, UserFacility
 __all__ = [
     "FACILITY_KINDS",
     "ROLES",
+    "ApiToken",
     "AuditEvent",
     "Campaign",
     "Facility",

@@ -1,0 +1,107 @@
+"""Search documents: what the index holds about one facility, built from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from surveys.models import Facility, SurveyResponse
+from surveys.questionnaire import Questionnaire
+
+
+@dataclass(frozen=True)
+class FacilityDoc:
+    """The indexed view of a facility and its current answers."""
+
+    id: int
+    stamp: str
+    name: str
+    kana: str
+    address: str
+    kind: str
+    municipality_code: str
+    lat: float | None
+    lng: float | None
+    visibility: str
+    verified_on: date | None
+    answers: dict[str, Any] = field(default_factory=dict)
+    body_public: str = ""
+    body_pro: str = ""
+
+
+def stamp_of(facility: Facility, response: SurveyResponse | None) -> str:
+    """Identify the state a document was built from (master data time + answer version)."""
+    version = response.version_no if response else 0
+    return f"{facility.updated_at.isoformat()}|v{version}"
+
+
+def build_doc(facility: Facility, response: SurveyResponse | None, q: Questionnaire) -> FacilityDoc:
+    """Build the document of one facility; unanswered facilities are professionals-only."""
+    answers = response.answers if response else {}
+    public, pro = _free_text(answers, q)
+    return FacilityDoc(
+        id=facility.id,
+        stamp=stamp_of(facility, response),
+        name=facility.name,
+        kana=facility.kana,
+        address=facility.address,
+        kind=facility.kind,
+        municipality_code=facility.municipality_code,
+        lat=facility.lat,
+        lng=facility.lng,
+        visibility=answers.get("visibility") or "professionals",
+        verified_on=response.verified_on if response else None,
+        answers=answers,
+        body_public=" ".join([facility.departments.replace(",", " "), *public]),
+        body_pro=" ".join(pro),
+    )
+
+
+def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], list[str]]:
+    """Split searchable answer text into public and professional-only parts."""
+    public: list[str] = []
+    pro: list[str] = []
+    for item in q.items:
+        value = answers.get(item.key)
+        if item.type == "text" and value:
+            texts = [value]
+        elif item.type == "multi" and value:
+            texts = [item.choice_label(v, "ja") for v in value]
+        else:
+            continue
+        (pro if item.professional_only else public).extend(texts)
+    return public, pro
+
+
+def current_responses(session: Session, facility_ids: Iterable[int]) -> dict[int, SurveyResponse]:
+    """Return the latest response of each facility that has one."""
+    ids = list(facility_ids)
+    latest = (
+        select(SurveyResponse.facility_id, func.max(SurveyResponse.version_no).label("v"))
+        .where(col(SurveyResponse.facility_id).in_(ids))
+        .group_by(SurveyResponse.facility_id)
+        .subquery()
+    )
+    query = select(SurveyResponse).join(
+        latest,
+        (SurveyResponse.facility_id == latest.c.facility_id)
+        & (SurveyResponse.version_no == latest.c.v),
+    )
+    return {r.facility_id: r for r in session.exec(query)}
+
+
+def load_docs(session: Session, facility_ids: Iterable[int], q: Questionnaire) -> list[FacilityDoc]:
+    """Build documents for the facilities that exist among `facility_ids`."""
+    ids = list(facility_ids)
+    facilities = session.exec(select(Facility).where(col(Facility.id).in_(ids))).all()
+    responses = current_responses(session, ids)
+    return [build_doc(f, responses.get(f.id), q) for f in facilities]
+
+
+def all_facility_ids(session: Session) -> list[int]:
+    """Return every facility id, ascending."""
+    return list(session.exec(select(Facility.id).order_by(Facility.id)))

@@ -1,0 +1,235 @@
+"""The Searcher adapter: text and filters through Whoosh, distance and order in numpy."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh.query import And, Every, Query, Term
+from whoosh.searching import Searcher as WhooshSearcher
+
+from index.filters import Filter
+from index.schema import (
+    NO_COORD,
+    NO_WAIT,
+    PROFESSIONAL_TEXT,
+    PUBLIC_TEXT,
+    WAIT_ITEM,
+    field_name_of,
+    filter_query,
+)
+from index.store import SearchIndex
+from index.text import text_query
+
+EARTH_RADIUS_KM = 6371.009
+SORTS = ("distance", "relevance", "wait", "name")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What to look for; `origin` is (lat, lng) when the user gave a place."""
+
+    q: str = ""
+    filters: tuple[Filter, ...] = ()
+    municipality: str = ""
+    origin: tuple[float, float] | None = None
+    radius_km: float = 10.0
+    sort: str = ""
+    page: int = 1
+    per_page: int = 20
+    professional: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One facility found, with its distance from the origin (None: unknown)."""
+
+    facility_id: int
+    distance_km: float | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of hits and the total."""
+
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list[Hit] = field(default_factory=list)
+
+
+@dataclass
+class _Columns:
+    """Per-document arrays aligned to Whoosh document numbers."""
+
+    ids: np.ndarray
+    lat: np.ndarray
+    lng: np.ndarray
+    wait: np.ndarray
+    name_rank: np.ndarray
+
+
+class Searcher:
+    """Search the index; Whoosh objects never leave this module."""
+
+    def __init__(self, search_index: SearchIndex):
+        self.index = search_index
+        self._lock = threading.Lock()
+        self._searcher: WhooshSearcher | None = None
+        self._columns: _Columns | None = None
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a search and return one page (one search at a time per process)."""
+        sort = effective_sort(request)
+        with self._lock:
+            searcher, columns = self._current()
+            docnums, scores = _match(searcher, _query(request), scored=sort == "relevance")
+        order, distances = _order(docnums, scores, columns, request, sort)
+        start = (request.page - 1) * request.per_page
+        page = order[start : start + request.per_page]
+        hits = [_hit(columns, docnums, scores, distances, i) for i in page]
+        return SearchResult(len(order), request.page, request.per_page, sort, hits)
+
+    def count(self) -> int:
+        """Return the number of indexed facilities."""
+        with self._lock:
+            return self._current()[0].doc_count()
+
+    def close(self) -> None:
+        """Release the open searcher's files."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = self._columns = None
+
+    def _current(self) -> tuple[WhooshSearcher, _Columns]:
+        """Return an up-to-date searcher and its column arrays (caller holds the lock)."""
+        if self._searcher is None or not self._is_fresh():
+            self._reopen()
+        return self._searcher, self._columns
+
+    def _is_fresh(self) -> bool:
+        """Tell whether the open searcher still sees the latest commit."""
+        try:
+            return self._searcher.up_to_date()
+        except (OSError, ValueError):
+            return False
+
+    def _reopen(self) -> None:
+        """Open a new searcher and load its column arrays."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self.index.reset()
+        self._searcher = self.index.open().searcher()
+        self._columns = _load_columns(self._searcher)
+
+
+def effective_sort(request: SearchRequest) -> str:
+    """Pick the order: as asked, else distance with an origin, relevance with text, else name."""
+    if request.sort in SORTS and (request.sort != "distance" or request.origin):
+        return request.sort
+    if request.origin:
+        return "distance"
+    return "relevance" if request.q.strip() else "name"
+
+
+def _query(request: SearchRequest) -> Query:
+    """Combine visibility, text, municipality and answer filters."""
+    parts: list[Query] = [] if request.professional else [Term("visibility", "public")]
+    groups = PROFESSIONAL_TEXT if request.professional else PUBLIC_TEXT
+    text = text_query(request.q, list(groups)) if request.q.strip() else None
+    if text is not None:
+        parts.append(text)
+    elif request.q.strip():
+        parts.append(Term("id", "__nothing__"))  # typed only punctuation: nothing matches
+    if request.municipality:
+        parts.append(Term("municipality", request.municipality))
+    parts.extend(filter_query(f) for f in request.filters)
+    if not parts:
+        return Every()
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
+def _match(searcher: WhooshSearcher, query: Query, scored: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return matching document numbers (and scores when asked)."""
+    if not scored:
+        docnums = np.fromiter(searcher.docs_for_query(query), dtype=np.int64)
+        return docnums, np.zeros(len(docnums))
+    results = searcher.search(query, limit=None)
+    pairs = [(hit.docnum, hit.score) for hit in results]
+    docnums = np.array([p[0] for p in pairs], dtype=np.int64)
+    return docnums, np.array([p[1] for p in pairs], dtype=float)
+
+
+def _order(docnums, scores, columns: _Columns, request: SearchRequest, sort: str):
+    """Return positions into `docnums` in result order, and distances (NaN: unknown)."""
+    distances = np.full(len(docnums), np.nan)
+    keep = np.ones(len(docnums), dtype=bool)
+    if request.origin is not None and len(docnums):
+        lat, lng = columns.lat[docnums], columns.lng[docnums]
+        located = ~np.isnan(lat)
+        distances[located] = haversine_np(*request.origin, lat[located], lng[located])
+        in_radius = located & (distances <= request.radius_km)
+        keep = in_radius | (~located if request.q.strip() else False)
+    positions = np.flatnonzero(keep)
+    keys = _sort_keys(sort, positions, docnums, scores, distances, columns)
+    return positions[np.lexsort(keys)].tolist(), distances
+
+
+def _sort_keys(sort, positions, docnums, scores, distances, columns):
+    """Return lexsort keys (last key sorts first); unknown distances go last."""
+    dist = np.nan_to_num(distances[positions], nan=np.inf)
+    names = columns.name_rank[docnums[positions]]
+    if sort == "relevance":
+        return (names, dist, -scores[positions])
+    if sort == "wait":
+        return (names, dist, columns.wait[docnums[positions]])
+    if sort == "distance":
+        return (names, dist)
+    return (names,)
+
+
+def _hit(columns: _Columns, docnums, scores, distances, position: int) -> Hit:
+    """Build the hit at one position."""
+    distance = distances[position]
+    return Hit(
+        facility_id=int(columns.ids[docnums[position]]),
+        distance_km=None if np.isnan(distance) else round(float(distance), 3),
+        score=float(scores[position]) if scores[position] else None,
+    )
+
+
+def _load_columns(searcher: WhooshSearcher) -> _Columns:
+    """Read ids, coordinates and wait days for every document number."""
+    reader = searcher.reader()
+    size = reader.doc_count_all()
+    ids = np.full(size, -1, dtype=np.int64)
+    names = [""] * size
+    for docnum, stored in reader.iter_docs():
+        ids[docnum] = int(stored["id"])
+        names[docnum] = stored.get("sort_name", "")
+    lat = _column(reader, "lat_e6", size, NO_COORD) / 1_000_000 - 90
+    lng = _column(reader, "lng_e6", size, NO_COORD) / 1_000_000 - 180
+    wait = _column(reader, field_name_of(WAIT_ITEM), size, NO_WAIT)
+    name_rank = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"))
+    return _Columns(ids, lat, lng, wait, name_rank)
+
+
+def _column(reader, name: str, size: int, missing: int) -> np.ndarray:
+    """Read a numeric column as floats, with NaN where the value is missing."""
+    if not reader.has_column(name):
+        return np.full(size, np.nan)
+    values = np.fromiter(reader.column_reader(name), dtype=np.float64, count=size)
+    values[values == missing] = np.nan
+    return values
+
+
+def haversine_np(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+    """Return great-circle distances in km from one point to many (vectorised)."""
+    p1, p2 = np.radians(lat), np.radians(lats)
+    dp, dl = p2 - p1, np.radians(lngs - lng)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))

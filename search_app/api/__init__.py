@@ -1,0 +1,5 @@
+"""JSON API v1 and the health check."""
+
+from search_app.api.views import bp, health_bp
+
+__all__ = ["bp", "health_bp"]

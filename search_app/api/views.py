@@ -1,0 +1,165 @@
+"""JSON API v1: search, facility detail, OpenAPI description; and /healthz."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlmodel import col, func, select
+
+from index.documents import current_responses
+from index.errors import AddressNotUnderstood, IndexDomainError, IndexUnavailable, InvalidParameter
+from index.sync import pending_count
+from search_app import db, search
+from search_app.api.openapi import openapi_document
+from search_app.api.params import parse_search
+from search_app.auth import current_principal
+from search_app.i18n import current_lang
+from surveys.api_tokens import user_for_token
+from surveys.models import Facility, SurveyResponse
+from surveys.questionnaire import Questionnaire, load_version
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+health_bp = Blueprint("health", __name__)
+PROFESSIONAL_ROLES = ("staff", "admin")
+
+
+def _questionnaire() -> Questionnaire:
+    """Return the questionnaire edition in use."""
+    return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+
+
+def is_professional() -> bool:
+    """A staff bearer token, or a signed-in staff/admin session, sees everything."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return user_for_token(db.session(), header[7:].strip()) is not None
+    return current_principal().role in PROFESSIONAL_ROLES
+
+
+def api_error(status: int, code: str, message: str, field: str | None = None, **extra):
+    """Return the API's error body."""
+    return jsonify(error={"code": code, "message": message, "field": field, **extra}), status
+
+
+@bp.errorhandler(IndexDomainError)
+def _domain_error(exc: IndexDomainError):
+    """Map search-domain errors to JSON."""
+    lang = current_lang()
+    if isinstance(exc, InvalidParameter):
+        return api_error(400, "invalid_parameter", exc.message(lang), exc.field)
+    if isinstance(exc, AddressNotUnderstood):
+        return api_error(
+            400,
+            "place_not_understood",
+            exc.message(lang),
+            "near",
+            suggestions=list(exc.suggestions),
+        )
+    if isinstance(exc, IndexUnavailable):
+        return api_error(503, "index_unavailable", exc.message(lang))
+    return api_error(exc.status, "bad_request", exc.message(lang))
+
+
+@bp.route("/search")
+def search_facilities():
+    """Search facilities: text, place, filters; distance-ranked when a place is given."""
+    professional = is_professional()
+    questionnaire = _questionnaire()
+    search_request, origin = parse_search(request.args, questionnaire, professional)
+    result = search.searcher().search(search_request)
+    rows = _load(ids=[hit.facility_id for hit in result.hits])
+    results = [
+        _facility_json(*rows[hit.facility_id], questionnaire, professional, hit.distance_km)
+        for hit in result.hits
+        if hit.facility_id in rows and (professional or _is_public(rows[hit.facility_id][1]))
+    ]
+    return jsonify(
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        sort=result.sort,
+        origin=origin.__dict__ if origin else None,
+        results=results,
+    )
+
+
+@bp.route("/facilities/<int:facility_id>")
+def facility_detail(facility_id: int):
+    """One facility with its current answers (public listings only, without a token)."""
+    professional = is_professional()
+    rows = _load([facility_id])
+    if facility_id not in rows or not (professional or _is_public(rows[facility_id][1])):
+        return api_error(404, "not_found", _not_found_message())
+    return jsonify(_facility_json(*rows[facility_id], _questionnaire(), professional, None))
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi_document(_questionnaire()))
+
+
+@health_bp.route("/healthz")
+def healthz():
+    """Status for monitors: database and index state."""
+    session = db.session()
+    facilities = session.exec(select(func.count()).select_from(Facility)).one()
+    index_state = _index_state()
+    status = "ok" if index_state["state"] == "ok" else "degraded"
+    index_state["pending"] = pending_count(session)
+    return jsonify(status=status, facilities=facilities, index=index_state), (
+        200 if status == "ok" else 503
+    )
+
+
+def _index_state() -> dict[str, Any]:
+    """Describe the index: ok with its document count, or unavailable."""
+    try:
+        return {"state": "ok", "documents": search.searcher().count()}
+    except IndexUnavailable:
+        return {"state": "unavailable", "documents": 0}
+
+
+def _load(ids: list[int]) -> dict[int, tuple[Facility, SurveyResponse | None]]:
+    """Load facilities and their current answers by id."""
+    session = db.session()
+    facilities = session.exec(select(Facility).where(col(Facility.id).in_(ids))).all()
+    responses = current_responses(session, ids)
+    return {f.id: (f, responses.get(f.id)) for f in facilities}
+
+
+def _is_public(response: SurveyResponse | None) -> bool:
+    """Tell whether a facility chose public listing."""
+    return bool(response) and response.answers.get("visibility") == "public"
+
+
+def _facility_json(facility, response, questionnaire, professional, distance_km) -> dict:
+    """Return the JSON of one facility; the public gets public answers only."""
+    answers = dict(response.answers) if response else {}
+    if not professional:
+        allowed = questionnaire.public_keys()
+        answers = {k: v for k, v in answers.items() if k in allowed}
+    data = {
+        "id": facility.id,
+        "name": facility.name,
+        "kana": facility.kana,
+        "kind": facility.kind,
+        "address": facility.address,
+        "postal_code": facility.postal_code,
+        "lat": facility.lat,
+        "lng": facility.lng,
+        "distance_km": distance_km,
+        "municipality_code": facility.municipality_code,
+        "phone": facility.phone,
+        "website": facility.website,
+        "hours": facility.hours,
+        "verified_on": response.verified_on.isoformat() if response else None,
+        "answers": answers,
+    }
+    return data
+
+
+def _not_found_message() -> str:
+    """Return 'not found' in the current language."""
+    return "Facility not found." if current_lang() == "en" else "医療機関が見つかりません。"

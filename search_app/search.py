@@ -1,0 +1,49 @@
+"""The app's search index and searcher, and keeping the index in step after a commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlmodel import Session
+
+from index.errors import IndexUnavailable
+from index.searcher import Searcher
+from index.store import SearchIndex
+from index.sync import sync_outbox
+from surveys.questionnaire import load_version
+
+
+def init_app(app: Flask) -> None:
+    """Create the index handle and the searcher for this app."""
+    path = Path(app.config.get("INDEX_PATH") or Path(app.instance_path) / "index")
+    search_index = SearchIndex(path, load_version(app.config["QUESTIONNAIRE_VERSION"]))
+    app.extensions["pmh_index"] = search_index
+    app.extensions["pmh_searcher"] = Searcher(search_index)
+
+
+def search_index() -> SearchIndex:
+    """Return the app's index."""
+    return current_app.extensions["pmh_index"]
+
+
+def searcher() -> Searcher:
+    """Return the app's searcher."""
+    return current_app.extensions["pmh_searcher"]
+
+
+def sync_after_commit(session: Session) -> None:
+    """Apply pending outbox rows now, so this process's own change is searchable at once.
+
+    A failure is logged, not raised: the change is committed and `pmh index sync` (or the next
+    request) applies it.
+    """
+    if not current_app.config["INDEX_SYNC_IN_REQUEST"]:
+        return
+    try:
+        sync_outbox(session, search_index())
+    except IndexUnavailable:
+        current_app.logger.warning("search index unavailable; outbox left for the next sync")
+    except Exception:
+        session.rollback()
+        current_app.logger.exception("index sync failed; outbox left for the next sync")

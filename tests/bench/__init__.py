@@ -1,0 +1,1 @@
+"""Measurement scripts (run as modules, not collected by pytest)."""
