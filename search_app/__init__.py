@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     _finish_config(app)
+    app.json.ensure_ascii = False  # Japanese stays readable in the JSON API
     _init_extensions(app)
     return app
 
