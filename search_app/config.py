@@ -20,3 +20,9 @@ INDEX_PATH = ""
 # Apply the outbox within the request that made the change (single-process deployments and
 # tests); with several hosts, run `pmh index sync` periodically as well.
 INDEX_SYNC_IN_REQUEST = True
+# Geocoding: empty means the bundled offline gazetteer (a typed address never leaves the
+# server). Any geopy geocoder can be named instead, e.g. "geopy.geocoders:Nominatim" with
+# GEOCODER_OPTIONS = {"user_agent": "..."}; that sends typed addresses to that service.
+GEOCODER = ""
+GEOCODER_OPTIONS: dict = {}
+PREFERRED_PREFECTURE = "東京都"

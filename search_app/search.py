@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from sqlmodel import Session
 
 from index.errors import IndexUnavailable
+from index.locators import Locator, locator_from_config
 from index.searcher import Searcher
 from index.store import SearchIndex
 from index.sync import sync_outbox
@@ -20,6 +21,9 @@ def init_app(app: Flask) -> None:
     search_index = SearchIndex(path, load_version(app.config["QUESTIONNAIRE_VERSION"]))
     app.extensions["pmh_index"] = search_index
     app.extensions["pmh_searcher"] = Searcher(search_index)
+    app.extensions["pmh_locator"] = locator_from_config(
+        app.config["GEOCODER"], app.config["GEOCODER_OPTIONS"], app.config["PREFERRED_PREFECTURE"]
+    )
 
 
 def search_index() -> SearchIndex:
@@ -30,6 +34,11 @@ def search_index() -> SearchIndex:
 def searcher() -> Searcher:
     """Return the app's searcher."""
     return current_app.extensions["pmh_searcher"]
+
+
+def locator() -> Locator:
+    """Return the app's geocoder."""
+    return current_app.extensions["pmh_locator"]
 
 
 def sync_after_commit(session: Session) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from index.errors import InvalidParameter
 from index.filters import parse_filters
 from index.gazetteer import municipality_by_code
-from index.geocoder import GeocodeResult, geocode
+from index.locators import Locator
 from index.searcher import SORTS, SearchRequest
 from surveys.questionnaire import Questionnaire
 
@@ -30,10 +30,10 @@ class Origin:
 
 
 def parse_search(
-    params: Mapping[str, str], questionnaire: Questionnaire, professional: bool
+    params: Mapping[str, str], questionnaire: Questionnaire, professional: bool, locator: Locator
 ) -> tuple[SearchRequest, Origin | None]:
     """Validate every parameter; raise InvalidParameter naming the first bad one."""
-    origin = _origin(params)
+    origin = _origin(params, locator)
     request = SearchRequest(
         q=_text(params, "q"),
         filters=tuple(parse_filters(questionnaire, params)),
@@ -110,7 +110,7 @@ def _municipality(params: Mapping[str, str]) -> str:
     return code
 
 
-def _origin(params: Mapping[str, str]) -> Origin | None:
+def _origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     """Locate the origin from lat/lng or from a typed place (`near`)."""
     if params.get("lat") or params.get("lng"):
         lat = _number(params, "lat", math.nan, -90, 90)
@@ -126,5 +126,5 @@ def _origin(params: Mapping[str, str]) -> Origin | None:
     near = _text(params, "near")
     if not near:
         return None
-    found: GeocodeResult = geocode(near)
+    found = locator.geocode(near)
     return Origin(found.lat, found.lng, found.label, found.level)

@@ -66,7 +66,9 @@ def search_facilities():
     """Search facilities: text, place, filters; distance-ranked when a place is given."""
     professional = is_professional()
     questionnaire = _questionnaire()
-    search_request, origin = parse_search(request.args, questionnaire, professional)
+    search_request, origin = parse_search(
+        request.args, questionnaire, professional, search.locator()
+    )
     result = search.searcher().search(search_request)
     rows = _load(ids=[hit.facility_id for hit in result.hits])
     results = [
