@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from surveys.models import Facility, SurveyResponse
+from surveys.operations import current_responses
 from surveys.questionnaire import Questionnaire
 
 
@@ -75,23 +76,6 @@ def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], li
             continue
         (pro if item.professional_only else public).extend(texts)
     return public, pro
-
-
-def current_responses(session: Session, facility_ids: Iterable[int]) -> dict[int, SurveyResponse]:
-    """Return the latest response of each facility that has one."""
-    ids = list(facility_ids)
-    latest = (
-        select(SurveyResponse.facility_id, func.max(SurveyResponse.version_no).label("v"))
-        .where(col(SurveyResponse.facility_id).in_(ids))
-        .group_by(SurveyResponse.facility_id)
-        .subquery()
-    )
-    query = select(SurveyResponse).join(
-        latest,
-        (SurveyResponse.facility_id == latest.c.facility_id)
-        & (SurveyResponse.version_no == latest.c.v),
-    )
-    return {r.facility_id: r for r in session.exec(query)}
 
 
 def load_docs(session: Session, facility_ids: Iterable[int], q: Questionnaire) -> list[FacilityDoc]:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from index.documents import all_facility_ids, current_responses, load_docs, stamp_of
+from index.documents import all_facility_ids, load_docs, stamp_of
 from index.store import SearchIndex
 from surveys.models import Facility, IndexOutbox, utcnow
+from surveys.operations import current_responses
 
 BATCH = 500
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from surveys import audit
 from surveys.errors import AnswerError, NothingToConfirm, VersionConflict
@@ -45,6 +46,23 @@ def current_response(session: Session, facility_id: int) -> SurveyResponse | Non
         .where(SurveyResponse.facility_id == facility_id)
         .order_by(col(SurveyResponse.version_no).desc())
     ).first()
+
+
+def current_responses(session: Session, facility_ids: Iterable[int]) -> dict[int, SurveyResponse]:
+    """Return the latest response of each facility that has one."""
+    ids = list(facility_ids)
+    latest = (
+        select(SurveyResponse.facility_id, func.max(SurveyResponse.version_no).label("v"))
+        .where(col(SurveyResponse.facility_id).in_(ids))
+        .group_by(SurveyResponse.facility_id)
+        .subquery()
+    )
+    query = select(SurveyResponse).join(
+        latest,
+        (SurveyResponse.facility_id == latest.c.facility_id)
+        & (SurveyResponse.version_no == latest.c.v),
+    )
+    return {r.facility_id: r for r in session.exec(query)}
 
 
 def history(session: Session, facility_id: int) -> list[SurveyResponse]:

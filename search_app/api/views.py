@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
-from index.documents import current_responses
 from index.errors import AddressNotUnderstood, IndexDomainError, IndexUnavailable, InvalidParameter
 from index.sync import pending_count
 from search_app import db, search
@@ -16,7 +15,8 @@ from search_app.api.params import parse_search
 from search_app.auth import current_principal
 from search_app.i18n import current_lang
 from surveys.api_tokens import user_for_token
-from surveys.models import Facility, SurveyResponse
+from surveys.listings import Listing, load_listings
+from surveys.models import Facility
 from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -70,11 +70,11 @@ def search_facilities():
         request.args, questionnaire, professional, search.locator()
     )
     result = search.searcher().search(search_request)
-    rows = _load(ids=[hit.facility_id for hit in result.hits])
+    listings = load_listings(db.session(), [hit.facility_id for hit in result.hits])
     results = [
-        _facility_json(*rows[hit.facility_id], questionnaire, professional, hit.distance_km)
+        _facility_json(listings[hit.facility_id], questionnaire, professional, hit.distance_km)
         for hit in result.hits
-        if hit.facility_id in rows and (professional or _is_public(rows[hit.facility_id][1]))
+        if hit.facility_id in listings and listings[hit.facility_id].visible_to(professional)
     ]
     return jsonify(
         total=result.total,
@@ -90,10 +90,10 @@ def search_facilities():
 def facility_detail(facility_id: int):
     """One facility with its current answers (public listings only, without a token)."""
     professional = is_professional()
-    rows = _load([facility_id])
-    if facility_id not in rows or not (professional or _is_public(rows[facility_id][1])):
+    listing = load_listings(db.session(), [facility_id]).get(facility_id)
+    if listing is None or not listing.visible_to(professional):
         return api_error(404, "not_found", _not_found_message())
-    return jsonify(_facility_json(*rows[facility_id], _questionnaire(), professional, None))
+    return jsonify(_facility_json(listing, _questionnaire(), professional, None))
 
 
 @bp.route("/openapi.json")
@@ -123,26 +123,10 @@ def _index_state() -> dict[str, Any]:
         return {"state": "unavailable", "documents": 0}
 
 
-def _load(ids: list[int]) -> dict[int, tuple[Facility, SurveyResponse | None]]:
-    """Load facilities and their current answers by id."""
-    session = db.session()
-    facilities = session.exec(select(Facility).where(col(Facility.id).in_(ids))).all()
-    responses = current_responses(session, ids)
-    return {f.id: (f, responses.get(f.id)) for f in facilities}
-
-
-def _is_public(response: SurveyResponse | None) -> bool:
-    """Tell whether a facility chose public listing."""
-    return bool(response) and response.answers.get("visibility") == "public"
-
-
-def _facility_json(facility, response, questionnaire, professional, distance_km) -> dict:
+def _facility_json(listing: Listing, questionnaire, professional: bool, distance_km) -> dict:
     """Return the JSON of one facility; the public gets public answers only."""
-    answers = dict(response.answers) if response else {}
-    if not professional:
-        allowed = questionnaire.public_keys()
-        answers = {k: v for k, v in answers.items() if k in allowed}
-    data = {
+    facility = listing.facility
+    return {
         "id": facility.id,
         "name": facility.name,
         "kana": facility.kana,
@@ -156,10 +140,9 @@ def _facility_json(facility, response, questionnaire, professional, distance_km)
         "phone": facility.phone,
         "website": facility.website,
         "hours": facility.hours,
-        "verified_on": response.verified_on.isoformat() if response else None,
-        "answers": answers,
+        "verified_on": listing.verified_on.isoformat() if listing.verified_on else None,
+        "answers": listing.answers_for(questionnaire, professional),
     }
-    return data
 
 
 def _not_found_message() -> str:

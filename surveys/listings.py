@@ -1,0 +1,58 @@
+"""Listings: a facility with its current answers, as each audience may see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from surveys.models import Facility, SurveyResponse
+from surveys.operations import current_responses, today_in_japan
+from surveys.questionnaire import Questionnaire
+
+STALE_AFTER_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One facility and its current answers (None when it never answered)."""
+
+    facility: Facility
+    response: SurveyResponse | None
+
+    @property
+    def is_public(self) -> bool:
+        """Tell whether the facility chose public listing."""
+        return bool(self.response) and self.response.answers.get("visibility") == "public"
+
+    @property
+    def verified_on(self) -> date | None:
+        """Return the date the answers were last confirmed."""
+        return self.response.verified_on if self.response else None
+
+    def is_stale(self, today: date | None = None) -> bool:
+        """Tell whether the answers are missing or over a year old."""
+        if self.verified_on is None:
+            return True
+        return ((today or today_in_japan()) - self.verified_on).days > STALE_AFTER_DAYS
+
+    def visible_to(self, professional: bool) -> bool:
+        """Tell whether an audience may see this facility at all."""
+        return professional or self.is_public
+
+    def answers_for(self, questionnaire: Questionnaire, professional: bool) -> dict[str, Any]:
+        """Return the answers an audience may see (the public: public items only)."""
+        answers = dict(self.response.answers) if self.response else {}
+        if professional:
+            return answers
+        allowed = questionnaire.public_keys()
+        return {k: v for k, v in answers.items() if k in allowed}
+
+
+def load_listings(session: Session, facility_ids: list[int]) -> dict[int, Listing]:
+    """Load facilities and their current answers by id."""
+    facilities = session.exec(select(Facility).where(col(Facility.id).in_(facility_ids))).all()
+    responses = current_responses(session, facility_ids)
+    return {f.id: Listing(f, responses.get(f.id)) for f in facilities}
