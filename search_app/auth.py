@@ -6,7 +6,18 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import EmailField, PasswordField
@@ -15,6 +26,7 @@ from wtforms.validators import DataRequired, Length
 from search_app import db
 from search_app.i18n import translate as t
 from surveys.accounts import hash_password, password_matches
+from surveys.api_tokens import user_for_token
 from surveys.audit import Actor, record
 from surveys.models import Invitation, User, UserFacility, utcnow
 
@@ -44,17 +56,28 @@ class Principal:
 
 
 PUBLIC = Principal()
+PROFESSIONAL_ROLES = ("staff", "admin")
 
 
 def init_app(app: Flask) -> None:
     """Load the principal before every request."""
     app.before_request(_load_principal)
-    app.context_processor(lambda: {"principal": current_principal()})
+    app.context_processor(
+        lambda: {"principal": current_principal(), "professional": is_professional()}
+    )
 
 
 def current_principal() -> Principal:
     """Return the principal of this request."""
     return g.get("principal", PUBLIC)
+
+
+def is_professional() -> bool:
+    """Professionals (staff, admin; or a staff API token) see professional-only fields."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return user_for_token(db.session(), header[7:].strip()) is not None
+    return current_principal().role in PROFESSIONAL_ROLES
 
 
 def _load_principal() -> None:

@@ -12,29 +12,19 @@ from index.sync import pending_count
 from search_app import db, search
 from search_app.api.openapi import openapi_document
 from search_app.api.params import parse_search
-from search_app.auth import current_principal
+from search_app.auth import is_professional
 from search_app.i18n import current_lang
-from surveys.api_tokens import user_for_token
 from surveys.listings import Listing, load_listings
 from surveys.models import Facility
 from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
-PROFESSIONAL_ROLES = ("staff", "admin")
 
 
 def _questionnaire() -> Questionnaire:
     """Return the questionnaire edition in use."""
     return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
-
-
-def is_professional() -> bool:
-    """A staff bearer token, or a signed-in staff/admin session, sees everything."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return user_for_token(db.session(), header[7:].strip()) is not None
-    return current_principal().role in PROFESSIONAL_ROLES
 
 
 def api_error(status: int, code: str, message: str, field: str | None = None, **extra):
