@@ -26,3 +26,7 @@ INDEX_SYNC_IN_REQUEST = True
 GEOCODER = ""
 GEOCODER_OPTIONS: dict = {}
 PREFERRED_PREFECTURE = "東京都"
+# Map tiles: any XYZ tile URL (default 地理院タイル). Empty: no tiles; the list and markers still
+# work. The tile host is added to the page's Content-Security-Policy.
+MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+MAP_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'

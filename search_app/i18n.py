@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, g, request, session
 
 LANGUAGES = ("ja", "en")
@@ -11,6 +13,7 @@ def init_app(app: Flask) -> None:
     """Pick the language for each request and expose `t()` and `lang` to templates."""
     app.before_request(_pick_language)
     app.jinja_env.globals.update(t=translate, languages=LANGUAGES)
+    app.jinja_env.filters["jdate"] = format_date
     app.context_processor(lambda: {"lang": current_lang()})
 
 
@@ -30,3 +33,12 @@ def current_lang() -> str:
 def translate(ja: str, en: str) -> str:
     """Return the text in the current language."""
     return en if current_lang() == "en" else ja
+
+
+def format_date(value: date | None) -> str:
+    """Format a date Japanese style in Japanese (2026年11月28日), else 28 Nov 2026."""
+    if value is None:
+        return ""
+    if current_lang() == "en":
+        return f"{value.day} {value.strftime('%b')} {value.year}"
+    return f"{value.year}年{value.month}月{value.day}日"

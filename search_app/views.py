@@ -1,13 +1,81 @@
-"""Public pages."""
+"""The search page: one bookmarkable GET URL per search, list and map."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import math
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from index.errors import AddressNotUnderstood, InvalidParameter
+from search_app import db, search
+from search_app.api.params import parse_search
+from search_app.auth import is_professional
+from search_app.i18n import current_lang
+from search_app.search_form import build_search_form, has_search, to_params
+from surveys.listings import load_listings
+from surveys.questionnaire import load_version
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
 def home():
-    """Landing page."""
-    return render_template("home.html")
+    """Search form, and the results when the page carries a search."""
+    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    form = build_search_form(questionnaire, request.args)
+    if not has_search(request.args):
+        return render_template("search.html", form=form, searched=False)
+    professional = is_professional()
+    params = {**to_params(form), "page": request.args.get("page", "1")}
+    try:
+        search_request, origin = parse_search(params, questionnaire, professional, search.locator())
+    except (InvalidParameter, AddressNotUnderstood) as exc:
+        field = getattr(exc, "field", "near")
+        return render_template(
+            "search.html",
+            form=form,
+            searched=False,
+            error=exc.message(current_lang()),
+            error_field=field,
+        ), 400
+    result = search.searcher().search(search_request)
+    listings = load_listings(db.session(), [h.facility_id for h in result.hits])
+    rows = [(h, listings[h.facility_id]) for h in result.hits if h.facility_id in listings]
+    rows = [(h, lst) for h, lst in rows if lst.visible_to(professional)]
+    return render_template(
+        "search.html",
+        form=form,
+        searched=True,
+        result=result,
+        rows=rows,
+        origin=origin,
+        questionnaire=questionnaire,
+        pages=_pages(result),
+        markers=_markers(rows),
+    )
+
+
+def _pages(result) -> list[tuple[int, str]]:
+    """Return (page number, URL) for the pagination, keeping every other parameter."""
+    count = max(1, math.ceil(result.total / result.per_page))
+    args = request.args.to_dict(flat=False)
+    pages = []
+    for number in range(max(1, result.page - 3), min(count, result.page + 3) + 1):
+        args["page"] = [str(number)]
+        pages.append((number, url_for("main.home", **args)))
+    return pages
+
+
+def _markers(rows) -> list[dict]:
+    """Return map markers for the results that have coordinates."""
+    return [
+        {
+            "lat": lst.facility.lat,
+            "lng": lst.facility.lng,
+            "name": lst.facility.name,
+            "url": url_for("facilities.detail", facility_id=lst.facility.id),
+            "n": n,
+        }
+        for n, (_hit, lst) in enumerate(rows, start=1)
+        if lst.facility.lat is not None
+    ]

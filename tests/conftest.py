@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
+from index.sync import rebuild
 from search_app import create_app
 from surveys import audit
 from surveys.accounts import hash_password
 from surveys.database import upgrade
 from surveys.invitations import create_invitation
 from surveys.models import Campaign, Facility, User, UserFacility, utcnow
-from surveys.operations import ensure_questionnaire
+from surveys.operations import ensure_questionnaire, submit_answers
 from surveys.questionnaire import load_version
 
 POSTGRES_ENV = "PMH_TEST_POSTGRES_URL"
@@ -208,3 +209,99 @@ def login(client):
         )
 
     return do
+
+
+KINSHICHO = (35.6969, 139.8140)  # 錦糸町駅 (approximately)
+BASE = {"postpartum": "yes", "visibility": "public", "answered_by": "事務"}
+
+
+@pytest.fixture
+def answer(db, questionnaire):
+    """Store answers for a facility (on top of its current version)."""
+
+    def do(facility: Facility, base: int = 0, **answers):
+        submit_answers(
+            db,
+            facility,
+            questionnaire,
+            {**BASE, "pregnant": "no", **answers},
+            audit.CLI_ACTOR,
+            base,
+        )
+        db.commit()
+
+    return do
+
+
+@pytest.fixture
+def reindex(app, db):
+    """Rebuild the search index from the database."""
+    return lambda: rebuild(db, app.extensions["pmh_index"])
+
+
+@pytest.fixture
+def town(make_facility, answer):
+    """Five facilities around 錦糸町 and one far away, with varied answers."""
+    made = {
+        "near": make_facility(
+            name="錦糸町こころのクリニック",
+            kana="キンシチョウココロノクリニック",
+            lat=35.6975,
+            lng=139.8150,
+            municipality_code="13107",
+        ),
+        "kameido": make_facility(
+            name="亀戸メンタルクリニック",
+            kana="カメイドメンタルクリニック",
+            lat=35.6975,
+            lng=139.8262,
+            municipality_code="13108",
+        ),
+        "oshiage": make_facility(
+            name="押上さくら心療内科",
+            kana="オシアゲサクラシンリョウナイカ",
+            lat=35.7100,
+            lng=139.8130,
+            municipality_code="13107",
+        ),
+        "hachioji": make_facility(
+            name="八王子ひかり病院",
+            kana="ハチオウジヒカリビョウイン",
+            kind="hospital",
+            lat=35.6664,
+            lng=139.3160,
+            municipality_code="13201",
+            address="東京都八王子市旭町1-1",
+        ),
+        "private": make_facility(
+            name="関係者限定クリニック",
+            kana="カンケイシャゲンテイクリニック",
+            lat=35.6980,
+            lng=139.8145,
+            municipality_code="13107",
+        ),
+        "nocoords": make_facility(
+            name="座標なしこころクリニック", kana="ザヒョウナシココロクリニック", lat=None, lng=None
+        ),
+    }
+    answer(
+        made["near"],
+        pregnant="yes",
+        pregnant_trimester=["second"],
+        breastfeeding_rx="yes",
+        wait_days=30,
+        languages=["en", "zh"],
+        contact_fax="03-0000-0000",
+    )
+    answer(
+        made["kameido"],
+        pregnant="conditional",
+        breastfeeding_rx="consult",
+        wait_days=7,
+        languages=["en"],
+    )
+    answer(made["oshiage"], pregnant="no", breastfeeding_rx="yes", wait_days=3)
+    answer(made["hachioji"], pregnant="yes", breastfeeding_rx="yes", wait_days=10)
+    answer(made["private"], pregnant="yes", visibility="professionals", wait_days=1)
+    answer(made["nocoords"], pregnant="yes", wait_days=5)
+    return made

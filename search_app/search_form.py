@@ -1,0 +1,158 @@
+"""The search form: a mother's situation and the conditions that matter, as GET parameters."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from index.filters import filter_items
+from search_app.i18n import translate as t
+from surveys.questionnaire import Questionnaire
+
+# Filter items the form asks about up front (the rest go under "more conditions").
+UP_FRONT = {
+    "pregnant",
+    "postpartum",
+    "pregnant_trimester",
+    "pregnancy_rx",
+    "breastfeeding_rx",
+    "new_patients",
+    "wait_days",
+    "baby_ok",
+}
+RADII = ("2", "5", "10", "20", "50")
+WAITS = ("7", "14", "30", "60")
+
+
+class SearchFormBase(FlaskForm):
+    """Fields every search has; GET forms need no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    near = StringField()
+    q = StringField()
+    lat = HiddenField()
+    lng = HiddenField()
+    radius_km = SelectField(default="10", validate_choice=False)
+    situation = RadioField(default="", validate_choice=False)
+    trimester = SelectField(default="", validate_choice=False)
+    needs_rx = BooleanField()
+    new_patients_now = BooleanField()
+    max_wait_days = SelectField(default="", validate_choice=False)
+    baby_ok = BooleanField()
+    sort = SelectField(default="", validate_choice=False)
+
+
+def build_search_form(questionnaire: Questionnaire, formdata):
+    """Return the search form with labels in the current language and one field per extra filter."""
+    attrs = {}
+    extra = [item for item in filter_items(questionnaire) if item.key not in UP_FRONT]
+    for item in extra:
+        attrs[item.search_param] = SelectMultipleField(
+            choices=[SelectChoice(c.value, c.label(_lang())) for c in item.choices],
+            validate_choice=False,
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+            description=item.label(_lang()),
+        )
+    form_class = type("SearchForm", (SearchFormBase,), attrs)
+    form = form_class(formdata=formdata)
+    form.extra_filters = [(item, form[item.search_param]) for item in extra]
+    form.more_open = bool(form.q.data) or any(field.data for _item, field in form.extra_filters)
+    _label(form, questionnaire)
+    return form
+
+
+def _lang() -> str:
+    """Return the current language."""
+    from search_app.i18n import current_lang
+
+    return current_lang()
+
+
+def _label(form, questionnaire: Questionnaire) -> None:
+    """Set the labels and choices of the fixed fields in the current language."""
+    form.near.label.text = t(
+        "場所（住所・駅名・郵便番号・区市町村）",
+        "Place (address, station, postal code, municipality)",
+    )
+    form.q.label.text = t("医療機関名・キーワード", "Facility name or keywords")
+    form.radius_km.label.text = t("範囲", "Within")
+    form.radius_km.choices = [SelectChoice(r, f"{r} km") for r in RADII]
+    form.situation.label.text = t("お母さんの状況", "The mother's situation")
+    form.situation.choices = [
+        SelectChoice("pregnant", t("妊娠中", "Pregnant")),
+        SelectChoice("postpartum", t("産後1年以内", "Up to one year after birth")),
+        SelectChoice("", t("指定しない", "Not specified")),
+    ]
+    trimester = questionnaire.item("pregnant_trimester")
+    form.trimester.label.text = t("妊娠時期", "Stage of pregnancy")
+    form.trimester.choices = [SelectChoice("", t("指定しない", "Any"))] + [
+        SelectChoice(c.value, c.label(_lang())) for c in trimester.choices
+    ]
+    form.needs_rx.label.text = t(
+        "服薬が必要（妊娠中・授乳中の処方に対応）",
+        "Needs medication (prescribing in pregnancy / while breastfeeding)",
+    )
+    form.new_patients_now.label.text = t(
+        "現在、新規の方を受け付けている", "Taking new patients now"
+    )
+    form.max_wait_days.label.text = t("初診までの待ち日数", "Wait for a first appointment")
+    form.max_wait_days.choices = [SelectChoice("", t("指定しない", "Any"))] + [
+        SelectChoice(w, t(f"{w}日以内", f"{w} days or less")) for w in WAITS
+    ]
+    form.baby_ok.label.text = t("赤ちゃん連れで受診できる", "The baby can come along")
+    form.sort.label.text = t("並び順", "Order")
+    form.sort.choices = [
+        SelectChoice(
+            "", t("おすすめ（場所があれば近い順）", "Default (nearest first with a place)")
+        ),
+        SelectChoice("distance", t("近い順", "Nearest first")),
+        SelectChoice("wait", t("待ち日数が短い順", "Shortest wait first")),
+        SelectChoice("relevance", t("キーワードに合う順", "Best keyword match")),
+    ]
+
+
+def to_params(form) -> dict[str, str]:
+    """Translate the form into search parameters (the JSON API's names)."""
+    params = {
+        name: (form[name].data or "").strip()
+        for name in ("near", "q", "lat", "lng", "radius_km", "max_wait_days", "sort")
+    }
+    _situation_params(form, params)
+    if form.new_patients_now.data:
+        params["new_patients"] = "yes,limited"
+    if form.baby_ok.data:
+        params["baby_ok"] = "yes,conditional"
+    for item, field in form.extra_filters:
+        if field.data:
+            params[item.search_param] = ",".join(field.data)
+    return {k: v for k, v in params.items() if v}
+
+
+def _situation_params(form, params: dict[str, str]) -> None:
+    """Turn the mother's situation into answer filters."""
+    if form.situation.data == "pregnant":
+        params["pregnant"] = "yes,conditional"
+        params["trimester"] = form.trimester.data or ""
+        if form.needs_rx.data:
+            params["pregnancy_rx"] = "yes,consult"
+    elif form.situation.data == "postpartum":
+        params["postpartum"] = "yes,conditional"
+        if form.needs_rx.data:
+            params["breastfeeding_rx"] = "yes,consult"
+
+
+def has_search(args) -> bool:
+    """Tell whether the page was opened with a search (not just the empty form)."""
+    return any(v.strip() for k, v in args.items(multi=True) if k not in ("lang", "page"))
