@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from surveys.errors import UserFacingError
 
-class IndexDomainError(Exception):
-    """Base class: `message_ja` / `message_en` are safe to show; `status` suits an HTTP reply."""
 
-    status = 400
-    message_ja = "処理できませんでした。"
-    message_en = "The request could not be processed."
-
-    def __init__(self, message_ja: str | None = None, message_en: str | None = None):
-        if message_ja:
-            self.message_ja = message_ja
-        if message_en:
-            self.message_en = message_en
-        super().__init__(self.message_en)
-
-    def message(self, lang: str = "ja") -> str:
-        """Return the message in the given language."""
-        return self.message_en if lang == "en" else self.message_ja
+class IndexDomainError(UserFacingError):
+    """Base class of the search domain's errors (user-safe ja/en messages)."""
 
 
 class GeocodeError(IndexDomainError):

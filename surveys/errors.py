@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-class SurveyError(Exception):
-    """Base class: `message_ja` / `message_en` are safe to show; `status` suits an HTTP reply."""
+class UserFacingError(Exception):
+    """Base of every domain error: `message_ja` / `message_en` are safe to show to the user,
+    `status` suits an HTTP reply."""
 
     status = 400
     message_ja = "処理できませんでした。"
@@ -22,6 +23,10 @@ class SurveyError(Exception):
     def message(self, lang: str = "ja") -> str:
         """Return the message in the given language."""
         return self.message_en if lang == "en" else self.message_ja
+
+
+class SurveyError(UserFacingError):
+    """Base class of the survey domain's errors."""
 
 
 class QuestionnaireError(SurveyError):

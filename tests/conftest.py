@@ -79,19 +79,33 @@ def client(app):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def make_app(database_url, tmp_path):
+    """Create apps on the test database with extra configuration; closed after the test."""
+    apps = []
+
+    def make(name: str = "instance", **config):
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(tmp_path / name),
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": "test-secret",
+                **config,
+            }
+        )
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["pmh_searcher"].close()
+        app.extensions["pmh_engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app):
     """The application on the test database."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-        }
-    )
-    yield app
-    app.extensions["pmh_searcher"].close()
-    app.extensions["pmh_engine"].dispose()
+    return make_app()
 
 
 @pytest.fixture

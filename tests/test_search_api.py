@@ -217,19 +217,11 @@ def test_search_without_index_is_503_not_500(client):
     assert response.get_json()["error"]["code"] == "index_unavailable"
 
 
-def test_search_with_a_configured_geopy_geocoder(tmp_path, database_url):
+def test_search_with_a_configured_geopy_geocoder(make_app):
     """Any geopy geocoder can stand in for the offline one (here the offline geopy class)."""
     from sqlmodel import Session
 
-    from search_app import create_app
-
-    config = {
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "geo"),
-        "DATABASE_URL": database_url,
-        "GEOCODER": "index.geocoder:GazetteerGeocoder",
-    }
-    app = create_app(config)
+    app = make_app("geo", GEOCODER="index.geocoder:GazetteerGeocoder")
     with Session(app.extensions["pmh_engine"]) as session:
         rebuild(session, app.extensions["pmh_index"])
     client = app.test_client()
@@ -238,5 +230,3 @@ def test_search_with_a_configured_geopy_geocoder(tmp_path, database_url):
     missing = client.get("/api/v1/search", query_string={"near": "xyzzy-nowhere"})
     assert missing.status_code == 400
     assert missing.get_json()["error"]["field"] == "near"
-    app.extensions["pmh_searcher"].close()
-    app.extensions["pmh_engine"].dispose()

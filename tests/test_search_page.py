@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from search_app import create_app
 from surveys.models import SurveyResponse
 from surveys.operations import today_in_japan
 
@@ -120,19 +119,10 @@ def test_search_map_markers_and_tile_policy(client, town, reindex):
     assert "https://cyberjapandata.gsi.go.jp" in response.headers["Content-Security-Policy"]
 
 
-def test_search_without_tiles_has_no_tile_host(tmp_path, database_url):
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "t"),
-            "DATABASE_URL": database_url,
-            "MAP_TILE_URL": "",
-        }
-    )
+def test_search_without_tiles_has_no_tile_host(make_app):
+    app = make_app("no-tiles", MAP_TILE_URL="")
     csp = app.test_client().get("/").headers["Content-Security-Policy"]
     assert "img-src 'self' data:;" in csp
-    app.extensions["pmh_searcher"].close()
-    app.extensions["pmh_engine"].dispose()
 
 
 def test_search_page_in_english(client, town, reindex):
