@@ -51,10 +51,17 @@ class Item:
     multiline: bool = False
     unit_ja: str = ""
     unit_en: str = ""
+    short_ja: str = ""
+    short_en: str = ""
 
     def label(self, lang: str) -> str:
         """Return the question in the given language."""
         return self.label_en if lang == "en" else self.label_ja
+
+    def short(self, lang: str) -> str:
+        """Return the short label for compact views (the question when there is none)."""
+        short = self.short_en if lang == "en" else self.short_ja
+        return short or self.label(lang)
 
     def help(self, lang: str) -> str:
         """Return the help text in the given language."""
@@ -298,6 +305,9 @@ def _section(name: str, raw: dict, sets: dict) -> Section:
     for key in ("key", "title_ja", "title_en"):
         if not isinstance(raw.get(key), str):
             raise _broken(name, f"section {raw.get('key')}", f"'{key}' is missing")
+    unknown = set(raw) - {"key", "title_ja", "title_en", "items"}
+    if unknown:
+        raise _broken(name, f"section {raw['key']}", f"unknown field(s) {sorted(unknown)}")
     items = tuple(_item(name, row, raw["key"], sets) for row in _list(name, raw, "items"))
     return Section(raw["key"], raw["title_ja"], raw["title_en"], items)
 
@@ -321,6 +331,8 @@ ITEM_FIELDS = {
     "multiline",
     "unit_ja",
     "unit_en",
+    "short_ja",
+    "short_en",
 }
 
 

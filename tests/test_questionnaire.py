@@ -108,6 +108,7 @@ def _item(data, key):
         (lambda d: _item(d, "parking").update(colour="red"), "item 'parking'): unknown field"),
         (lambda d: _item(d, "wait_days").update(choices="yes_no"), "item 'wait_days'"),
         (lambda d: d.pop("version"), "'version' is missing"),
+        (lambda d: d["sections"][1].update(short_ja="x"), "section postpartum'): unknown field"),
     ],
 )
 def test_questionnaire_broken_definition_names_the_item(tmp_path, edit, expected):
