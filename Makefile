@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,18 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# After adding or changing _("日本語") texts: collect them, update the English catalogue (new
+# entries come empty: fill in their msgstr), compile the .mo. Both .po and .mo are committed.
+translations: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 \
+		--add-location=file --sort-output --no-wrap --project=pmh-navi -o build/messages.pot .
+	$(BIN)/pybabel -q update -i build/messages.pot -d search_app/translations -l en \
+		--no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q compile -d search_app/translations -l en
+
 bench: $(STAMP)
-	@echo "The search benchmark arrives with the search engine (issue 3)." && exit 1
+	$(BIN)/python -m tests.bench.search --sizes 10000,100000 --out instance/bench/results.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -60,7 +60,7 @@ def _instance_secret(instance: Path) -> str:
 
 def _init_extensions(app: Flask) -> None:
     """Bind extensions and register blueprints."""
-    from search_app import auth, db, errors, i18n, privacy, search, views
+    from search_app import auth, db, errors, facilities, i18n, privacy, search, views
     from search_app.api import bp as api_bp
     from search_app.api import health_bp
     from search_app.cli import init_app as init_cli
@@ -80,3 +80,4 @@ def _init_extensions(app: Flask) -> None:
     app.register_blueprint(clinic_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    facilities.init_app(app)  # facility page, shortlist, access reports, admin

@@ -18,13 +18,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from search_app import db
-from search_app.i18n import translate as t
 from surveys.accounts import hash_password, password_matches
 from surveys.api_tokens import user_for_token
 from surveys.audit import Actor, record
@@ -133,7 +134,7 @@ def role_required(*roles: str):
         def wrapped(*args, **kwargs):
             principal = current_principal()
             if principal.role is None:
-                flash(t("ログインしてください。", "Please sign in."), "info")
+                flash(_("ログインしてください。"), "info")
                 return redirect(url_for("auth.login"))
             if principal.role not in roles:
                 abort(403)
@@ -147,8 +148,10 @@ def role_required(*roles: str):
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField("メールアドレス / E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("パスワード / Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(lazy_gettext("メールアドレス"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        lazy_gettext("パスワード"), validators=[DataRequired(), Length(max=200)]
+    )
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -168,13 +171,10 @@ def login():
         if user is not None:
             session.clear()
             session["user_id"] = user.id
-            flash(t("ログインしました。", "Signed in."), "success")
+            flash(_("ログインしました。"), "success")
             return redirect(url_for(_home_endpoint(user.role)))
         flash(
-            t(
-                "メールアドレスまたはパスワードが正しくありません。",
-                "The e-mail address or password is not correct.",
-            ),
+            _("メールアドレスまたはパスワードが正しくありません。"),
             "error",
         )
     return render_template("auth/login.html", form=form)
@@ -184,7 +184,7 @@ def login():
 def logout():
     """Sign out."""
     session.clear()
-    flash(t("ログアウトしました。", "Signed out."), "success")
+    flash(_("ログアウトしました。"), "success")
     return redirect(url_for("main.home"))
 
 

@@ -30,3 +30,5 @@ PREFERRED_PREFECTURE = "東京都"
 # work. The tile host is added to the page's Content-Security-Policy.
 MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
 MAP_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
+# How long a shortlist share link stays valid (days).
+SHARE_LINK_DAYS = 14

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -10,16 +12,14 @@ from index.errors import IndexDomainError
 from search_app.i18n import current_lang
 from surveys.errors import SurveyError
 
+# Lazy: translated when a page is shown, in that request's language.
 MESSAGES = {
-    400: ("入力内容を確認してください。", "Please check what you entered."),
-    403: ("このページを表示する権限がありません。", "You do not have access to this page."),
-    404: ("ページが見つかりません。", "Page not found."),
-    405: ("この操作はできません。", "This action is not allowed here."),
-    413: ("ファイルが大きすぎます。", "The file is too large."),
-    500: (
-        "システムで問題が発生しました。時間をおいてもう一度お試しください。",
-        "Something went wrong on our side. Please try again later.",
-    ),
+    400: lazy_gettext("入力内容を確認してください。"),
+    403: lazy_gettext("このページを表示する権限がありません。"),
+    404: lazy_gettext("ページが見つかりません。"),
+    405: lazy_gettext("この操作はできません。"),
+    413: lazy_gettext("ファイルが大きすぎます。"),
+    500: lazy_gettext("システムで問題が発生しました。時間をおいてもう一度お試しください。"),
 }
 
 
@@ -41,15 +41,15 @@ def render_error(status: int, message: str):
 
 def _message(status: int) -> str:
     """Return the standard message for a status in the current language."""
-    ja, en = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
-    return en if current_lang() == "en" else ja
+    return str(MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400]))
 
 
 def _csrf_error(_exc: CSRFError):
     """A form posted without a valid token (often: opened too long ago, or posted twice)."""
-    ja = "フォームの有効期限が切れました。ページを開き直してもう一度送信してください。"
-    en = "This form has expired. Please reload the page and submit again."
-    return render_error(400, en if current_lang() == "en" else ja)
+    return render_error(
+        400,
+        _("フォームの有効期限が切れました。ページを開き直してもう一度送信してください。"),
+    )
 
 
 def _http_error(exc: HTTPException):

@@ -1,18 +1,34 @@
-"""Language choice: Japanese first, English second; remembered in the session."""
+"""Language choice and translation: Japanese first (the source text), English from a catalogue.
+
+Strings are written in Japanese and marked with `_()` (`gettext`), `ngettext` or `pgettext`;
+`translations/en/LC_MESSAGES/messages.po` holds their English. The language comes from
+`?lang=` (remembered in the session), else the session, else Japanese.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
-from flask import Flask, g, request, session
+from babel.dates import format_date as babel_format_date
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel
 
 LANGUAGES = ("ja", "en")
+# (Babel locale, pattern) per language: 2026年11月28日 / 28 Nov 2026.
+DATE_STYLES = {"ja": ("ja", "long"), "en": ("en_GB", "medium")}
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+babel = Babel()
 
 
 def init_app(app: Flask) -> None:
-    """Pick the language for each request and expose `t()` and `lang` to templates."""
+    """Bind Flask-Babel (templates get `_`, `gettext`, `ngettext`, `pgettext`) and `jdate`."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "ja")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=current_lang)
     app.before_request(_pick_language)
-    app.jinja_env.globals.update(t=translate, languages=LANGUAGES)
+    app.jinja_env.globals.update(languages=LANGUAGES)
     app.jinja_env.filters["jdate"] = format_date
     app.context_processor(lambda: {"lang": current_lang()})
 
@@ -26,19 +42,17 @@ def _pick_language() -> None:
 
 
 def current_lang() -> str:
-    """Return the language of this request."""
-    return g.get("lang", "ja")
-
-
-def translate(ja: str, en: str) -> str:
-    """Return the text in the current language."""
-    return en if current_lang() == "en" else ja
+    """Return the language of this request ("ja" outside a request)."""
+    if not has_request_context():
+        return "ja"
+    if "lang" not in g:
+        _pick_language()
+    return g.lang
 
 
 def format_date(value: date | None) -> str:
-    """Format a date Japanese style in Japanese (2026年11月28日), else 28 Nov 2026."""
+    """Format a date Japanese style in Japanese (2026年11月28日), English style in English."""
     if value is None:
         return ""
-    if current_lang() == "en":
-        return f"{value.day} {value.strftime('%b')} {value.year}"
-    return f"{value.year}年{value.month}月{value.day}日"
+    locale, pattern = DATE_STYLES[current_lang()]
+    return babel_format_date(value, format=pattern, locale=locale)

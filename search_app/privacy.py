@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import re
 
-# Query strings of search URLs can hold an address or a position: never log them.
-_SEARCH_QUERY = re.compile(r"(/(?:api/v1/)?search)\?\S*")
+# Query strings can hold an address or a position typed to locate a mother (the start page
+# is the search page, and redirects carry searches too): no request log line keeps any.
+_SEARCH_QUERY = re.compile(r"((?:GET|POST|HEAD|PUT|DELETE|PATCH|OPTIONS) [^\s?]*)\?\S*")
 
 
 class RedactSearchQueries(logging.Filter):
-    """Replace the query string of search URLs in log records with [redacted]."""
+    """Replace the query string of every request line in log records with [redacted]."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message and arguments; always keep the record."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,7 +16,6 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from index.filters import filter_items
-from search_app.i18n import translate as t
 from surveys.questionnaire import Questionnaire
 
 # Filter items the form asks about up front (the rest go under "more conditions").
@@ -82,44 +82,34 @@ def _lang() -> str:
 
 def _label(form, questionnaire: Questionnaire) -> None:
     """Set the labels and choices of the fixed fields in the current language."""
-    form.near.label.text = t(
-        "場所（住所・駅名・郵便番号・区市町村）",
-        "Place (address, station, postal code, municipality)",
-    )
-    form.q.label.text = t("医療機関名・キーワード", "Facility name or keywords")
-    form.radius_km.label.text = t("範囲", "Within")
+    form.near.label.text = _("場所（住所・駅名・郵便番号・区市町村）")
+    form.q.label.text = _("医療機関名・キーワード")
+    form.radius_km.label.text = _("範囲")
     form.radius_km.choices = [SelectChoice(r, f"{r} km") for r in RADII]
-    form.situation.label.text = t("お母さんの状況", "The mother's situation")
+    form.situation.label.text = _("お母さんの状況")
     form.situation.choices = [
-        SelectChoice("pregnant", t("妊娠中", "Pregnant")),
-        SelectChoice("postpartum", t("産後1年以内", "Up to one year after birth")),
-        SelectChoice("", t("指定しない", "Not specified")),
+        SelectChoice("pregnant", _("妊娠中")),
+        SelectChoice("postpartum", _("産後1年以内")),
+        SelectChoice("", _("指定しない")),
     ]
     trimester = questionnaire.item("pregnant_trimester")
-    form.trimester.label.text = t("妊娠時期", "Stage of pregnancy")
-    form.trimester.choices = [SelectChoice("", t("指定しない", "Any"))] + [
+    form.trimester.label.text = _("妊娠時期")
+    form.trimester.choices = [SelectChoice("", _("指定しない"))] + [
         SelectChoice(c.value, c.label(_lang())) for c in trimester.choices
     ]
-    form.needs_rx.label.text = t(
-        "服薬が必要（妊娠中・授乳中の処方に対応）",
-        "Needs medication (prescribing in pregnancy / while breastfeeding)",
-    )
-    form.new_patients_now.label.text = t(
-        "現在、新規の方を受け付けている", "Taking new patients now"
-    )
-    form.max_wait_days.label.text = t("初診までの待ち日数", "Wait for a first appointment")
-    form.max_wait_days.choices = [SelectChoice("", t("指定しない", "Any"))] + [
-        SelectChoice(w, t(f"{w}日以内", f"{w} days or less")) for w in WAITS
+    form.needs_rx.label.text = _("服薬が必要（妊娠中・授乳中の処方に対応）")
+    form.new_patients_now.label.text = _("現在、新規の方を受け付けている")
+    form.max_wait_days.label.text = _("初診までの待ち日数")
+    form.max_wait_days.choices = [SelectChoice("", _("指定しない"))] + [
+        SelectChoice(w, _("%(w)s日以内", w=w)) for w in WAITS
     ]
-    form.baby_ok.label.text = t("赤ちゃん連れで受診できる", "The baby can come along")
-    form.sort.label.text = t("並び順", "Order")
+    form.baby_ok.label.text = _("赤ちゃん連れで受診できる")
+    form.sort.label.text = _("並び順")
     form.sort.choices = [
-        SelectChoice(
-            "", t("おすすめ（場所があれば近い順）", "Default (nearest first with a place)")
-        ),
-        SelectChoice("distance", t("近い順", "Nearest first")),
-        SelectChoice("wait", t("待ち日数が短い順", "Shortest wait first")),
-        SelectChoice("relevance", t("キーワードに合う順", "Best keyword match")),
+        SelectChoice("", _("おすすめ（場所があれば近い順）")),
+        SelectChoice("distance", _("近い順")),
+        SelectChoice("wait", _("待ち日数が短い順")),
+        SelectChoice("relevance", _("キーワードに合う順")),
     ]
 
 

@@ -24,9 +24,12 @@ def test_search_query_strings_are_redacted_in_request_logs():
     message = record.getMessage()
     assert "亀戸" not in message and "8-5-1" not in message
     assert "/api/v1/search?[redacted]" in message
+    page = _werkzeug_record("GET /?near=%E4%BA%80%E6%88%B88-5-1&situation=pregnant HTTP/1.1")
+    RedactSearchQueries().filter(page)
+    assert page.getMessage().endswith('"GET /?[redacted] HTTP/1.1" 200')
     other = _werkzeug_record("GET /clinic/ HTTP/1.1")
     RedactSearchQueries().filter(other)
-    assert "/clinic/" in other.getMessage()
+    assert '"GET /clinic/ HTTP/1.1"' in other.getMessage()
 
 
 def test_app_installs_the_redaction_filter(app):

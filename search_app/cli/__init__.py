@@ -26,7 +26,16 @@ def _add_standalone_commands(group) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands that work on the app's database."""
-    from search_app.cli import campaigns, db, demo, exports, facilities, search_index, users
+    from search_app.cli import (
+        campaigns,
+        coverage,
+        db,
+        demo,
+        exports,
+        facilities,
+        search_index,
+        users,
+    )
 
-    for module in (campaigns, db, demo, exports, facilities, search_index, users):
+    for module in (campaigns, coverage, db, demo, exports, facilities, search_index, users):
         module.register(app.cli)

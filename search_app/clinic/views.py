@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import HiddenField
@@ -10,7 +11,6 @@ from wtforms import HiddenField
 from search_app import db, search
 from search_app.auth import current_principal, role_required, start_invitation_session
 from search_app.i18n import current_lang
-from search_app.i18n import translate as t
 from surveys import invitations, operations
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
@@ -128,10 +128,7 @@ def _save(facility: Facility, questionnaire: Questionnaire, form):
     session.commit()
     search.sync_after_commit(session)
     flash(
-        t(
-            "回答を保存しました。ご協力ありがとうございます。",
-            "Your answers have been saved. Thank you.",
-        ),
+        _("回答を保存しました。ご協力ありがとうございます。"),
         "success",
     )
     return redirect(url_for("clinic.index"))
@@ -173,7 +170,7 @@ def confirm(facility_id: int):
     session.commit()
     search.sync_after_commit(session)
     flash(
-        t("「内容に変更なし」を登録しました。", "Recorded that your answers are still accurate."),
+        _("「内容に変更なし」を登録しました。"),
         "success",
     )
     return redirect(url_for("clinic.index"))

@@ -6,13 +6,16 @@ from surveys.models.campaign import Campaign, Invitation
 from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
 from surveys.models.outbox import IndexOutbox
 from surveys.models.questionnaire import QuestionnaireVersion
+from surveys.models.report import REPORT_REASONS, AccessReport
 from surveys.models.response import SurveyResponse
 from surveys.models.types import utcnow
 from surveys.models.user import ROLES, User, UserFacility
 
 __all__ = [
     "FACILITY_KINDS",
+    "REPORT_REASONS",
     "ROLES",
+    "AccessReport",
     "ApiToken",
     "AuditEvent",
     "Campaign",

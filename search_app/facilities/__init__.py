@@ -1,0 +1,33 @@
+"""Referral work: facility page, staff shortlist (print, share), access reports."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from search_app import db
+from search_app.facilities import display
+from search_app.facilities.shortlist_views import bp as shortlist_bp
+from search_app.facilities.views import bp
+from surveys import reports
+
+__all__ = ["bp", "init_app", "shortlist_bp"]
+
+
+def init_app(app: Flask) -> None:
+    """Register the facility, shortlist and admin blueprints and their template helpers."""
+    from search_app.admin import bp as admin_bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(shortlist_bp)
+    app.register_blueprint(admin_bp)
+    app.add_template_filter(display.tel_href, "tel_href")
+    app.add_template_filter(display.website_href, "website_href")
+    app.add_template_filter(display.map_href, "map_href")
+    app.add_template_filter(display.japan_date, "japan_date")
+    app.add_template_global(open_access_reports)
+    app.add_template_global(reports.reason_label, "report_reason_label")
+
+
+def open_access_reports(facility_id: int) -> list:
+    """Return a facility's open access reports (the clinic portal's re-verify banner)."""
+    return reports.open_reports(db.session(), [facility_id]).get(facility_id, [])

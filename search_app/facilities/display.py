@@ -1,0 +1,114 @@
+"""How a listing is shown: answers grouped by section, safe links, what a mother should bring."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from sqlmodel import Session
+
+from surveys.errors import QuestionnaireError
+from surveys.listings import Listing
+from surveys.models import QuestionnaireVersion
+from surveys.operations import today_in_japan
+from surveys.questionnaire import Item, Questionnaire, Section, load_version, parse
+
+MAP_SEARCH_URL = "https://www.google.com/maps/search/?api=1&query="
+# Listing metadata the public need not read (they only ever see public listings).
+HIDDEN_FOR_PUBLIC = {"visibility"}
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One answered (or unanswered) question as a referrer reads it."""
+
+    item: Item
+    value: Any
+    professional_only: bool
+
+
+def questionnaire_for(session: Session, listing: Listing, default_version: str) -> Questionnaire:
+    """Return the edition the listing's answers were given in (the stored copy if not bundled)."""
+    if listing.response is None:
+        return load_version(default_version)
+    row = session.get(QuestionnaireVersion, listing.response.questionnaire_id)
+    try:
+        return load_version(row.version)
+    except QuestionnaireError:
+        return parse(row.definition, name=f"stored edition {row.version}")
+
+
+def answer_sections(
+    questionnaire: Questionnaire, listing: Listing, professional: bool
+) -> list[tuple[Section, list[AnswerRow]]]:
+    """Group the answers an audience may see by section; skip questions that were not asked."""
+    everything = listing.answers_for(questionnaire, True)
+    visible = listing.answers_for(questionnaire, professional)
+    grouped = []
+    for section in questionnaire.sections:
+        rows = [
+            AnswerRow(item, visible.get(item.key), item.professional_only)
+            for item in section.items
+            if _shown(questionnaire, item, everything, professional)
+        ]
+        if rows:
+            grouped.append((section, rows))
+    return grouped
+
+
+def _shown(questionnaire: Questionnaire, item: Item, answers: dict, professional: bool) -> bool:
+    """Tell whether a question is shown to this audience, given the answers."""
+    if not professional and (item.professional_only or item.key in HIDDEN_FOR_PUBLIC):
+        return False
+    return questionnaire.is_shown(item, answers)
+
+
+def tel_href(phone: str) -> str:
+    """Return a tel: URL for a phone number as typed (digits and a leading + only)."""
+    digits = re.sub(r"[^\d+]", "", phone or "")
+    return f"tel:{digits}" if digits.strip("+") else ""
+
+
+def website_href(url: str) -> str:
+    """Return the website address when it is an http(s) URL, else '' (no javascript: links)."""
+    parts = urlsplit((url or "").strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def map_href(address: str) -> str:
+    """Return a map search URL for an address (opens the map app on phones)."""
+    return MAP_SEARCH_URL + quote(address) if address else ""
+
+
+def referral_need(answers: dict[str, Any]) -> str | None:
+    """Return 'required' or 'preferred' when a referral letter should be brought, else None."""
+    need = answers.get("referral_letter")
+    return need if need in ("required", "preferred") else None
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One facility on the mother's sheet (print view and share link): public fields only."""
+
+    listing: Listing
+    answers: dict[str, Any]
+    referral: str | None
+    note: str = ""  # the nurse's note, only when she chose to print it
+
+
+def sheet_rows(questionnaire: Questionnaire, listings: list[Listing], notes=None) -> list[SheetRow]:
+    """Build the sheet rows; `notes` maps facility id to a note chosen for printing."""
+    rows = []
+    for listing in listings:
+        answers = listing.answers_for(questionnaire, False)
+        note = (notes or {}).get(listing.facility.id, "")
+        rows.append(SheetRow(listing, answers, referral_need(answers), note))
+    return rows
+
+
+def japan_date(moment: datetime | None) -> date | None:
+    """Return the Japanese calendar date of a UTC moment (for showing timestamps as dates)."""
+    return today_in_japan(moment) if moment is not None else None
