@@ -62,7 +62,7 @@ def _pages(result) -> list[tuple[int, str]]:
     pages = []
     for number in range(max(1, result.page - 3), min(count, result.page + 3) + 1):
         args["page"] = [str(number)]
-        pages.append((number, url_for("main.home", **args)))
+        pages.append((number, url_for("main.home", _anchor="results", **args)))
     return pages
 
 

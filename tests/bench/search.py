@@ -293,8 +293,13 @@ def summarise(measured: dict) -> dict:
 
 def describe(request: SearchRequest) -> dict:
     """Return a request as JSON-friendly parameters."""
-    filters = {f.item.search_param: f.max_value or ",".join(f.values) for f in request.filters}
+    filters = {f.item.search_param: _filter_text(f) for f in request.filters}
     return {"q": request.q, "filters": filters, "origin": request.origin}
+
+
+def _filter_text(spec: Filter) -> str:
+    """Return a filter as its search parameter value."""
+    return str(spec.max_value) if spec.max_value is not None else ",".join(spec.values)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:

@@ -1,0 +1,136 @@
+"""A nurse on a phone: search by station for a postpartum mother, open, shortlist, print."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from index.sync import rebuild
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture then skips these tests (or fails them in CI)
+    expect = None
+
+pytestmark = pytest.mark.browser
+SCREENSHOT = Path(__file__).resolve().parents[2] / "static" / "screenshots" / "results.png"
+
+
+@pytest.fixture
+def app(make_app):
+    """No map tiles: nothing may leave the machine, and the page must work without them."""
+    return make_app(MAP_TILE_URL="")
+
+
+@pytest.fixture
+def indexed(app, db, town):
+    """The facilities around 錦糸町, indexed."""
+    rebuild(db, app.extensions["pmh_index"])
+    return town
+
+
+def _sign_in(page, user) -> None:
+    """Sign in through the login form."""
+    page.goto("/login")
+    page.get_by_label("メールアドレス").fill(user.email)
+    page.get_by_label("パスワード").fill("correct horse")
+    page.get_by_role("button", name="ログイン").click()
+
+
+def _search_postpartum_breastfeeding(page) -> None:
+    """Search near 錦糸町駅 for a postpartum mother who needs medication while breastfeeding."""
+    page.goto("/")
+    page.get_by_label("場所（住所・駅名・郵便番号・区市町村）").fill("錦糸町駅")
+    page.get_by_label("産後1年以内").check()
+    page.get_by_label("服薬が必要（妊娠中・授乳中の処方に対応）").check()
+    page.get_by_role("button", name="検索する").click()
+    expect(page.get_by_role("heading", name="3件見つかりました")).to_be_visible()
+
+
+def _result_names(page) -> list[str]:
+    return page.locator("ol.results h3 a").all_inner_texts()
+
+
+def test_nurse_finds_shortlists_and_prints_on_a_phone(
+    phone_page, axe, indexed, make_user, tmp_path
+):
+    page = phone_page
+    _sign_in(page, make_user("staff"))
+    page.goto("/")
+    assert axe(page) == []
+    _search_postpartum_breastfeeding(page)
+    assert _result_names(page) == [
+        "錦糸町こころのクリニック",
+        "亀戸メンタルクリニック",
+        "押上さくら心療内科",
+    ]
+    expect(page.locator(".leaflet-marker-icon.map-pin")).to_have_count(3)
+    assert axe(page) == []
+    page.screenshot(path=_screenshot_path(tmp_path), full_page=False)
+
+    page.get_by_role("button", name=re.compile("候補リストに追加.*亀戸メンタルクリニック")).click()
+    page.get_by_role("link", name="錦糸町こころのクリニック").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("錦糸町こころのクリニック")
+    assert axe(page) == []
+    page.get_by_role("button", name="候補リストに追加").click()
+
+    page.goto("/shortlist/")
+    expect(page.locator("main h2 a")).to_have_count(2)
+    page.get_by_role("link", name="お母さんに渡す印刷用ページ（A4）").click()
+    sheet = page.locator("main")
+    expect(sheet).to_contain_text("亀戸メンタルクリニック")
+    expect(sheet).to_contain_text("錦糸町こころのクリニック")
+    expect(sheet).to_contain_text("母子健康手帳")
+    page.emulate_media(media="print")
+    assert axe(page) == []
+
+
+def _screenshot_path(tmp_path: Path) -> Path:
+    """Where the results screenshot goes: the README's copy when asked to update it."""
+    if os.environ.get("PMH_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOT
+    return tmp_path / "results.png"
+
+
+def test_clinic_change_shows_in_search(make_page, indexed, make_invitation):
+    clinic = make_page()
+    token = make_invitation(indexed["oshiage"])
+    clinic.goto(f"/clinic/invite/{token}")
+    clinic.get_by_role("button", name="回答ページへ進む").click()
+    clinic.get_by_role("group", name="妊娠中の方の診療を受け入れていますか").get_by_label(
+        "受け入れている", exact=True
+    ).check()
+    clinic.get_by_role("button", name="回答を保存する").click()
+    expect(clinic).to_have_url(re.compile(r"/clinic/$"))
+
+    nurse = make_page()
+    nurse.goto("/?near=錦糸町駅&situation=pregnant")
+    expect(nurse.locator("ol.results")).to_contain_text("押上さくら心療内科")
+
+
+def test_public_sees_no_professional_only_field(make_page, axe, indexed, make_user):
+    facility = indexed["near"]
+    public = make_page()
+    public.goto(f"/facilities/{facility.id}")
+    expect(public.get_by_role("heading", level=1)).to_have_text("錦糸町こころのクリニック")
+    expect(public.locator("main")).not_to_contain_text("03-0000-0000")  # contact fax
+    assert axe(public) == []
+    hidden = public.request.get(f"/facilities/{indexed['private'].id}")
+    assert hidden.status == 404
+    assert "関係者限定クリニック" not in hidden.text()
+
+    staff = make_page()
+    _sign_in(staff, make_user("staff"))
+    staff.goto(f"/facilities/{facility.id}")
+    expect(staff.locator("main")).to_contain_text("03-0000-0000")
+
+
+def test_search_page_works_without_javascript(make_page, indexed):
+    page = make_page(javascript=False)
+    page.goto("/?near=錦糸町駅&situation=postpartum&needs_rx=y")
+    assert _result_names(page)[0] == "錦糸町こころのクリニック"
+    expect(page.locator("#map")).to_be_attached()
