@@ -134,3 +134,19 @@ def test_search_page_works_without_javascript(make_page, indexed):
     page.goto("/?near=錦糸町駅&situation=postpartum&needs_rx=y")
     assert _result_names(page)[0] == "錦糸町こころのクリニック"
     expect(page.locator("#map")).to_be_attached()
+
+
+@pytest.mark.parametrize("width", [360, 640])
+def test_pages_fit_a_narrow_screen(make_page, indexed, make_invitation, width):
+    """360 px phones, and 1280 px desktops at 200% zoom (640 CSS px), never scroll sideways."""
+    page = make_page(viewport={"width": width, "height": 800}, mobile=width == 360)
+    urls = [
+        "/",
+        "/?near=錦糸町駅&situation=postpartum",
+        f"/facilities/{indexed['near'].id}",
+        "/login",
+    ]
+    for url in urls:
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} is {overflow} px too wide at {width} px"
