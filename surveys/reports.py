@@ -76,10 +76,10 @@ class ReportRow:
 
     @property
     def status(self) -> str:
-        """Return 'resolved' (by the admin or stamped), 'verified' (clinic) or 'open'."""
-        if self.report.resolved_at is not None:
-            return "resolved"
-        return "verified" if self.verified_after is not None else "open"
+        """Return 'verified' (the clinic re-verified since), 'resolved' (admin) or 'open'."""
+        if self.verified_after is not None:
+            return "verified"
+        return "resolved" if self.report.resolved_at is not None else "open"
 
 
 def create_report(

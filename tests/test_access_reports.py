@@ -164,6 +164,10 @@ def test_clinic_banner_until_clinic_confirms(client, db, login, make_user, town)
     assert confirm.status_code == 302
     assert "との報告がありました" not in client.get("/clinic/").get_data(as_text=True)
     assert reports.open_reports(db, [facility.id]) == {}
+    db.expire_all()
+    stored = db.exec(select(AccessReport)).one()
+    assert stored.resolved_at is not None  # resolved, and audited, when the clinic confirmed
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "access_report.resolve")).one()
     _sign_out(client)
     login(make_user("admin"))
     html = client.get("/admin/reports").get_data(as_text=True)

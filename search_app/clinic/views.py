@@ -11,7 +11,7 @@ from wtforms import HiddenField
 from search_app import db, search
 from search_app.auth import current_principal, role_required, start_invitation_session
 from search_app.i18n import current_lang
-from surveys import invitations, operations
+from surveys import invitations, operations, reports
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
 from surveys.models import Facility
@@ -125,6 +125,7 @@ def _save(facility: Facility, questionnaire: Questionnaire, form):
         return _conflict(facility, questionnaire, form)
     except AnswerError:
         abort(422)
+    reports.resolve_after_verification(session, facility.id, current_principal().actor)
     session.commit()
     search.sync_after_commit(session)
     flash(
@@ -167,6 +168,7 @@ def confirm(facility_id: int):
     operations.confirm_still_accurate(
         session, facility, current_principal().actor, _base_version(form.base_version.data)
     )
+    reports.resolve_after_verification(session, facility.id, current_principal().actor)
     session.commit()
     search.sync_after_commit(session)
     flash(
