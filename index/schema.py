@@ -31,7 +31,9 @@ def build_schema(questionnaire: Questionnaire) -> Schema:
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True),
         "stamp": STORED(),
-        "sort_name": STORED(),
+        # Sortable columns: the searcher reads them as arrays without touching stored fields.
+        "fid": NUMERIC(int, bits=32, signed=False, sortable=True, default=0),
+        "sort_name": ID(sortable=True),
         "visibility": ID(),
         "kind": ID(),
         "municipality": ID(),
@@ -70,6 +72,7 @@ def doc_fields(doc: FacilityDoc, questionnaire: Questionnaire) -> dict[str, Any]
     """Return the Whoosh fields of one document."""
     fields: dict[str, Any] = {
         "id": str(doc.id),
+        "fid": doc.id,
         "stamp": doc.stamp,
         "sort_name": normalize(doc.kana or doc.name),
         "visibility": doc.visibility,

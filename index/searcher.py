@@ -206,11 +206,11 @@ def _load_columns(searcher: WhooshSearcher) -> _Columns:
     """Read ids, coordinates and wait days for every document number."""
     reader = searcher.reader()
     size = reader.doc_count_all()
-    ids = np.full(size, -1, dtype=np.int64)
-    names = [""] * size
-    for docnum, stored in reader.iter_docs():
-        ids[docnum] = int(stored["id"])
-        names[docnum] = stored.get("sort_name", "")
+    if not reader.has_column("fid"):  # an empty index has no columns yet
+        empty = np.zeros(0)
+        return _Columns(empty.astype(np.int64), empty, empty, empty, empty.astype(np.int64))
+    ids = np.fromiter(reader.column_reader("fid"), dtype=np.int64, count=size)
+    names = list(reader.column_reader("sort_name"))
     lat = _column(reader, "lat_e6", size, NO_COORD) / 1_000_000 - 90
     lng = _column(reader, "lng_e6", size, NO_COORD) / 1_000_000 - 180
     wait = _column(reader, field_name_of(WAIT_ITEM), size, NO_WAIT)
