@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -9,10 +11,13 @@ from sqlmodel import Session
 
 from index.errors import IndexUnavailable
 from index.locators import Locator, locator_from_config
-from index.searcher import Searcher
+from index.searcher import Hit, Searcher, SearchResult
 from index.store import SearchIndex
 from index.sync import sync_outbox
-from surveys.questionnaire import load_version
+from search_app import db
+from search_app.api.params import Origin, parse_search
+from surveys.listings import Listing, load_listings
+from surveys.questionnaire import Questionnaire, load_version
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +44,28 @@ def searcher() -> Searcher:
 def locator() -> Locator:
     """Return the app's geocoder."""
     return current_app.extensions["pmh_locator"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of a search: the result, the origin understood, and the visible listings."""
+
+    result: SearchResult
+    origin: Origin | None
+    rows: list[tuple[Hit, Listing]]
+
+
+def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: bool) -> Found:
+    """Validate parameters, search, and load the listings this audience may see."""
+    search_request, origin = parse_search(params, questionnaire, professional, locator())
+    result = searcher().search(search_request)
+    listings = load_listings(db.session(), [hit.facility_id for hit in result.hits])
+    rows = [
+        (hit, listings[hit.facility_id])
+        for hit in result.hits
+        if hit.facility_id in listings and listings[hit.facility_id].visible_to(professional)
+    ]
+    return Found(result, origin, rows)
 
 
 def sync_after_commit(session: Session) -> None:

@@ -7,12 +7,10 @@ import math
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from index.errors import AddressNotUnderstood, InvalidParameter
-from search_app import db, search
-from search_app.api.params import parse_search
+from search_app import search
 from search_app.auth import is_professional
 from search_app.i18n import current_lang
 from search_app.search_form import build_search_form, has_search, to_params
-from surveys.listings import load_listings
 from surveys.questionnaire import load_version
 
 bp = Blueprint("main", __name__)
@@ -28,7 +26,7 @@ def home():
     professional = is_professional()
     params = {**to_params(form), "page": request.args.get("page", "1")}
     try:
-        search_request, origin = parse_search(params, questionnaire, professional, search.locator())
+        found = search.find(params, questionnaire, professional)
     except (InvalidParameter, AddressNotUnderstood) as exc:
         field = getattr(exc, "field", "near")
         return render_template(
@@ -38,17 +36,14 @@ def home():
             error=exc.message(current_lang()),
             error_field=field,
         ), 400
-    result = search.searcher().search(search_request)
-    listings = load_listings(db.session(), [h.facility_id for h in result.hits])
-    rows = [(h, listings[h.facility_id]) for h in result.hits if h.facility_id in listings]
-    rows = [(h, lst) for h, lst in rows if lst.visible_to(professional)]
+    result, rows = found.result, found.rows
     return render_template(
         "search.html",
         form=form,
         searched=True,
         result=result,
         rows=rows,
-        origin=origin,
+        origin=found.origin,
         questionnaire=questionnaire,
         pages=_pages(result),
         markers=_markers(rows),

@@ -11,7 +11,6 @@ from index.errors import AddressNotUnderstood, IndexDomainError, IndexUnavailabl
 from index.sync import pending_count
 from search_app import db, search
 from search_app.api.openapi import openapi_document
-from search_app.api.params import parse_search
 from search_app.auth import is_professional
 from search_app.i18n import current_lang
 from surveys.listings import Listing, load_listings
@@ -56,15 +55,11 @@ def search_facilities():
     """Search facilities: text, place, filters; distance-ranked when a place is given."""
     professional = is_professional()
     questionnaire = _questionnaire()
-    search_request, origin = parse_search(
-        request.args, questionnaire, professional, search.locator()
-    )
-    result = search.searcher().search(search_request)
-    listings = load_listings(db.session(), [hit.facility_id for hit in result.hits])
+    found = search.find(request.args, questionnaire, professional)
+    result, origin = found.result, found.origin
     results = [
-        _facility_json(listings[hit.facility_id], questionnaire, professional, hit.distance_km)
-        for hit in result.hits
-        if hit.facility_id in listings and listings[hit.facility_id].visible_to(professional)
+        _facility_json(listing, questionnaire, professional, hit.distance_km)
+        for hit, listing in found.rows
     ]
     return jsonify(
         total=result.total,
