@@ -180,16 +180,17 @@ def _order(docnums, scores, columns: _Columns, request: SearchRequest, sort: str
 
 
 def _sort_keys(sort, positions, docnums, scores, distances, columns):
-    """Return lexsort keys (last key sorts first); unknown distances go last."""
+    """Return lexsort keys (last key sorts first); unknown distances go last; ties by id."""
     dist = np.nan_to_num(distances[positions], nan=np.inf)
+    ids = columns.ids[docnums[positions]]
     names = columns.name_rank[docnums[positions]]
     if sort == "relevance":
-        return (names, dist, -scores[positions])
+        return (ids, names, dist, -scores[positions])
     if sort == "wait":
-        return (names, dist, columns.wait[docnums[positions]])
+        return (ids, names, dist, columns.wait[docnums[positions]])
     if sort == "distance":
-        return (names, dist)
-    return (names,)
+        return (ids, names, dist)
+    return (ids, names)
 
 
 def _hit(columns: _Columns, docnums, scores, distances, position: int) -> Hit:
@@ -214,7 +215,8 @@ def _load_columns(searcher: WhooshSearcher) -> _Columns:
     lat = _column(reader, "lat_e6", size, NO_COORD) / 1_000_000 - 90
     lng = _column(reader, "lng_e6", size, NO_COORD) / 1_000_000 - 180
     wait = _column(reader, field_name_of(WAIT_ITEM), size, NO_WAIT)
-    name_rank = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"))
+    # Equal names share a rank, so the order never depends on Whoosh document numbers.
+    name_rank = np.unique(np.array(names, dtype=object), return_inverse=True)[1].astype(np.int64)
     return _Columns(ids, lat, lng, wait, name_rank)
 
 

@@ -80,3 +80,18 @@ def test_index_cli_check_sync_rebuild(app, db, make_facility, questionnaire):
     rebuilt = runner.invoke(args=["index", "rebuild"])
     assert "Indexed 1 facilities" in rebuilt.output
     assert len(db.exec(select(Facility)).all()) == 1
+
+
+def test_order_of_same_named_facilities_survives_an_update(app, db, make_facility, questionnaire):
+    index = app.extensions["pmh_index"]
+    first, second = make_facility(name="同名クリニック"), make_facility(name="同名クリニック")
+    for facility in (first, second):
+        submit_answers(db, facility, questionnaire, ANSWERS, audit.CLI_ACTOR, 0)
+    db.commit()
+    rebuild(db, index)
+    assert _ids(app) == [first.id, second.id]
+    # Updating the first re-adds its document after the second's in Whoosh.
+    submit_answers(db, first, questionnaire, dict(ANSWERS, pregnant="no"), audit.CLI_ACTOR, 1)
+    db.commit()
+    sync_outbox(db, index)
+    assert _ids(app) == [first.id, second.id]
