@@ -10,6 +10,7 @@ from whoosh.query import And, Every, Query, Term
 from whoosh.searching import Searcher as WhooshSearcher
 
 from index.filters import Filter
+from index.geocoder import EARTH_RADIUS_KM
 from index.schema import (
     NO_COORD,
     NO_WAIT,
@@ -22,7 +23,6 @@ from index.schema import (
 from index.store import SearchIndex
 from index.text import text_query
 
-EARTH_RADIUS_KM = 6371.009
 SORTS = ("distance", "relevance", "wait", "name")
 
 

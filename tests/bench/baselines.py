@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.filters import Filter
+from index.geocoder import EARTH_RADIUS_KM, haversine_km
 from index.schema import PROFESSIONAL_TEXT, PUBLIC_TEXT, WAIT_ITEM
-from index.searcher import EARTH_RADIUS_KM, SearchRequest, effective_sort
+from index.searcher import SearchRequest, effective_sort
 from index.text import (
     FIELD_BOOSTS,
     GROUP_KINDS,
@@ -57,21 +58,13 @@ class Match:
     wait: float = math.inf
 
 
-def haversine(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Return the great-circle distance in km (pure Python, same radius as the engine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
 def place_ok(request: SearchRequest, lat: float | None, lng: float | None):
     """Return (inside the radius, distance); unknown places stay only for text searches."""
     if request.origin is None:
         return True, None
     if lat is None or lng is None:
         return bool(request.q.strip()), None
-    distance = haversine(*request.origin, lat, lng)
+    distance = haversine_km(*request.origin, lat, lng)
     return distance <= request.radius_km, distance
 
 
