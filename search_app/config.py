@@ -32,3 +32,17 @@ MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
 MAP_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
 # How long a shortlist share link stays valid (days).
 SHARE_LINK_DAYS = 14
+# Outgoing mail (campaign invitations, reminders, staff invitations). "file": each message is
+# written to MAIL_FOLDER (default instance/mail) for development; "smtp": sent to the server.
+MAIL_BACKEND = "file"
+MAIL_FROM = "妊産婦こころの医療機関ナビ <noreply@example.jp>"
+MAIL_FOLDER = ""
+MAIL_SMTP_HOST = "127.0.0.1"
+MAIL_SMTP_PORT = 25
+MAIL_SMTP_STARTTLS = False
+MAIL_SMTP_SSL = False
+MAIL_SMTP_USERNAME = ""
+MAIL_SMTP_PASSWORD = ""
+# Rate limits shared by every worker: empty means a table in the database; with several
+# gunicorn workers on one host the database works too, redis://host:6379/0 is faster.
+RATELIMIT_STORAGE_URL = ""

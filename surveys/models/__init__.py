@@ -2,10 +2,11 @@
 
 from surveys.models.api_token import ApiToken
 from surveys.models.audit import AuditEvent
-from surveys.models.campaign import Campaign, Invitation
+from surveys.models.campaign import MAIL_KINDS, MAIL_STATUSES, Campaign, Invitation, MailMessage
 from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
 from surveys.models.outbox import IndexOutbox
 from surveys.models.questionnaire import QuestionnaireVersion
+from surveys.models.ratelimit import RateLimitCounter
 from surveys.models.report import REPORT_REASONS, AccessReport
 from surveys.models.response import SurveyResponse
 from surveys.models.types import utcnow
@@ -13,6 +14,8 @@ from surveys.models.user import ROLES, User, UserFacility
 
 __all__ = [
     "FACILITY_KINDS",
+    "MAIL_KINDS",
+    "MAIL_STATUSES",
     "REPORT_REASONS",
     "ROLES",
     "AccessReport",
@@ -23,7 +26,9 @@ __all__ = [
     "FacilityBase",
     "IndexOutbox",
     "Invitation",
+    "MailMessage",
     "QuestionnaireVersion",
+    "RateLimitCounter",
     "SurveyResponse",
     "User",
     "UserFacility",

@@ -22,3 +22,6 @@ class AuditEvent(SQLModel, table=True):
     target_type: str = Field(default="", max_length=30)
     target_id: str = Field(default="", max_length=40)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Hash chain: each row's hash covers its content and the previous row's hash.
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)

@@ -27,6 +27,8 @@ class FacilityBase(SQLModel):
     lat: float | None = None
     lng: float | None = None
     phone: str = Field(default="", max_length=40)
+    # Where survey invitations and reminders go (the clinic's contact for the programme).
+    email: str = Field(default="", max_length=254)
     website: str = Field(default="", max_length=500)
     hours: str = Field(default="", max_length=1000)
 
