@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -125,10 +125,8 @@ class SmtpTransport:
     def close(self) -> None:
         """Say goodbye to the server (ignoring a connection that is already gone)."""
         if self.connection is not None:
-            try:
+            with suppress(OSError, smtplib.SMTPException):
                 self.connection.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
             self.connection = None
 
 
