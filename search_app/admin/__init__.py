@@ -1,4 +1,4 @@
-"""Admin area (programme office): for now the list of access reports."""
+"""Admin area (programme office): dashboard, campaigns, coverage, exports, users, audit log."""
 
 from search_app.admin.views import bp
 
