@@ -1,8 +1,9 @@
-"""Sign-in, the current principal (user or invitation) and role checks."""
+"""Sign-in (password, then a one-time code), the current principal and role checks."""
 
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -21,12 +23,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from sqlmodel import select
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from sqlmodel import col, select, update
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
 
-from search_app import db
-from surveys.accounts import hash_password, password_matches
+from search_app import db, ratelimit
+from surveys import totp
+from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
 from surveys.audit import Actor, record
 from surveys.models import Invitation, User, UserFacility, utcnow
@@ -34,6 +37,10 @@ from surveys.models import Invitation, User, UserFacility, utcnow
 bp = Blueprint("auth", __name__)
 # Checked for unknown e-mail addresses so both answers take the same time.
 _DUMMY_HASH = hash_password("not-a-real-password")
+# How long the code step (or the admin's set-up step) may follow a correct password.
+PENDING_SECONDS = 600
+# Roles that must use a one-time code; others may set one up from their account page.
+TOTP_REQUIRED_ROLES = ("admin",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ PROFESSIONAL_ROLES = ("staff", "admin")
 
 def init_app(app: Flask) -> None:
     """Load the principal before every request."""
+    ratelimit.init_app(app)
     app.before_request(_load_principal)
     app.context_processor(
         lambda: {"principal": current_principal(), "professional": is_professional()}
@@ -90,7 +98,7 @@ def _principal_from_session() -> Principal:
     """Build the principal from the session cookie."""
     if "user_id" in session:
         user = db.session().get(User, session["user_id"])
-        if user and user.is_active:
+        if _session_current(user, session.get("epoch")):
             return principal_for_user(user)
         session.clear()
     if "invitation_id" in session:
@@ -100,6 +108,13 @@ def _principal_from_session() -> Principal:
             return principal_for_invitation(invitation)
         session.clear()
     return PUBLIC
+
+
+def _session_current(user: User | None, epoch: object) -> bool:
+    """A session counts while the user is active, the epoch matches and a required code is set."""
+    if user is None or not user.is_active or epoch != user.session_epoch:
+        return False
+    return bool(user.totp_secret) or user.role not in TOTP_REQUIRED_ROLES
 
 
 def principal_for_user(user: User) -> Principal:
@@ -148,51 +163,227 @@ def role_required(*roles: str):
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField(lazy_gettext("メールアドレス"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(
+        lazy_gettext("メールアドレス"),
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            # No control characters: PostgreSQL refuses NUL in a query (a 500, not a message).
+            Regexp(
+                r"^[^\x00-\x1f\x7f]*\Z",
+                message=lazy_gettext("メールアドレスの形式が正しくありません。"),
+            ),
+        ],
+    )
     password = PasswordField(
         lazy_gettext("パスワード"), validators=[DataRequired(), Length(max=200)]
     )
 
 
+class CodeForm(FlaskForm):
+    """A six-digit one-time code from the authenticator app."""
+
+    code = StringField(
+        lazy_gettext("確認コード(6桁)"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=lazy_gettext("6桁の数字を入力してください。")),
+        ],
+        render_kw={"inputmode": "numeric", "maxlength": 7},
+    )
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, taking the same time when unknown."""
-    user = db.session().exec(select(User).where(User.email == email.strip().lower())).first()
+    user = db.session().exec(select(User).where(User.email == _normal_email(email))).first()
     valid = password_matches(user.password_hash if user else _DUMMY_HASH, password)
     return user if user and valid and user.is_active else None
 
 
+def _normal_email(email: str) -> str:
+    """Addresses are stored trimmed and in lower case."""
+    return email.strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with e-mail and password."""
+    """Sign in, step 1: e-mail and password (rate-limited before the password is checked)."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        _audit_login(form.email.data, user)
+        email, ip = _normal_email(form.email.data), ratelimit.client_ip()
+        ratelimit.enforce("login_ip", ip, f"ip:{ip}")
+        ratelimit.enforce("login_address", email, f"unknown:{email[:100]}")
+        user = authenticate(email, form.password.data)
         if user is not None:
-            session.clear()
-            session["user_id"] = user.id
-            flash(_("ログインしました。"), "success")
-            return redirect(url_for(_home_endpoint(user.role)))
-        flash(
-            _("メールアドレスまたはパスワードが正しくありません。"),
-            "error",
-        )
+            _rehash_if_outdated(user, form.password.data)
+            return _after_password(user)
+        _audit(Actor(f"unknown:{email[:100]}"), "auth.login_failed")
+        flash(_("メールアドレスまたはパスワードが正しくありません。"), "error")
     return render_template("auth/login.html", form=form)
+
+
+def _rehash_if_outdated(user: User, password: str) -> None:
+    """Replace a hash made with older parameters now that the password is known."""
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session().add(user)
+        db.session().commit()
+
+
+def _after_password(user: User):
+    """Finish sign-in, or go on to the code step (or, for an admin without one, to set-up)."""
+    needs_setup = not user.totp_secret and user.role in TOTP_REQUIRED_ROLES
+    if not user.totp_secret and not needs_setup:
+        return _complete_sign_in(user)
+    _fresh_session()
+    session["pending"] = {
+        "user_id": user.id,
+        "epoch": user.session_epoch,
+        "until": time.time() + PENDING_SECONDS,
+    }
+    if needs_setup:
+        flash(_("管理者は2段階認証の設定が必要です。設定するとログインが完了します。"), "info")
+        return redirect(url_for("auth.totp_setup"))
+    return redirect(url_for("auth.login_code"))
+
+
+def _fresh_session() -> None:
+    """Drop everything from the session but the chosen language (no fixation, no leftovers)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _complete_sign_in(user: User):
+    """Start the signed-in session (fresh, carrying the epoch) and go to the role's home."""
+    _fresh_session()
+    session["user_id"] = user.id
+    session["epoch"] = user.session_epoch
+    user.last_login_at = utcnow()
+    db.session().add(user)
+    _audit(Actor(f"user:{user.email}", user.id), "auth.login", user)
+    flash(_("ログインしました。"), "success")
+    return redirect(url_for(_home_endpoint(user.role)))
+
+
+def _pending_user() -> User | None:
+    """Return the user whose password was right a moment ago in this session, if still valid."""
+    pending = session.get("pending")
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        return None
+    user = db.session().get(User, pending.get("user_id"))
+    if user is None or not user.is_active or user.session_epoch != pending.get("epoch"):
+        return None
+    return user
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """Sign in, step 2: the one-time code (only after a correct password)."""
+    user = _pending_user()
+    if user is None or not user.totp_secret:
+        flash(_("もう一度ログインしてください。"), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        ratelimit.enforce("totp", str(user.id), f"user:{user.email}")
+        if _accept_code(user, user.totp_secret, form.code.data):
+            return _complete_sign_in(user)
+        _refuse_code(user, form)
+    return render_template("auth/code.html", form=form)
+
+
+def _accept_code(user: User, secret: str, code: str) -> bool:
+    """Check a code (now ± one step) and use up its step: a code works only once."""
+    step = totp.matching_step(secret, code)
+    return step is not None and ratelimit.limiter().claim_totp_step(user.id, step)
+
+
+def _refuse_code(user: User, form: CodeForm) -> None:
+    """Record a wrong or reused code and say so on the form."""
+    _audit(Actor(f"user:{user.email}", user.id), "auth.totp_failed", user)
+    form.code.errors = [_("確認コードが正しくないか、すでに使われています。")]
+
+
+@bp.route("/account/security")
+def account():
+    """The signed-in user's account: address, role, last sign-in, two-step verification."""
+    principal = current_principal()
+    if principal.user_id is None:
+        if principal.role is None:
+            flash(_("ログインしてください。"), "info")
+            return redirect(url_for("auth.login"))
+        abort(403)  # a clinic that came through an invitation link has no account
+    user = db.session().get(User, principal.user_id)
+    can_setup = user.role in PROFESSIONAL_ROLES
+    return render_template("auth/account.html", user=user, can_setup=can_setup)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+def totp_setup():
+    """Set up two-step verification: show the secret, confirm it with a first code."""
+    user, signing_in = _setup_user()
+    if user is None:
+        flash(_("ログインしてください。"), "info")
+        return redirect(url_for("auth.login"))
+    secret = session.setdefault("totp_setup", totp.generate_secret())
+    form = CodeForm()
+    if form.validate_on_submit():
+        ratelimit.enforce("totp", str(user.id), f"user:{user.email}")
+        if _accept_code(user, secret, form.code.data):
+            return _enrol(user, secret, signing_in)
+        _refuse_code(user, form)
+    issuer = current_app.config.get("TOTP_ISSUER", "PMH")
+    uri = totp.provisioning_uri(secret, user.email, issuer)
+    return render_template(
+        "auth/totp_setup.html", form=form, secret=totp.grouped(secret), uri=uri, user=user
+    )
+
+
+def _setup_user() -> tuple[User | None, bool]:
+    """Return who may set up a code: a signed-in professional, or an admin mid sign-in."""
+    principal = current_principal()
+    if principal.user_id is not None and principal.role in PROFESSIONAL_ROLES:
+        return db.session().get(User, principal.user_id), False
+    user = _pending_user()
+    if user is not None and user.role in TOTP_REQUIRED_ROLES and not user.totp_secret:
+        return user, True
+    return None, False
+
+
+def _enrol(user: User, secret: str, signing_in: bool):
+    """Store the confirmed secret; finish the sign-in if this was the admin's set-up step."""
+    user.totp_secret = secret
+    session.pop("totp_setup", None)
+    db.session().add(user)
+    _audit(Actor(f"user:{user.email}", user.id), "auth.totp_enrolled", user)
+    if signing_in:
+        return _complete_sign_in(user)
+    flash(_("2段階認証を設定しました。次回から確認コードも入力します。"), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out."""
-    session.clear()
+    """Sign out; the session epoch moves on, so a copy of the cookie stops working too."""
+    principal = current_principal()
+    if principal.user_id is not None:
+        statement = (
+            update(User)
+            .where(col(User.id) == principal.user_id)
+            .values(session_epoch=col(User.session_epoch) + 1)
+        )
+        db.session().exec(statement)
+        _audit(principal.actor, "auth.logout")
+    _fresh_session()
     flash(_("ログアウトしました。"), "success")
     return redirect(url_for("main.home"))
 
 
-def _audit_login(email: str, user: User | None) -> None:
-    """Record a sign-in or a failed attempt."""
-    label = f"user:{user.email}" if user else f"unknown:{email.strip().lower()[:100]}"
-    actor = Actor(label, user.id if user else None)
-    record(db.session(), actor, "auth.login" if user else "auth.login_failed", user)
+def _audit(actor: Actor, action: str, target: User | None = None) -> None:
+    """Record an account event and commit it with any pending change."""
+    record(db.session(), actor, action, target)
     db.session().commit()
 
 

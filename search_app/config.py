@@ -43,6 +43,31 @@ MAIL_SMTP_STARTTLS = False
 MAIL_SMTP_SSL = False
 MAIL_SMTP_USERNAME = ""
 MAIL_SMTP_PASSWORD = ""
+# Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto give the
+# client's address (per-IP rate limits) and https; 0 trusts no such header.
+TRUSTED_PROXIES = 0
 # Rate limits shared by every worker: empty means a table in the database; with several
 # gunicorn workers on one host the database works too, redis://host:6379/0 is faster.
 RATELIMIT_STORAGE_URL = ""
+# Prepended to every Redis key (several sites may share one Redis database).
+RATELIMIT_KEY_PREFIX = "pmh:"
+RATELIMIT_ENABLED = True
+# Each limit is (hits, seconds) per fixed window; past it the request gets a 429 page with
+# Retry-After and is not processed (a sign-in past the limit is not even checked).
+RATELIMIT_LOGIN_ADDRESS = (10, 900)  # sign-in attempts per e-mail address
+RATELIMIT_LOGIN_IP = (50, 900)  # sign-in attempts per client IP (offices share one IP)
+RATELIMIT_TOTP = (5, 900)  # one-time code attempts per user (sign-in and set-up)
+RATELIMIT_INVITATION_IP = (30, 900)  # clinic invitation link requests per client IP
+RATELIMIT_SHARE_IP = (120, 900)  # shortlist share link views per client IP
+# Shown as the account name's issuer in authenticator apps.
+TOTP_ISSUER = "妊産婦こころの医療機関ナビ"
+# Seconds a request waits for the index writer before leaving its change to the outbox
+# (the next save or `pmh index sync` applies it).
+INDEX_SYNC_LOCK_TIMEOUT = 1.0
+# INDEX_AUTO_REBUILD: rebuild a missing or corrupt index in the background while search shows
+# a 503 page. Unset means on, except under TESTING.
+# Admin uploads (XLSX is a ZIP archive): refused past these uncompressed sizes or this
+# compression ratio (a "zip bomb"); MAX_CONTENT_LENGTH above bounds the upload itself.
+IMPORT_MAX_UNCOMPRESSED = 64 * 1024 * 1024
+IMPORT_MAX_MEMBER = 32 * 1024 * 1024
+IMPORT_MAX_RATIO = 200

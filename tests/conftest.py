@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from index.sync import rebuild
 from search_app import create_app
-from surveys import audit
+from surveys import audit, totp
 from surveys.accounts import hash_password
 from surveys.database import upgrade
 from surveys.invitations import create_invitation
@@ -23,14 +24,44 @@ from surveys.operations import ensure_questionnaire, submit_answers
 from surveys.questionnaire import load_version
 
 POSTGRES_ENV = "PMH_TEST_POSTGRES_URL"
+REDIS_ENV = "PMH_TEST_REDIS_URL"
 QUESTIONNAIRE = "2026.1"
 
 
-def pytest_report_header(config) -> str:
-    """Say clearly whether the PostgreSQL variants run."""
+def pytest_report_header(config) -> list[str]:
+    """Say clearly whether the PostgreSQL and Redis variants run."""
     if os.environ.get(POSTGRES_ENV):
-        return f"PostgreSQL tests: ON ({POSTGRES_ENV} is set)"
-    return f"PostgreSQL tests: NOT RUN (set {POSTGRES_ENV}=postgresql+psycopg://... to run them)"
+        lines = [f"PostgreSQL tests: ON ({POSTGRES_ENV} is set)"]
+    else:
+        lines = [
+            f"PostgreSQL tests: NOT RUN (set {POSTGRES_ENV}=postgresql+psycopg://... to run them)"
+        ]
+    if os.environ.get(REDIS_ENV):
+        lines.append(f"Redis tests: ON ({REDIS_ENV} is set)")
+    else:
+        lines.append(
+            f"Redis tests: NOT RUN (set {REDIS_ENV}=redis://127.0.0.1:6379/15 to run them)"
+        )
+    return lines
+
+
+@pytest.fixture
+def redis_config() -> Iterator[dict]:
+    """Config for a Redis-backed rate limiter under a per-test key prefix (removed afterwards)."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis not configured: set {REDIS_ENV}=redis://127.0.0.1:6379/15 to run this")
+    import redis
+
+    prefix = f"pmhtest:{uuid.uuid4().hex[:12]}:"
+    yield {"RATELIMIT_STORAGE_URL": url, "RATELIMIT_KEY_PREFIX": prefix}
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -99,6 +130,7 @@ def make_app(database_url, tmp_path):
     yield make
     for app in apps:
         app.extensions["pmh_searcher"].close()
+        app.extensions["pmh_ratelimiter"].storage.close()
         app.extensions["pmh_engine"].dispose()
 
 
@@ -182,14 +214,26 @@ def make_invitation(db, make_campaign):
 
 @pytest.fixture
 def make_user(db):
-    """Create a user with a role (and facilities for a clinic user); password 'correct horse'."""
+    """Create a user with a role (and facilities for a clinic user); password 'correct horse'.
 
-    def make(role: str, email: str | None = None, facilities=(), active: bool = True) -> User:
+    Admins get a TOTP secret (two-step sign-in is required for them); `totp=True` gives one to
+    other roles, `totp=False` leaves an admin without one (sent to set-up after the password).
+    """
+
+    def make(
+        role: str,
+        email: str | None = None,
+        facilities=(),
+        active: bool = True,
+        totp: bool | None = None,
+    ) -> User:
+        with_totp = role == "admin" if totp is None else totp
         user = User(
             email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.jp",
             role=role,
             password_hash=hash_password("correct horse"),
             is_active=active,
+            totp_secret=_new_totp_secret() if with_totp else "",
         )
         db.add(user)
         db.commit()
@@ -212,17 +256,70 @@ def csrf_token(client, url: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def login(client):
-    """Sign a user in through the real login form."""
+def _new_totp_secret() -> str:
+    """Return a fresh TOTP secret (a name that the make_user parameter does not shadow)."""
+    return totp.generate_secret()
 
-    def do(user: User, password: str = "correct horse"):
-        token = csrf_token(client, "/login")
-        return client.post(
+
+SECRET_RE = re.compile(r'class="totp-secret"[^>]*>([A-Z2-7 ]+)<')
+
+
+class CodeClock:
+    """Hands out TOTP codes for time steps not used before (the server refuses reused ones)."""
+
+    def __init__(self):
+        self.used: dict[str, int] = {}
+
+    def code(self, secret: str) -> str:
+        """Return a code for the earliest step (now - 1 .. now + 1) after the last one used."""
+        while True:
+            now = totp.time_step()
+            step = max(now - totp.DRIFT_STEPS, self.used.get(secret, -1) + 1)
+            if step <= now + totp.DRIFT_STEPS:
+                self.used[secret] = step
+                return totp.hotp(totp.decode_secret(secret), step)
+            time.sleep(1)  # more than three sign-ins of one user in 30 s: wait for a new step
+
+
+@pytest.fixture
+def code_clock() -> CodeClock:
+    """The TOTP codes handed out in this test, so that none is used twice."""
+    return CodeClock()
+
+
+@pytest.fixture
+def login(app, client, code_clock):
+    """Sign a user in through the real forms: password, then the one-time code if asked for
+    (an admin without a secret sets one up on the way, as the set-up page shows it)."""
+
+    def do(user: User, password: str = "correct horse", using=None):
+        web = using or client
+        token = csrf_token(web, "/login")
+        response = web.post(
             "/login", data={"email": user.email, "password": password, "csrf_token": token}
         )
+        location = response.location or ""
+        if location.endswith("/login/code"):
+            secret = user.totp_secret or _stored_secret(app, user.email)
+            return _post_code(web, "/login/code", code_clock.code(secret))
+        if location.endswith("/account/two-factor"):
+            page = web.get("/account/two-factor").get_data(as_text=True)
+            secret = SECRET_RE.search(page).group(1).replace(" ", "")
+            return _post_code(web, "/account/two-factor", code_clock.code(secret))
+        return response
 
     return do
+
+
+def _stored_secret(app, email: str) -> str:
+    """Read a user's TOTP secret as stored now (set up during the test)."""
+    with Session(app.extensions["pmh_engine"]) as session:
+        return session.exec(select(User.totp_secret).where(User.email == email)).one()
+
+
+def _post_code(client, url: str, code: str):
+    """Submit a one-time code on the code or set-up page."""
+    return client.post(url, data={"code": code, "csrf_token": csrf_token(client, url)})
 
 
 KINSHICHO = (35.6969, 139.8140)  # 錦糸町駅 (approximately)

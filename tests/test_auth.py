@@ -68,3 +68,39 @@ def test_security_headers_present(client):
     headers = client.get("/").headers
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_admin_login_asks_for_a_code_after_the_password(client, make_user, login):
+    admin = make_user("admin")
+    token = csrf_token(client, "/login")
+    step = client.post(
+        "/login", data={"email": admin.email, "password": "correct horse", "csrf_token": token}
+    )
+    assert step.status_code == 302 and step.location.endswith("/login/code")
+    assert "確認コード" in client.get("/login/code").get_data(as_text=True)
+    assert login(admin).status_code == 302  # the fixture completes the code step
+    assert client.get("/admin/reports").status_code == 200
+
+
+def test_account_page_for_signed_in_users_only(client, make_user, login):
+    assert client.get("/account/security").location.endswith("/login")
+    user = make_user("staff")
+    login(user)
+    page = client.get("/account/security").get_data(as_text=True)
+    assert user.email in page and "2段階認証" in page
+
+
+def test_invitation_session_has_no_account_page(client, make_facility, make_invitation):
+    token = make_invitation(make_facility())
+    client.post(
+        f"/clinic/invite/{token}",
+        data={"csrf_token": csrf_token(client, f"/clinic/invite/{token}")},
+    )
+    assert client.get("/account/security").status_code == 403
+
+
+def test_logout_is_audited(client, db, make_user, login):
+    login(make_user("staff"))
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    actions = [e.action for e in db.exec(select(AuditEvent))]
+    assert actions.count("auth.login") == 1 and actions.count("auth.logout") == 1

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import HiddenField
 
-from search_app import db, search
+from search_app import db, ratelimit, search
 from search_app.auth import current_principal, role_required, start_invitation_session
 from search_app.i18n import current_lang
 from surveys import invitations, operations, reports
@@ -48,6 +48,7 @@ def _own_facility(facility_id: int) -> Facility:
 @bp.route("/invite/<token>", methods=["GET"])
 def invitation(token: str):
     """Show who the link is for; signing in needs the POST (mail scanners only GET)."""
+    ratelimit.enforce_per_ip("invitation_ip")  # guessing tokens costs a 429 soon
     invite = invitations.find_invitation(db.session(), token)
     facility = db.session().get(Facility, invite.facility_id)
     return render_template("clinic/invitation.html", facility=facility, form=ActionForm())
@@ -56,6 +57,7 @@ def invitation(token: str):
 @bp.route("/invite/<token>", methods=["POST"])
 def redeem(token: str):
     """Use the invitation: sign the clinic in for its facility."""
+    ratelimit.enforce_per_ip("invitation_ip")
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)

@@ -1,7 +1,7 @@
 """Share links: a signed token holding facility ids and an expiry; nothing stored on the server.
 
 Anyone holding a link can open it until it expires (it cannot be revoked one by one: rotating
-SECRET_KEY ends them all). Rate limiting of the public page is a later issue.
+SECRET_KEY ends them all). The public page is rate-limited per IP (RATELIMIT_SHARE_IP).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from search_app import db
+from search_app import db, ratelimit
 from search_app.auth import PROFESSIONAL_ROLES, role_required
 from search_app.errors import render_error
 from search_app.facilities import display, share
@@ -169,6 +169,7 @@ def make_share():
 @bp.route("/shared/<token>")
 def shared(token: str):
     """What a share link shows: public fields of publicly listed facilities, nothing else."""
+    ratelimit.enforce_per_ip("share_ip")
     try:
         shared_list = share.loads(current_app.config["SECRET_KEY"], token)
     except (share.ShareLinkInvalid, share.ShareLinkExpired) as exc:
