@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import shutil
 import threading
-from collections.abc import Iterable
+import uuid
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -16,6 +21,21 @@ from index.schema import build_schema, doc_fields
 from surveys.questionnaire import Questionnaire
 
 WRITE_TIMEOUT_S = 30.0
+
+
+class IndexBusy(IndexUnavailable):
+    """Another process holds the index write lock; the change waits in the outbox."""
+
+
+@contextmanager
+def quiet_leaks() -> Iterator[None]:
+    """Collect file handles Whoosh leaves open when it fails on a damaged file, silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            yield
+        finally:
+            gc.collect()
 
 
 class SearchIndex:
@@ -48,17 +68,44 @@ class SearchIndex:
             raise IndexUnavailable()
         return ix
 
+    def probe(self) -> bool:
+        """Tell whether the index opens and every stored document reads back."""
+        self.reset()
+        with quiet_leaks():
+            readable = self._readable()
+            if not readable:
+                self.reset()
+        return readable
+
+    def _readable(self) -> bool:
+        """Read every stored document; False on any damage (the exception dies here)."""
+        try:
+            self.stamps()
+        except Exception:  # any damage counts: missing, truncated or garbled files
+            return False
+        return True
+
     def reset(self) -> None:
         """Forget the open index (after a rebuild swapped the folder)."""
         with self._lock:
             self._ix = None
 
-    def write(self, docs: Iterable[FacilityDoc], deleted_ids: Iterable[int] = ()) -> int:
-        """Add or replace documents and delete others, in one commit; return docs written."""
+    def write(
+        self,
+        docs: Iterable[FacilityDoc],
+        deleted_ids: Iterable[int] = (),
+        timeout: float = WRITE_TIMEOUT_S,
+    ) -> int:
+        """Add or replace documents and delete others, in one commit; return docs written.
+
+        Raises IndexBusy when another process holds the write lock for `timeout` seconds.
+        """
         ix = self.open()
         try:
-            writer = ix.writer(timeout=WRITE_TIMEOUT_S, compound=False)
+            writer = ix.writer(timeout=timeout, compound=False)
         except LockError as exc:
+            raise IndexBusy() from exc
+        except (OSError, ValueError, EOFError) as exc:  # unreadable segments
             raise IndexUnavailable() from exc
         count = 0
         try:
@@ -75,7 +122,10 @@ class SearchIndex:
 
     def rebuild(self, batches: Iterable[list[FacilityDoc]]) -> int:
         """Build a complete new index beside the old one, then swap it in."""
-        fresh = self.path.with_name(self.path.name + ".building")
+        # A name of its own: two processes rebuilding at once must not share a folder.
+        fresh = self.path.with_name(
+            f"{self.path.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        )
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         ix = whoosh_index.create_in(str(fresh), build_schema(self.questionnaire))
@@ -96,7 +146,7 @@ class SearchIndex:
 
     def _swap(self, fresh: Path) -> None:
         """Replace the live folder with the freshly built one."""
-        old = self.path.with_name(self.path.name + ".old")
+        old = self.path.with_name(f"{self.path.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         shutil.rmtree(old, ignore_errors=True)
         with self._lock:
             if self.path.exists():

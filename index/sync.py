@@ -9,18 +9,24 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from index.documents import all_facility_ids, load_docs, stamp_of
-from index.store import SearchIndex
+from index.store import WRITE_TIMEOUT_S, SearchIndex
 from surveys.models import Facility, IndexOutbox, utcnow
 from surveys.operations import current_responses
 
 BATCH = 500
 
 
-def sync_outbox(session: Session, search_index: SearchIndex, limit: int | None = None) -> int:
+def sync_outbox(
+    session: Session,
+    search_index: SearchIndex,
+    limit: int | None = None,
+    lock_timeout: float = WRITE_TIMEOUT_S,
+) -> int:
     """Apply pending outbox rows to the index, then mark them done; return facilities updated.
 
     The index commit comes first: a crash before the rows are marked only means they are
-    applied again next time (updates are idempotent), never that one is lost.
+    applied again next time (updates are idempotent), never that one is lost. IndexBusy
+    (another process holds the write lock for `lock_timeout` s) leaves the rows pending.
     """
     updated = 0
     while limit is None or updated < limit:
@@ -32,16 +38,18 @@ def sync_outbox(session: Session, search_index: SearchIndex, limit: int | None =
         ).all()
         if not rows:
             break
-        updated += _apply(session, search_index, rows)
+        updated += _apply(session, search_index, rows, lock_timeout)
     return updated
 
 
-def _apply(session: Session, search_index: SearchIndex, rows: list[IndexOutbox]) -> int:
+def _apply(
+    session: Session, search_index: SearchIndex, rows: list[IndexOutbox], lock_timeout: float
+) -> int:
     """Write the documents of one batch of outbox rows and mark the rows processed."""
     ids = sorted({row.facility_id for row in rows})
     docs = load_docs(session, ids, search_index.questionnaire)
     gone = set(ids) - {doc.id for doc in docs}
-    search_index.write(docs, gone)
+    search_index.write(docs, gone, timeout=lock_timeout)
     session.exec(
         update(IndexOutbox)
         .where(col(IndexOutbox.id).in_([row.id for row in rows]))

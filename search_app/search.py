@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +15,8 @@ from sqlmodel import Session
 from index.errors import IndexUnavailable
 from index.locators import Locator, locator_from_config
 from index.searcher import Hit, Searcher, SearchResult
-from index.store import SearchIndex
-from index.sync import sync_outbox
+from index.store import IndexBusy, SearchIndex, quiet_leaks
+from index.sync import rebuild, sync_outbox
 from search_app import db
 from search_app.api.params import Origin, parse_search
 from surveys.listings import Listing, load_listings
@@ -58,7 +61,7 @@ class Found:
 def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: bool) -> Found:
     """Validate parameters, search, and load the listings this audience may see."""
     search_request, origin = parse_search(params, questionnaire, professional, locator())
-    result = searcher().search(search_request)
+    result = _search(search_request)
     listings = load_listings(db.session(), [hit.facility_id for hit in result.hits])
     rows = [
         (hit, listings[hit.facility_id])
@@ -68,18 +71,97 @@ def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: 
     return Found(result, origin, rows)
 
 
+def _search(search_request) -> SearchResult:
+    """Search; a missing or damaged index becomes IndexUnavailable and starts a rebuild."""
+    try:
+        return searcher().search(search_request)
+    except IndexBusy:
+        raise
+    except Exception as exc:
+        _forget(exc)
+    if search_index().probe():
+        return searcher().search(search_request)  # no damage: a real error shows itself again
+    _recover()
+    raise IndexUnavailable()
+
+
+def index_state() -> dict:
+    """Describe the index for /healthz: ok with its document count, else unavailable."""
+    try:
+        return {"state": "ok", "documents": searcher().count()}
+    except Exception as exc:
+        _forget(exc)
+    if search_index().probe():
+        return {"state": "ok", "documents": searcher().count()}
+    started = _recover()
+    return {"state": "rebuilding" if started else "unavailable", "documents": 0}
+
+
+def _forget(exc: BaseException | None) -> None:
+    """Release what a failed read held (Whoosh leaks the handle of a damaged file)."""
+    with quiet_leaks():
+        while exc is not None:
+            traceback.clear_frames(exc.__traceback__)
+            exc = exc.__cause__ or exc.__context__
+
+
+def _recover() -> bool:
+    """Drop the broken searcher and start a background rebuild; tell whether one started."""
+    with quiet_leaks():
+        searcher().close()
+        search_index().reset()
+    return rebuild_in_background(current_app._get_current_object()) is not None
+
+
+def rebuild_in_background(app: Flask) -> threading.Thread | None:
+    """Start rebuilding the index in a thread unless one runs already (in any process).
+
+    On by default, off in tests unless INDEX_AUTO_REBUILD is set. A lock file beside the
+    index keeps gunicorn workers from rebuilding at the same time.
+    """
+    if not app.config.get("INDEX_AUTO_REBUILD", not app.testing):
+        return None
+    lock_path = Path(app.extensions["pmh_index"].path).with_name("index.rebuild.lock")
+    lock_file = lock_path.open("a")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        return None
+    thread = threading.Thread(target=_rebuild, args=(app, lock_file), daemon=True)
+    app.extensions["pmh_rebuild_thread"] = thread
+    thread.start()
+    return thread
+
+
+def _rebuild(app: Flask, lock_file) -> None:
+    """Rebuild the index from the database, then release the lock file."""
+    try:
+        with app.app_context(), Session(app.extensions["pmh_engine"]) as session:
+            count = rebuild(session, app.extensions["pmh_index"])
+            app.logger.warning("search index rebuilt automatically: %d facilities", count)
+    except Exception:
+        app.logger.exception("automatic index rebuild failed")
+    finally:
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        lock_file.close()
+
+
 def sync_after_commit(session: Session) -> None:
     """Apply pending outbox rows now, so this process's own change is searchable at once.
 
     A failure is logged, not raised: the change is committed and `pmh index sync` (or the next
-    request) applies it.
+    request) applies it. Another process holding the index write lock for more than
+    INDEX_SYNC_LOCK_TIMEOUT seconds leaves the change in the outbox the same way.
     """
     if not current_app.config["INDEX_SYNC_IN_REQUEST"]:
         return
+    timeout = current_app.config.get("INDEX_SYNC_LOCK_TIMEOUT", 1.0)
     try:
-        sync_outbox(session, search_index())
+        sync_outbox(session, search_index(), lock_timeout=timeout)
     except IndexUnavailable:
-        current_app.logger.warning("search index unavailable; outbox left for the next sync")
+        session.rollback()
+        current_app.logger.warning("search index busy or unavailable; outbox left for next sync")
     except Exception:
         session.rollback()
         current_app.logger.exception("index sync failed; outbox left for the next sync")

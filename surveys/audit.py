@@ -1,13 +1,31 @@
-"""Recording audit events (no request globals: the caller passes the actor)."""
+"""Recording audit events (no request globals: the caller passes the actor), in a hash chain.
+
+Every row carries `prev_hash` (the previous row's `row_hash`; GENESIS for the first) and
+`row_hash`, the SHA-256 of a canonical JSON of its content and `prev_hash`. Changing, removing
+or inserting a row breaks the chain at that point; `verify_chain` finds it. Ids and hashes are
+assigned at flush time while the writer holds the chain lock (PostgreSQL: a transaction-level
+advisory lock; SQLite: the database write lock), so concurrent appends never fork the chain.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, select
 
+from surveys.database import hold_write_lock
 from surveys.models import AuditEvent
+
+GENESIS = "0" * 64
+CHAIN_LOCK_KEY = 0x504D48_4155  # "PMH" "AU": the advisory lock of the audit chain
+_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -36,3 +54,158 @@ def record(
     )
     session.add(event)
     return event
+
+
+def canonical(values: dict[str, Any]) -> str:
+    """Return the canonical serialisation of one row's hashed content."""
+    at = values["at"]
+    if isinstance(at, datetime):
+        at = at.astimezone(UTC).isoformat()
+    content = {
+        "id": int(values["id"]),
+        "at": at,
+        "actor_user_id": values["actor_user_id"],
+        "actor_label": values["actor_label"] or "",
+        "action": values["action"],
+        "target_type": values["target_type"] or "",
+        "target_id": values["target_id"] or "",
+        # Through JSON once, so the hash sees what the database gives back (str keys, lists).
+        "detail": json.loads(json.dumps(values["detail"] or {})),
+        "prev_hash": values["prev_hash"],
+    }
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_hash(values: dict[str, Any]) -> str:
+    """Return the SHA-256 (hex) of a row's canonical content."""
+    return hashlib.sha256(canonical(values).encode("utf-8")).hexdigest()
+
+
+@event.listens_for(Session, "before_flush")
+def _chain_new_events(session: Session, _context, _instances) -> None:
+    """Give new audit events their id and place in the chain, under the chain lock."""
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if not new:
+        return
+    conn = session.connection()
+    lock_chain(conn)
+    head_id, head_hash = _head(conn)
+    for obj in sorted(new, key=_creation_order):
+        obj.id = _next_id(conn, head_id)
+        obj.prev_hash = head_hash
+        obj.row_hash = row_hash(_values(obj))
+        head_id, head_hash = obj.id, obj.row_hash
+
+
+def lock_chain(conn: Connection) -> None:
+    """Take the lock that serialises appends to the chain until the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    else:
+        hold_write_lock(conn)
+
+
+def _head(conn: Connection) -> tuple[int, str]:
+    """Return the id and hash of the chain's last row (0 and GENESIS when empty)."""
+    row = conn.execute(text("SELECT id, row_hash FROM auditevent ORDER BY id DESC LIMIT 1")).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def _next_id(conn: Connection, head_id: int) -> int:
+    """Return the id of the next row (taken under the chain lock, so ids follow the chain)."""
+    if conn.dialect.name == "postgresql":
+        query = "SELECT nextval(pg_get_serial_sequence('auditevent', 'id'))"
+        return max(conn.execute(text(query)).scalar_one(), head_id + 1)
+    return head_id + 1
+
+
+def _creation_order(obj: AuditEvent) -> tuple[datetime, int]:
+    """Order new events as they were created."""
+    return (obj.at, id(obj))
+
+
+def _values(obj: AuditEvent) -> dict[str, Any]:
+    """Return the hashed fields of an event object."""
+    return {name: getattr(obj, name) for name in HASHED}
+
+
+HASHED = (
+    "id",
+    "at",
+    "actor_user_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "detail",
+    "prev_hash",
+)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of walking the chain: rows checked and the first problem found, if any."""
+
+    count: int
+    head: str
+    bad_id: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the whole chain verified."""
+        return self.bad_id is None
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the chain in id order; report the first row that was changed, removed or inserted."""
+    prev, count = GENESIS, 0
+    for row in _rows(session):
+        count += 1
+        if row.prev_hash != prev:
+            problem = "a row before it was removed or inserted, or its link was changed"
+            return ChainReport(count, prev, row.id, problem)
+        if row_hash(_values(row)) != row.row_hash:
+            return ChainReport(count, prev, row.id, "its content was changed")
+        prev = row.row_hash
+    return ChainReport(count, prev)
+
+
+def _rows(session: Session) -> Iterator[Any]:
+    """Yield every audit row (plain rows, not objects) in id order, a batch at a time."""
+    table, last = AuditEvent.__table__, 0
+    while True:
+        batch = session.execute(
+            select(table).where(table.c.id > last).order_by(table.c.id).limit(_BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].id
+
+
+def chain_existing(conn: Connection) -> int:
+    """Compute prev_hash and row_hash for every row in id order (migration backfill)."""
+    rows = conn.execute(text(f"SELECT {', '.join(HASHED[:-1])} FROM auditevent ORDER BY id"))
+    prev, updates = GENESIS, []
+    for row in rows.mappings().all():
+        values = dict(row, prev_hash=prev, detail=_json(row["detail"]), at=_utc(row["at"]))
+        prev = row_hash(values)
+        updates.append({"id": row["id"], "p": values["prev_hash"], "h": prev})
+    if updates:
+        conn.execute(
+            text("UPDATE auditevent SET prev_hash = :p, row_hash = :h WHERE id = :id"), updates
+        )
+    return len(updates)
+
+
+def _json(value: Any) -> Any:
+    """Decode a JSON column read as raw text (SQLite without a typed query)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _utc(value: Any) -> datetime:
+    """Read a timestamp the way UTCDateTime would."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

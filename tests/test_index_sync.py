@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from index.searcher import SearchRequest
+from index.store import IndexBusy
 from index.sync import check, pending_count, rebuild, sync_outbox
 from surveys import audit
 from surveys.models import Facility, IndexOutbox
@@ -95,3 +97,23 @@ def test_order_of_same_named_facilities_survives_an_update(app, db, make_facilit
     db.commit()
     sync_outbox(db, index)
     assert _ids(app) == [first.id, second.id]
+
+
+def test_sync_while_another_writer_holds_the_lock_keeps_outbox(
+    app, db, make_facility, questionnaire
+):
+    index = app.extensions["pmh_index"]
+    facility = make_facility()
+    rebuild(db, index)
+    submit_answers(db, facility, questionnaire, ANSWERS, audit.CLI_ACTOR, 0)
+    db.commit()
+    held = index.open().writer()
+    try:
+        with pytest.raises(IndexBusy):
+            sync_outbox(db, index, lock_timeout=0.1)
+        db.rollback()
+        assert pending_count(db) == 1
+    finally:
+        held.cancel()
+    assert sync_outbox(db, index) == 1
+    assert check(db, index) == []

@@ -39,3 +39,12 @@ def init_app(app: Flask) -> None:
 
     for module in (campaigns, coverage, db, demo, exports, facilities, search_index, users):
         module.register(app.cli)
+    _register_integrity(app)
+
+
+def _register_integrity(app: Flask) -> None:
+    """Register the audit and backup commands."""
+    from search_app.cli import audit, backup
+
+    for module in (audit, backup):
+        module.register(app.cli)

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlmodel import Session
 
 from index.errors import IndexUnavailable
+from index.store import IndexBusy
 from index.sync import check, pending_count, rebuild, sync_outbox
 from search_app.db import engine
 from search_app.search import search_index
@@ -30,16 +31,23 @@ def rebuild_command() -> None:
 
 
 @index_group.command("sync")
-@click.option("--if-missing-rebuild", is_flag=True, help="Build the index first if there is none.")
+@click.option(
+    "--if-missing-rebuild", is_flag=True, help="Rebuild first if the index is missing or damaged."
+)
 @with_appcontext
 def sync_command(if_missing_rebuild: bool) -> None:
     """Apply pending database changes (the outbox) to the index."""
     with Session(engine()) as session:
-        if if_missing_rebuild and not search_index().exists():
-            click.echo(f"No index yet: built {rebuild(session, search_index())} documents.")
+        if if_missing_rebuild and not search_index().probe():
+            count = rebuild(session, search_index())
+            click.echo(f"Index missing or damaged: built {count} documents.")
             return
         try:
             count = sync_outbox(session, search_index())
+        except IndexBusy as exc:
+            raise click.ClickException(
+                "Another process is writing the index; the changes stay pending: try again."
+            ) from exc
         except IndexUnavailable as exc:
             raise click.ClickException(
                 "The index is missing or outdated: run `pmh index rebuild`."

@@ -54,6 +54,7 @@ def upgrade() -> None:
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('row_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default=''))
+    _chain_audit_events()
 
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scope', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
@@ -70,6 +71,35 @@ def upgrade() -> None:
 
 
 
+def _chain_audit_events() -> None:
+    """Chain the existing audit rows in id order; on PostgreSQL refuse UPDATE/DELETE/TRUNCATE."""
+    from surveys.audit import chain_existing
+
+    bind = op.get_bind()
+    chain_existing(bind)
+    if bind.dialect.name == "postgresql":
+        op.execute(AUDIT_APPEND_ONLY)
+        for when in ("UPDATE OR DELETE ON auditevent FOR EACH ROW", "TRUNCATE ON auditevent"):
+            op.execute(
+                f"CREATE TRIGGER auditevent_append_only_{when.split()[0].lower()} BEFORE {when} "
+                "EXECUTE FUNCTION auditevent_append_only()"
+            )
+
+
+# Audit rows are only ever added. Restoring a backup sets pmh.audit_maintenance for its
+# transaction; anyone else who changes rows must also defeat the hash chain to go unnoticed.
+AUDIT_APPEND_ONLY = """
+CREATE OR REPLACE FUNCTION auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    IF coalesce(current_setting('pmh.audit_maintenance', true), '') = 'on' THEN
+        RETURN COALESCE(NEW, OLD);
+    END IF;
+    RAISE EXCEPTION 'auditevent is append-only';
+END
+$$ LANGUAGE plpgsql
+"""
+
+
 def downgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_column('last_login_at')
@@ -84,6 +114,10 @@ def downgrade() -> None:
         batch_op.drop_column('closed_at')
         batch_op.drop_column('scope')
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS auditevent_append_only_update ON auditevent")
+        op.execute("DROP TRIGGER IF EXISTS auditevent_append_only_truncate ON auditevent")
+        op.execute("DROP FUNCTION IF EXISTS auditevent_append_only()")
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.drop_column('row_hash')
         batch_op.drop_column('prev_hash')
