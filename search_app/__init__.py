@@ -43,10 +43,14 @@ def _finish_config(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'pmh.sqlite3'}"
+    from search_app.security import harden_production, production_problems
+
+    problems = production_problems(app.config | {"DEBUG": app.debug})
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    harden_production(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
-    if app.config["ENV_NAME"] == "production" and app.debug:
-        raise RuntimeError("DEBUG must be off in production")
 
 
 def _instance_secret(instance: Path) -> str:
@@ -61,6 +65,7 @@ def _instance_secret(instance: Path) -> str:
 def _init_extensions(app: Flask) -> None:
     """Bind extensions and register blueprints."""
     from search_app import auth, db, errors, facilities, i18n, privacy, search, views
+    from search_app.account import bp as account_bp
     from search_app.api import bp as api_bp
     from search_app.api import health_bp
     from search_app.cli import init_app as init_cli
@@ -80,4 +85,5 @@ def _init_extensions(app: Flask) -> None:
     app.register_blueprint(clinic_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(account_bp)
     facilities.init_app(app)  # facility page, shortlist, access reports, admin

@@ -1,17 +1,61 @@
-"""Survey campaigns: open one, invite facilities to it."""
+"""Survey campaigns: open one for a scope of facilities, invite them, follow progress, close it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from index.gazetteer import municipalities
 from surveys import audit
 from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
-from surveys.models import Campaign, Facility, SurveyResponse, utcnow
+from surveys.models import (
+    FACILITY_KINDS,
+    Campaign,
+    Facility,
+    MailMessage,
+    SurveyResponse,
+    utcnow,
+)
 from surveys.operations import TOKYO, ensure_questionnaire
 from surveys.questionnaire import Questionnaire
+
+
+class CampaignClosed(SurveyError):
+    """The campaign was closed or its closing date has passed."""
+
+    status = 409
+    message_ja = "この調査は締め切られています。"
+    message_en = "This campaign is closed."
+
+
+class UnknownCampaign(SurveyError):
+    """No campaign has this id."""
+
+    status = 404
+    message_ja = "調査が見つかりません。"
+    message_en = "No such campaign."
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which facilities a campaign covers; empty lists mean no restriction."""
+
+    prefecture: str
+    municipalities: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        """Return the form stored in `campaign.scope`."""
+        return {
+            "prefecture": self.prefecture,
+            "municipalities": list(self.municipalities),
+            "kinds": list(self.kinds),
+        }
 
 
 def close_of_day_in_japan(day: date) -> datetime:
@@ -19,19 +63,140 @@ def close_of_day_in_japan(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=TOKYO)
 
 
+def make_scope(
+    prefecture: str, municipality_codes: Iterable[str] = (), kinds: Iterable[str] = ()
+) -> Scope:
+    """Check municipality codes (of this prefecture) and kinds; return the scope."""
+    known = {m.code for m in municipalities(prefecture) if m.code}
+    codes = tuple(sorted({c.strip() for c in municipality_codes if c.strip()}))
+    wrong = [c for c in codes if c not in known]
+    if wrong:
+        raise SurveyError(
+            f"この都道府県の市区町村コードではありません: {', '.join(wrong)}",
+            f"Not a municipality code of prefecture {prefecture}: {', '.join(wrong)}",
+        )
+    chosen = tuple(k for k in FACILITY_KINDS if k in set(kinds))
+    if set(kinds) - set(FACILITY_KINDS):
+        raise SurveyError("種別は病院か診療所です。", "Kind must be hospital or clinic.")
+    return Scope(prefecture, codes, chosen)
+
+
 def create_campaign(
-    session: Session, questionnaire: Questionnaire, name: str, closes_on: date, actor: audit.Actor
+    session: Session,
+    questionnaire: Questionnaire,
+    name: str,
+    closes_on: date,
+    actor: audit.Actor,
+    scope: Scope | None = None,
 ) -> Campaign:
-    """Open a campaign for this questionnaire edition, closing at the end of `closes_on`."""
+    """Open a campaign for this questionnaire edition and scope, closing at end of `closes_on`."""
     closes_at = close_of_day_in_japan(closes_on)
     if closes_at <= utcnow():
         raise SurveyError("締切日は今日以降にしてください。", "The closing date must not be past.")
     version = ensure_questionnaire(session, questionnaire)
-    campaign = Campaign(name=name, questionnaire_id=version.id, closes_at=closes_at)
+    stored = scope.as_json() if scope else {}
+    campaign = Campaign(name=name, questionnaire_id=version.id, closes_at=closes_at, scope=stored)
     session.add(campaign)
     session.flush()
-    audit.record(session, actor, "campaign.create", campaign, closes_on=closes_on.isoformat())
+    audit.record(
+        session, actor, "campaign.create", campaign, closes_on=closes_on.isoformat(), scope=stored
+    )
     return campaign
+
+
+def get_campaign(session: Session, campaign_id: int) -> Campaign:
+    """Return the campaign or raise UnknownCampaign."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise UnknownCampaign()
+    return campaign
+
+
+def is_open(campaign: Campaign) -> bool:
+    """Tell whether invitations of this campaign still work."""
+    return not campaign.closed and campaign.closes_at > utcnow()
+
+
+def check_open(campaign: Campaign) -> None:
+    """Refuse to act on a closed campaign."""
+    if not is_open(campaign):
+        raise CampaignClosed()
+
+
+def in_scope(campaign: Campaign):
+    """Return a query of the facilities the campaign covers, in id order."""
+    scope = campaign.scope or {}
+    query = select(Facility).order_by(Facility.id)
+    if scope.get("prefecture"):
+        query = query.where(Facility.prefecture_code == scope["prefecture"])
+    if scope.get("municipalities"):
+        query = query.where(col(Facility.municipality_code).in_(scope["municipalities"]))
+    if scope.get("kinds"):
+        query = query.where(col(Facility.kind).in_(scope["kinds"]))
+    return query
+
+
+def answered_ids(session: Session, campaign: Campaign) -> set[int]:
+    """Return ids of facilities that answered (or confirmed) since the campaign was opened."""
+    query = select(SurveyResponse.facility_id).where(
+        SurveyResponse.submitted_at >= campaign.created_at
+    )
+    return set(session.exec(query.distinct()))
+
+
+def close_campaign(session: Session, campaign: Campaign, actor: audit.Actor) -> Campaign:
+    """Close the campaign: its links stop working and nothing more is sent for it."""
+    if campaign.closed:
+        raise SurveyError("この調査は既に締め切っています。", "This campaign is already closed.")
+    campaign.closed = True
+    campaign.closed_at = utcnow()
+    session.add(campaign)
+    audit.record(session, actor, "campaign.close", campaign)
+    return campaign
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a campaign has come."""
+
+    in_scope: int
+    without_email: int
+    invited: int
+    queued: int
+    sent: int
+    failed: int
+    answered: int
+
+    @property
+    def rate(self) -> float:
+        """Share of in-scope facilities that answered, 0..1."""
+        return self.answered / self.in_scope if self.in_scope else 0.0
+
+
+def progress(session: Session, campaign: Campaign) -> Progress:
+    """Count facilities and messages of a campaign."""
+    facilities = list(session.exec(in_scope(campaign)))
+    ids = {f.id for f in facilities}
+    rows = session.exec(
+        select(MailMessage.status, func.count())
+        .where(MailMessage.campaign_id == campaign.id)
+        .group_by(MailMessage.status)
+    )
+    by_status = dict(rows.all())
+    invited = session.exec(
+        select(func.count(func.distinct(MailMessage.facility_id))).where(
+            MailMessage.campaign_id == campaign.id, MailMessage.kind == "invitation"
+        )
+    ).one()
+    return Progress(
+        in_scope=len(facilities),
+        without_email=sum(1 for f in facilities if not f.email),
+        invited=invited,
+        queued=by_status.get("queued", 0),
+        sent=by_status.get("sent", 0),
+        failed=by_status.get("failed", 0),
+        answered=len(answered_ids(session, campaign) & ids),
+    )
 
 
 def facilities_to_invite(
@@ -56,6 +221,5 @@ def invite(
     session: Session, campaign: Campaign, facilities: list[Facility], actor: audit.Actor
 ) -> list[tuple[Facility, str]]:
     """Create one invitation per facility; return each facility with its clear token."""
-    if campaign.closed or campaign.closes_at <= utcnow():
-        raise SurveyError("この調査は締め切られています。", "This campaign is closed.")
+    check_open(campaign)
     return [(f, create_invitation(session, f, campaign, actor)[1]) for f in facilities]

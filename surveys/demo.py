@@ -71,6 +71,8 @@ HOSPITAL_SUFFIXES = [
 ]
 BUILDINGS = ["", "", "", "駅前ビル2階", "メディカルモール3F", "第一ビル4階", "ハイツ101"]
 ANSWER_RATE = 0.8
+# Every so many facilities has no e-mail address, as in the real master (they get phoned).
+NO_EMAIL_EVERY = 12
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,16 @@ def _facility(rng: random.Random, n: int, town: Town) -> Facility:
         phone=f"{area}-{rng.randint(1000, 9999) if area == '03' else rng.randint(100, 999)}-"
         f"{rng.randint(1000, 9999)}",
         hours="月〜金 9:00〜18:00、土 9:00〜13:00" if not hospital else "月〜土 9:00〜17:00",
+        email=demo_email(n),
     )
+
+
+def demo_email(n: int) -> str:
+    """Return the example address of demo facility n ('' for some): reserved domains only."""
+    if n % NO_EMAIL_EVERY == 0:
+        return ""
+    domain = "example.jp" if n % 2 else "example.com"
+    return f"clinic{n:06d}@{domain}"
 
 
 # Share of answers per item; most facilities decline pregnant patients, as in real surveys.

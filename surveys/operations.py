@@ -121,7 +121,14 @@ def confirm_still_accurate(
     _check_base(latest, base_version)
     questionnaire_row = session.get(QuestionnaireVersion, latest.questionnaire_id)
     row = _append_row(session, facility, questionnaire_row, latest.answers, actor, "confirm", now)
-    audit.record(session, actor, "survey.confirm", facility, version=row.version_no)
+    audit.record(
+        session,
+        actor,
+        "survey.confirm",
+        facility,
+        version=row.version_no,
+        changes={"verified_on": [latest.verified_on.isoformat(), row.verified_on.isoformat()]},
+    )
     return row
 
 

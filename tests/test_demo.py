@@ -58,6 +58,10 @@ def test_seed_demo_data_is_plausible(app, db, questionnaire):
         assert facility.municipality_code == town.municipality_code
     answers = [r.answers for r in db.exec(select(SurveyResponse))]
     assert 0.6 < len(answers) / 300 < 0.95
+    emails = [f.email for f in facilities if f.email]
+    assert 250 < len(emails) < 300  # some facilities have no address, as in real data
+    assert len(set(emails)) == len(emails)
+    assert all(re.fullmatch(r"clinic\d{6}@example\.(jp|com)", e) for e in emails), emails[:3]
     accepting = sum(a["pregnant"] in ("yes", "conditional") for a in answers)
     assert accepting / len(answers) < 0.4  # most decline pregnant patients, as in real surveys
     for stored in answers:

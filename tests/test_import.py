@@ -238,6 +238,7 @@ def test_template_csv_import(app, db):
         "精神科、内科",
     )
     assert (tama.phone, tama.lat, tama.lng) == ("042-600-0001", None, None)
+    assert (sumida.email, tama.email) == ("office@sumida-sango.example.jp", "")
 
 
 def _template_xlsx(path: Path) -> Path:
@@ -259,6 +260,7 @@ def test_template_xlsx_import(app, db, tmp_path):
     stored = _facilities(db)
     assert sorted(stored) == ["T-0001", "T-0002"]
     assert (stored["T-0001"].lat, stored["T-0001"].postal_code) == (35.6955, "130-0022")
+    assert stored["T-0001"].email == "office@sumida-sango.example.jp"
 
 
 def test_xlsx_that_is_not_a_workbook_is_refused(app, db, tmp_path):
@@ -356,6 +358,29 @@ def test_malformed_template_rows_are_named(tmp_path):
         (4, "IDが重複しています（2行目と同じ A1）"),
         (4, "種別は「病院」か「診療所」です（「薬局」）"),
         (4, "郵便番号が正しくありません（「12345」）"),
+    }
+
+
+def test_template_with_broken_email_is_refused_with_row_and_nothing_stored(app, db, tmp_path):
+    sheet = tmp_path / "facilities.csv"
+    sheet.write_text(
+        "施設ID,名称,種別,診療科,所在地,市区町村コード,メールアドレス\r\n"
+        "A1,あ,診療所,精神科,東京都千代田区,13101,ａ１＠example.jp\r\n"
+        "A2,い,診療所,精神科,東京都千代田区,13101,info@example\r\n"
+        "A3,う,診療所,精神科,東京都千代田区,13101,\r\n",
+        encoding="utf-8-sig",
+    )
+    result = _import(app, sheet)
+    assert result.exit_code == 1
+    assert "3行目: メールアドレスが正しくありません（「info@example」）" in result.output
+    assert "row 3: Invalid e-mail address 'info@example'" in result.output
+    assert _facilities(db) == {}
+    sheet.write_text(sheet.read_text(encoding="utf-8-sig").replace("info@example", ""), "utf-8")
+    assert _import(app, sheet).exit_code == 0
+    assert {k: f.email for k, f in _facilities(db).items()} == {
+        "A1": "a1@example.jp",
+        "A2": "",
+        "A3": "",
     }
 
 

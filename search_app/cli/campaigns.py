@@ -1,4 +1,4 @@
-"""`pmh campaign create|invite`: open a survey round and print invitation links."""
+"""`pmh campaign ...`: open a survey round, mail invitations and reminders, follow it, close it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ import sys
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from search_app.db import engine
-from surveys import audit, campaigns
-from surveys.errors import SurveyError
-from surveys.models import Campaign
+from surveys import audit, campaign_mail, campaigns
+from surveys.errors import UserFacingError
+from surveys.mail import MailSettings
+from surveys.models import Campaign, Facility, MailMessage
+from surveys.models.facility import FACILITY_KINDS
 from surveys.questionnaire import load_version
+
+LANGUAGE = click.option(
+    "--language", type=click.Choice(campaign_mail.LANGUAGES), default="ja", show_default=True,
+    help="Language of newly queued messages.",
+)  # fmt: skip
 
 
 @click.group("campaign")
@@ -31,14 +38,24 @@ def campaign_group() -> None:
     type=click.DateTime(["%Y-%m-%d"]),
     help="Last day (Japan time) on which invitations work, YYYY-MM-DD.",
 )
+@click.option(
+    "--municipality", "municipalities", multiple=True,
+    help="5-digit municipality code (repeatable); default: the whole prefecture.",
+)  # fmt: skip
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(FACILITY_KINDS),
+    help="hospital or clinic (repeatable); default: both.",
+)  # fmt: skip
 @with_appcontext
-def create_command(name: str, closes_on) -> None:
-    """Open a campaign for the current questionnaire edition."""
+def create_command(name: str, closes_on, municipalities, kinds) -> None:
+    """Open a campaign for the current questionnaire edition and a scope of facilities."""
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    prefecture = current_app.config["PREFECTURE_CODE"]
     with Session(engine()) as session:
+        scope = _run(lambda: campaigns.make_scope(prefecture, municipalities, kinds))
         campaign = _run(
             lambda: campaigns.create_campaign(
-                session, questionnaire, name, closes_on.date(), audit.CLI_ACTOR
+                session, questionnaire, name, closes_on.date(), audit.CLI_ACTOR, scope
             )
         )
         session.commit()
@@ -59,9 +76,7 @@ def create_command(name: str, closes_on) -> None:
 def invite_command(campaign_id: int, facility_ids: tuple[int, ...], unanswered: bool) -> None:
     """Create invitations and write facility id, name and link as CSV to stdout."""
     with Session(engine()) as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise click.UsageError(f"No campaign with id {campaign_id}.")
+        campaign = _campaign(session, campaign_id)
         chosen = _run(
             lambda: campaigns.facilities_to_invite(session, list(facility_ids), unanswered)
         )
@@ -71,20 +86,135 @@ def invite_command(campaign_id: int, facility_ids: tuple[int, ...], unanswered: 
     click.echo(f"{len(links)} invitations created.", err=True)
 
 
+@campaign_group.command("send")
+@click.argument("campaign_id", type=int)
+@LANGUAGE
+@click.option("--retry-failed", is_flag=True, help="Also resend messages the server refused.")
+@with_appcontext
+def send_command(campaign_id: int, language: str, retry_failed: bool) -> None:
+    """Queue an invitation for every facility in scope, then send what is still queued."""
+    with Session(engine()) as session:
+        campaign = _campaign(session, campaign_id)
+        report = _run(
+            lambda: campaign_mail.queue_invitations(
+                session, campaign, audit.CLI_ACTOR, _base_url(), language
+            )
+        )
+        _echo_queued(report)
+        _send(session, campaign, retry_failed)
+
+
+@campaign_group.command("remind")
+@click.argument("campaign_id", type=int)
+@LANGUAGE
+@with_appcontext
+def remind_command(campaign_id: int, language: str) -> None:
+    """Queue a reminder round for facilities yet to answer, with fresh links, and send it."""
+    with Session(engine()) as session:
+        campaign = _campaign(session, campaign_id)
+        report = _run(
+            lambda: campaign_mail.queue_reminders(
+                session, campaign, audit.CLI_ACTOR, _base_url(), language
+            )
+        )
+        _echo_queued(report)
+        _send(session, campaign, retry_failed=False)
+
+
+@campaign_group.command("close")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def close_command(campaign_id: int) -> None:
+    """Close the campaign: its links stop working and nothing more is sent."""
+    with Session(engine()) as session:
+        campaign = _campaign(session, campaign_id)
+        _run(lambda: campaigns.close_campaign(session, campaign, audit.CLI_ACTOR))
+        session.commit()
+        click.echo(f"Campaign {campaign_id} closed; its invitation links no longer work.")
+
+
+@campaign_group.command("status")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def status_command(campaign_id: int) -> None:
+    """Show how many messages are queued, sent and failed and how many facilities answered."""
+    with Session(engine()) as session:
+        campaign = _campaign(session, campaign_id)
+        p = campaigns.progress(session, campaign)
+        state = "closed" if not campaigns.is_open(campaign) else "open"
+        click.echo(f"Campaign {campaign.id} '{campaign.name}' ({state})")
+        click.echo(f"in scope: {p.in_scope}  without e-mail: {p.without_email}")
+        click.echo(f"queued: {p.queued}  sent: {p.sent}  failed: {p.failed}")
+        click.echo(f"answered: {p.answered} ({p.rate:.0%})")
+        for message, name in _failed(session, campaign):
+            click.echo(f"  failed: {name} <{message.to_address}>: {message.last_error}")
+
+
+def _send(session: Session, campaign: Campaign, retry_failed: bool) -> None:
+    """Send the pending messages with a progress bar; stop cleanly on a server failure."""
+    settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    total = campaign_mail.pending_count(session, campaign, retry_failed)
+    with click.progressbar(length=total, label="Sending", show_pos=True) as bar:
+        report = _run(
+            lambda: campaign_mail.send_pending(
+                session, campaign, settings, audit.CLI_ACTOR, retry_failed, bar.update
+            )
+        )
+    click.echo(f"Sent {report.sent}, failed {report.failed}.")
+    if report.failed:
+        click.echo(
+            "Refused addresses: see `pmh campaign status`; fix them and send with --retry-failed.",
+            err=True,
+        )
+
+
+def _echo_queued(report: campaign_mail.QueueReport) -> None:
+    """Say what was queued and list the facilities that have no address."""
+    click.echo(f"Queued {report.queued} {report.kind} message(s) ({report.already} already).")
+    if report.without_email:
+        click.echo(f"{len(report.without_email)} facilities have no e-mail address:", err=True)
+        for facility_id, name in report.without_email:
+            click.echo(f"  {facility_id}\t{name}", err=True)
+
+
+def _failed(session: Session, campaign: Campaign):
+    """Return (message, facility name) of the failed messages."""
+    return session.exec(
+        select(MailMessage, Facility.name)
+        .join(Facility, Facility.id == MailMessage.facility_id)
+        .where(MailMessage.campaign_id == campaign.id, MailMessage.status == "failed")
+        .order_by(MailMessage.id)
+    ).all()
+
+
+def _campaign(session: Session, campaign_id: int) -> Campaign:
+    """Return the campaign or stop with a usage error."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.UsageError(f"No campaign with id {campaign_id}.")
+    return campaign
+
+
+def _base_url() -> str:
+    """Return the public address the links point to."""
+    return current_app.config["BASE_URL"]
+
+
 def _write_links(links) -> None:
     """Write facility id, name and invitation link as CSV to stdout."""
-    base = current_app.config["BASE_URL"].rstrip("/")
     writer = csv.writer(sys.stdout)
     writer.writerow(["facility_id", "name", "link"])
     for facility, token in links:
-        writer.writerow([facility.id, facility.name, f"{base}/clinic/invite/{token}"])
+        writer.writerow(
+            [facility.id, facility.name, campaign_mail.invitation_link(_base_url(), token)]
+        )
 
 
 def _run(operation):
     """Run an operation, turning its user-safe error into a clean CLI error."""
     try:
         return operation()
-    except SurveyError as exc:
+    except UserFacingError as exc:
         raise click.ClickException(exc.message("en")) from exc
 
 

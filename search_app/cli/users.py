@@ -1,17 +1,20 @@
-"""`pmh create-user`: add an admin, staff or clinic account."""
+"""`pmh create-user`, `pmh user invite|disable`, `pmh api-token`: accounts from the shell."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from search_app.db import engine
-from surveys import audit
+from surveys import audit, password_links, users
 from surveys.accounts import hash_password
 from surveys.api_tokens import create_token, revoke_token
-from surveys.errors import SurveyError
+from surveys.errors import SurveyError, UserFacingError
+from surveys.mail import MailSettings
 from surveys.models import ROLES, Facility, User, UserFacility
+from surveys.passwords import WeakPasswordError, validate_new_password
 
 
 @click.command("create-user")
@@ -30,8 +33,10 @@ from surveys.models import ROLES, Facility, User, UserFacility
 @click.password_option()
 def create_user_command(email, role, name, organisation, facility_ids, password) -> None:
     """Create a user account."""
-    if len(password) < 12:
-        raise click.UsageError("The password must have at least 12 characters.")
+    try:
+        validate_new_password(password, email)
+    except WeakPasswordError as exc:
+        raise click.UsageError(exc.message("en")) from exc
     with Session(engine()) as session:
         if session.exec(select(User).where(User.email == email.lower())).first():
             raise click.UsageError(f"A user with e-mail {email} already exists.")
@@ -51,6 +56,75 @@ def create_user_command(email, role, name, organisation, facility_ids, password)
         audit.record(session, audit.CLI_ACTOR, "user.create", user, role=role)
         session.commit()
     click.echo(f"Created {role} user {email}.")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Invite and disable users."""
+
+
+@user_group.command("invite")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", default="")
+@click.option("--organisation", default="")
+@click.option("--municipality", default="", help="Municipality code of a staff member.")
+@click.option(
+    "--facility",
+    "facility_ids",
+    multiple=True,
+    type=int,
+    help="Facility id a clinic user answers for (repeatable).",
+)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", help="Language of the mail.")
+@with_appcontext
+def invite_command(email, role, name, organisation, municipality, facility_ids, lang) -> None:
+    """Create a user, mail a set-up link and print it (valid 72 hours)."""
+    with Session(engine(), expire_on_commit=False) as session:
+        try:
+            user = users.invite_user(
+                session,
+                audit.CLI_ACTOR,
+                email,
+                role,
+                name,
+                organisation,
+                municipality,
+                facility_ids,
+            )
+        except UserFacingError as exc:
+            raise click.ClickException(exc.message("en")) from exc
+        session.commit()
+        config = current_app.config
+        sent = password_links.send_setup_link(
+            session,
+            audit.CLI_ACTOR,
+            user,
+            MailSettings.from_config(config, current_app.instance_path),
+            config["SECRET_KEY"],
+            config["BASE_URL"],
+            lang,
+        )
+        session.commit()
+    click.echo(f"Invited {role} user {user.email}.")
+    if sent.error is not None:
+        click.echo(f"The e-mail was not sent: {sent.error.message('en')}", err=True)
+        click.echo("Pass this set-up link on by hand:")
+    click.echo(sent.url)
+
+
+@user_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def disable_command(email) -> None:
+    """Disable a user; their sessions end at once."""
+    with Session(engine()) as session:
+        try:
+            users.disable_user(session, audit.CLI_ACTOR, users.find_user(session, email))
+        except UserFacingError as exc:
+            raise click.ClickException(exc.message("en")) from exc
+        session.commit()
+    click.echo(f"Disabled {email.strip().lower()}.")
 
 
 @click.group("api-token")
@@ -94,4 +168,5 @@ def revoke_token_command(token_id: int) -> None:
 def register(cli) -> None:
     """Add the user and API token commands."""
     cli.add_command(create_user_command)
+    cli.add_command(user_group)
     cli.add_command(api_token_group)

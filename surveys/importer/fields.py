@@ -16,10 +16,10 @@ PSYCHIATRIC_CODE_GROUP = "07"
 PSYCHIATRIC_NAMES = ("精神", "心療内科")
 LAT_RANGE, LNG_RANGE = (20.0, 46.0), (122.0, 154.0)
 LIMITS = {"source_id": 40, "name": 200, "kana": 200, "address": 300, "phone": 40,
-          "website": 500, "hours": 1000, "departments": 500}  # fmt: skip
+          "website": 500, "hours": 1000, "departments": 500, "email": 254}  # fmt: skip
 FIELD_LABELS = {"source_id": "施設ID", "name": "名称", "kana": "フリガナ", "address": "所在地",
                 "departments": "診療科", "phone": "電話番号", "website": "ホームページ",
-                "hours": "診療時間"}  # fmt: skip
+                "hours": "診療時間", "email": "メールアドレス"}  # fmt: skip
 # 病院/診療所 as the admin writes them; 1/2 as we assume 機関区分 codes them (unconfirmed).
 KIND_LABELS = {"病院": "hospital", "hospital": "hospital", "1": "hospital",
                "診療所": "clinic", "クリニック": "clinic", "clinic": "clinic",
@@ -115,6 +115,18 @@ def parse_url(value: str) -> str:
     if text and not re.fullmatch(r"https?://[^\s/]+\.\S+", text):
         raise Bad("url", value=value)
     return limited(text, "website")
+
+
+# One address, ASCII local part and domain with a dot; no display names or lists.
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def parse_email(value: str) -> str:
+    """Return a trimmed e-mail address ('' if empty), refusing anything that is not one."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if text and (not EMAIL_RE.fullmatch(text) or ".." in text or len(text) > LIMITS["email"]):
+        raise Bad("email", value=value)
+    return text
 
 
 def coordinates(lat: str, lng: str, zero_unknown: bool = False) -> tuple[float, float] | None:

@@ -69,6 +69,8 @@ MESSAGES = {
                               "Municipality code '{value}' is not in prefecture {prefecture}"),
     "postal_code": ("郵便番号が正しくありません（「{value}」）", "Invalid postal code '{value}'"),
     "phone": ("電話番号が正しくありません（「{value}」）", "Invalid phone number '{value}'"),
+    "email": ("メールアドレスが正しくありません（「{value}」）",
+              "Invalid e-mail address '{value}'"),
     "url": ("ホームページは http:// か https:// で始まるアドレスです（「{value}」）",
             "The website must be an http(s) address, not '{value}'"),
     "not_number": ("{label}が数値ではありません（「{value}」）",

@@ -20,6 +20,7 @@ from .fields import (
     limited,
     normalise_municipality,
     normalise_postal_code,
+    parse_email,
     parse_kind,
     parse_phone,
     parse_url,
@@ -42,6 +43,7 @@ TEMPLATE_COLUMNS = (
     ("緯度", "lat"),
     ("経度", "lng"),
     ("電話番号", "phone"),
+    ("メールアドレス（調査の案内先）", "email"),
     ("ホームページ", "website"),
     ("診療時間", "hours"),
 )
@@ -110,6 +112,7 @@ def _template_check(name: str, raw: dict):
         "address": lambda: required(value, "address"),
         "municipality_code": lambda: normalise_municipality(value),
         "phone": lambda: parse_phone(value),
+        "email": lambda: parse_email(value),
         "website": lambda: parse_url(value),
         "hours": lambda: limited(value, "hours"),
     }
@@ -151,7 +154,8 @@ def write_template_xlsx(stream: BinaryIO) -> None:
     for i, (_h, name) in enumerate(TEMPLATE_COLUMNS, start=1):
         sheet.cell(row=1, column=i).font = Font(bold=True)
         letter = sheet.cell(row=1, column=i).column_letter
-        sheet.column_dimensions[letter].width = 40 if name in ("address", "hours") else 18
+        wide = name in ("address", "hours", "email")
+        sheet.column_dimensions[letter].width = 40 if wide else 18
         if name in ("source_id", "postal_code", "municipality_code", "phone"):
             for row in range(2, 1001):
                 sheet.cell(row=row, column=i).number_format = "@"

@@ -1,0 +1,275 @@
+"""Admin: survey campaigns (list with response rates, new, detail) and their mail actions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from sqlmodel import Session, select
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from index.gazetteer import municipalities
+from search_app import db
+from search_app.admin.views import bp
+from search_app.auth import current_principal
+from search_app.i18n import current_lang
+from surveys import campaign_mail, campaigns
+from surveys.errors import UserFacingError
+from surveys.mail import MailSettings
+from surveys.models import Campaign, Facility, MailMessage
+from surveys.operations import today_in_japan
+from surveys.questionnaire import load_version
+
+KIND_LABELS = {"hospital": lazy_gettext("病院"), "clinic": lazy_gettext("診療所")}
+LANGUAGE_CHOICES = [SelectChoice("ja", "日本語"), SelectChoice("en", "English")]
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of check boxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _strip(value):
+    """Trim surrounding white space."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _not_past(_form, field) -> None:
+    """Refuse a closing date before today (Japan time)."""
+    if field.data and field.data < today_in_japan():
+        raise ValidationError(_("締切日は今日以降にしてください。"))
+
+
+class CampaignForm(FlaskForm):
+    """A new campaign: name, closing date and which facilities it covers."""
+
+    name = StringField(
+        lazy_gettext("名称"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    closes_on = DateField(lazy_gettext("締切日"), validators=[DataRequired(), _not_past])
+    municipalities = SelectMultipleField(
+        lazy_gettext("区市町村（選ばなければ全域）"), choices=[], validate_choice=True
+    )
+    kinds = CheckboxesField(
+        lazy_gettext("種別（選ばなければ両方）"),
+        choices=[SelectChoice(k, label) for k, label in KIND_LABELS.items()],
+    )
+
+    def __init__(self, prefecture: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.municipalities.choices = [
+            SelectChoice(m.code, m.name) for m in municipalities(prefecture) if m.code
+        ]
+
+
+class SendForm(FlaskForm):
+    """Queue and send the invitations (confirmed by a check box)."""
+
+    language = RadioField(lazy_gettext("メールの言語"), choices=LANGUAGE_CHOICES, default="ja")
+    retry_failed = BooleanField(lazy_gettext("送信できなかったメールも再送する"))
+    confirm = BooleanField(
+        lazy_gettext("対象の医療機関に招待メールを送信します"), validators=[DataRequired()]
+    )
+
+
+class RemindForm(FlaskForm):
+    """Queue and send a reminder round; the round number makes a double post harmless."""
+
+    round = IntegerField(validators=[InputRequired()])
+    language = RadioField(lazy_gettext("メールの言語"), choices=LANGUAGE_CHOICES, default="ja")
+    confirm = BooleanField(
+        lazy_gettext("未回答の医療機関に督促メールを送信します"), validators=[DataRequired()]
+    )
+
+
+class CloseForm(FlaskForm):
+    """Close the campaign (confirmed by a check box)."""
+
+    confirm = BooleanField(
+        lazy_gettext("締め切ると招待リンクは使えなくなり、取り消せません"),
+        validators=[DataRequired()],
+    )
+
+
+@bp.route("/campaigns")
+def campaign_list():
+    """Every campaign with its invited, sent and answered figures."""
+    session = db.session()
+    rows = [
+        (c, campaigns.progress(session, c))
+        for c in session.exec(select(Campaign).order_by(Campaign.id.desc()))
+    ]
+    return render_template("admin/campaigns/list.html", rows=rows, is_open=campaigns.is_open)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def campaign_new():
+    """Open a new campaign for the current questionnaire edition."""
+    prefecture = current_app.config["PREFECTURE_CODE"]
+    form = CampaignForm(prefecture)
+    if form.validate_on_submit():
+        try:
+            campaign = _create(db.session(), form, prefecture)
+        except UserFacingError as exc:
+            flash(exc.message(current_lang()), "error")
+        else:
+            db.session().commit()
+            flash(_("調査を作成しました。"), "success")
+            return redirect(url_for("admin.campaign_detail", campaign_id=campaign.id))
+    return render_template("admin/campaigns/new.html", form=form)
+
+
+def _create(session: Session, form: CampaignForm, prefecture: str) -> Campaign:
+    """Create the campaign the form describes."""
+    scope = campaigns.make_scope(prefecture, form.municipalities.data, form.kinds.data)
+    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    closes_on: date = form.closes_on.data
+    return campaigns.create_campaign(
+        session, questionnaire, form.name.data, closes_on, current_principal().actor, scope
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+def campaign_detail(campaign_id: int):
+    """One campaign: progress, refused messages, facilities without an address, actions."""
+    session = db.session()
+    campaign = _campaign(campaign_id)
+    return render_template(
+        "admin/campaigns/detail.html",
+        campaign=campaign,
+        progress=campaigns.progress(session, campaign),
+        is_open=campaigns.is_open(campaign),
+        scope_names=_scope_names(campaign),
+        failed=_failed(session, campaign),
+        without_email=_without_email(session, campaign),
+        send_form=SendForm(),
+        remind_form=RemindForm(round=campaign_mail.next_reminder_round(session, campaign)),
+        close_form=CloseForm(),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
+def campaign_send(campaign_id: int):
+    """Queue invitations for the facilities not yet invited and send what is queued."""
+    campaign, form = _campaign(campaign_id), SendForm()
+    if _confirmed(form):
+        _mail_action(
+            campaign,
+            lambda s, actor: campaign_mail.queue_invitations(
+                s, campaign, actor, current_app.config["BASE_URL"], form.language.data
+            ),
+            form.retry_failed.data,
+        )
+    return redirect(url_for("admin.campaign_detail", campaign_id=campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/remind", methods=["POST"])
+def campaign_remind(campaign_id: int):
+    """Queue a reminder round for facilities yet to answer and send it."""
+    campaign, form = _campaign(campaign_id), RemindForm()
+    if _confirmed(form):
+        _mail_action(
+            campaign,
+            lambda s, actor: campaign_mail.queue_reminders(
+                s,
+                campaign,
+                actor,
+                current_app.config["BASE_URL"],
+                form.language.data,
+                expected_round=form.round.data,
+            ),
+            False,
+        )
+    return redirect(url_for("admin.campaign_detail", campaign_id=campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/close", methods=["POST"])
+def campaign_close(campaign_id: int):
+    """Close the campaign."""
+    campaign, form = _campaign(campaign_id), CloseForm()
+    if _confirmed(form):
+        try:
+            campaigns.close_campaign(db.session(), campaign, current_principal().actor)
+        except UserFacingError as exc:
+            flash(exc.message(current_lang()), "error")
+        else:
+            db.session().commit()
+            flash(_("調査を締め切りました。招待リンクは使えなくなりました。"), "success")
+    return redirect(url_for("admin.campaign_detail", campaign_id=campaign_id))
+
+
+def _confirmed(form: FlaskForm) -> bool:
+    """Validate an action form; without the confirmation box, say so."""
+    if form.validate_on_submit():
+        return True
+    if form.errors.keys() - {"confirm"}:
+        abort(400)
+    flash(_("確認欄にチェックを入れてから実行してください。"), "error")
+    return False
+
+
+def _mail_action(campaign: Campaign, queue, retry_failed: bool) -> None:
+    """Queue messages, send everything pending, and flash what happened."""
+    session, actor = db.session(), current_principal().actor
+    settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    try:
+        report = queue(session, actor)
+        sent = campaign_mail.send_pending(session, campaign, settings, actor, retry_failed)
+    except UserFacingError as exc:
+        session.rollback()
+        flash(exc.message(current_lang()), "error")
+        return
+    flash(_("%(sent)d通送信しました。", sent=sent.sent), "success")
+    if sent.failed:
+        flash(_("%(failed)d通は宛先に拒否されました（下の一覧）。", failed=sent.failed), "error")
+    if report.without_email:
+        count = len(report.without_email)
+        flash(_("%(count)d件の医療機関はメールアドレスがありません。", count=count), "error")
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    """Return the campaign or 404."""
+    campaign = db.session().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _scope_names(campaign: Campaign) -> dict:
+    """Return the scope's municipality names and kind labels for display."""
+    scope = campaign.scope or {}
+    names = {m.code: m.name for m in municipalities(scope.get("prefecture") or None)}
+    return {
+        "municipalities": [names.get(c, c) for c in scope.get("municipalities", [])],
+        "kinds": [str(KIND_LABELS.get(k, k)) for k in scope.get("kinds", [])],
+    }
+
+
+def _failed(session: Session, campaign: Campaign):
+    """Return (message, facility) of the messages the server refused."""
+    return session.exec(
+        select(MailMessage, Facility)
+        .join(Facility, Facility.id == MailMessage.facility_id)
+        .where(MailMessage.campaign_id == campaign.id, MailMessage.status == "failed")
+        .order_by(MailMessage.id)
+    ).all()
+
+
+def _without_email(session: Session, campaign: Campaign) -> list[Facility]:
+    """Return the in-scope facilities that have no e-mail address."""
+    return [f for f in session.exec(campaigns.in_scope(campaign)) if not f.email]
