@@ -101,11 +101,8 @@ def healthz():
 
 
 def _index_state() -> dict[str, Any]:
-    """Describe the index: ok with its document count, or unavailable."""
-    try:
-        return {"state": "ok", "documents": search.searcher().count()}
-    except IndexUnavailable:
-        return {"state": "unavailable", "documents": 0}
+    """Describe the index: ok with its document count, or unavailable / rebuilding."""
+    return search.index_state()
 
 
 def _facility_json(listing: Listing, questionnaire, professional: bool, distance_km) -> dict:
