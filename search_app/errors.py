@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from index.errors import IndexDomainError
 from search_app.i18n import current_lang
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(SurveyError, _domain_error)
     app.register_error_handler(IndexDomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected)
@@ -55,6 +56,16 @@ def _csrf_error(_exc: CSRFError):
 def _http_error(exc: HTTPException):
     """Map HTTP errors to friendly pages."""
     return render_error(exc.code or 500, _message(exc.code or 500))
+
+
+def _too_large(_exc: RequestEntityTooLarge):
+    """An upload over MAX_CONTENT_LENGTH: say the limit and what to do."""
+    megabytes = "{:g}".format((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / 2**20)
+    message = _(
+        "ファイルが大きすぎます（上限 %(mb)s MB）。ファイルを分けてもう一度お試しください。",
+        mb=megabytes,
+    )
+    return render_error(413, message)
 
 
 def _domain_error(exc: SurveyError | IndexDomainError):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 
@@ -13,13 +16,29 @@ CSP = (
     "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
+# Geolocation stays allowed for this site: "use my location" on the search page.
+PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` that stops at the largest database id: /facilities/99999999999999999999 is a
+    404, not an overflow inside the database driver."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def init_app(app: Flask) -> None:
     """Turn on CSRF for every form post and add security headers to every response."""
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its routes
     csrf.init_app(app)
+    app.before_request(_refuse_nul)
     app.extensions["pmh_csp"] = content_security_policy(app.config.get("MAP_TILE_URL", ""))
     app.after_request(_headers)
+    trusted = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if trusted:  # behind nginx etc.: the client's address and scheme come from its headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
 
 
 def content_security_policy(tile_url: str) -> str:
@@ -29,10 +48,78 @@ def content_security_policy(tile_url: str) -> str:
     return CSP.format(tiles=origin)
 
 
+def _refuse_nul(_unused=None):
+    """Refuse a NUL character in any parameter: no form needs one, and PostgreSQL cannot even
+    compare text with it (each query would fail with a 500 instead of a message)."""
+    for source in (request.args, request.form):
+        for name, values in source.lists():
+            if "\x00" not in name and any("\x00" in value for value in values):
+                return _bad_parameter(name)  # (a name with NUL is no field: never read)
+    return None
+
+
+def _bad_parameter(field: str):
+    """Answer 400 naming the field (JSON for the API, the error page otherwise)."""
+    from search_app.errors import render_error
+    from search_app.i18n import current_lang
+
+    if request.path.startswith("/api/"):
+        message = (
+            f"'{field}' contains a character that is not allowed."
+            if current_lang() == "en"
+            else f"「{field}」に使用できない文字が含まれています。"
+        )
+        body = {"error": {"code": "invalid_parameter", "message": message, "field": field}}
+        return jsonify(body), 400
+    return render_error(400, _("入力内容を確認してください。"))
+
+
+def production_problems(config) -> list[str]:
+    """Return why this configuration must not run in production (empty: fine)."""
+    if config.get("ENV_NAME") != "production":
+        return []
+    problems = []
+    if config.get("DEBUG"):
+        problems.append("DEBUG must be off in production")
+    if not config.get("SECRET_KEY"):
+        problems.append("set SECRET_KEY (PMH_SECRET_KEY) explicitly in production")
+    if config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
+        problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict in production")
+    return problems
+
+
+def harden_production(config) -> None:
+    """Secure cookies in production: HTTPS-only, not readable by scripts."""
+    if config.get("ENV_NAME") != "production":
+        return
+    config["SESSION_COOKIE_SECURE"] = True
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SECURE"] = True
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", config.get("SESSION_COOKIE_SAMESITE", "Lax"))
+    config["PREFERRED_URL_SCHEME"] = "https"
+
+
 def _headers(response: Response) -> Response:
     """Set conservative security headers."""
-    response.headers.setdefault("Content-Security-Policy", current_app.extensions["pmh_csp"])
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", current_app.extensions["pmh_csp"])
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if request.is_secure or current_app.config.get("PREFERRED_URL_SCHEME") == "https":
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if _private(response):
+        headers["Cache-Control"] = "no-store"
     return response
+
+
+def _private(response: Response) -> bool:
+    """Tell whether the response must not be stored: any POST, or a page for a signed-in user."""
+    from search_app.auth import current_principal
+
+    if request.method == "POST":
+        return True
+    signed_in = current_principal().role is not None
+    return signed_in and not request.path.startswith("/static/")

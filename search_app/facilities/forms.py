@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from search_app.facilities.shortlist import NOTE_MAX
 from surveys.models import REPORT_REASONS
@@ -35,7 +35,8 @@ def _plain_text(limit: int):
 class FacilityForm(FlaskForm):
     """A button acting on one facility."""
 
-    facility_id = IntegerField(validators=[InputRequired()])
+    # Bounded: a huge number would overflow the database driver (a 500, not a 400).
+    facility_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
 
 
 class AddForm(FacilityForm):
