@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, or_, select
 
 from surveys import audit
+from surveys.database import hold_write_lock
 from surveys.errors import SurveyError
 from surveys.models import ROLES, Facility, User, UserFacility
 
@@ -288,11 +289,13 @@ def _check_role(role: str) -> None:
 
 
 def _keep_an_admin(session: Session, leaving: User) -> None:
-    """Refuse when no other active admin would remain."""
-    others = session.exec(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == "admin", col(User.is_active).is_(True), User.id != leaving.id)
-    ).one()
-    if not others:
+    """Refuse when no other active admin would remain (two admins demoting each other at once
+    are serialised: the admin rows are locked, or on SQLite the database write lock held)."""
+    hold_write_lock(session.connection())
+    admins = session.exec(
+        select(User.id)
+        .where(User.role == "admin", col(User.is_active).is_(True))
+        .with_for_update()
+    ).all()
+    if not set(admins) - {leaving.id}:
         raise LastAdminError()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from surveys import audit, password_links, totp, users
 from surveys.models import AuditEvent, User, UserFacility
@@ -324,3 +325,32 @@ def test_users_resend_link_mails_a_new_one_in_english(app, client, db, admin, ma
     assert mail["Subject"].startswith("[Perinatal Mental Health Clinic Finder]")
     token = LINK_RE.search(mail.get_content()).group(1)
     assert app.test_client().get(f"/account/setup/{token}").status_code == 200
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, db, make_user):
+    first, second = make_user("admin"), make_user("admin")
+    engine = app.extensions["pmh_engine"]
+    outcome: list[str] = []
+
+    def demote_second() -> None:
+        with Session(engine) as other:
+            try:
+                users.change_role(other, audit.CLI_ACTOR, other.get(User, second.id), "staff")
+                other.commit()
+                outcome.append("demoted")
+            except users.LastAdminError:
+                other.rollback()
+                outcome.append("refused")
+
+    with Session(engine) as session:
+        users.change_role(session, audit.CLI_ACTOR, session.get(User, first.id), "staff")
+        racer = threading.Thread(target=demote_second)
+        racer.start()
+        racer.join(timeout=1.0)
+        assert racer.is_alive()  # it waits for the first change to commit or roll back
+        session.commit()
+    racer.join(timeout=30)
+    assert outcome == ["refused"]
+    db.expire_all()
+    admins = db.exec(select(User).where(User.role == "admin", col(User.is_active).is_(True)))
+    assert [u.id for u in admins] == [second.id]
