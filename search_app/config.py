@@ -43,6 +43,9 @@ MAIL_SMTP_STARTTLS = False
 MAIL_SMTP_SSL = False
 MAIL_SMTP_USERNAME = ""
 MAIL_SMTP_PASSWORD = ""
+# Sending from the admin page stops after this many seconds (before a proxy or gunicorn
+# times out); pressing send again continues. `pmh campaign send` has no such limit.
+MAIL_SEND_REQUEST_SECONDS = 20
 # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto give the
 # client's address (per-IP rate limits) and https; 0 trusts no such header.
 TRUSTED_PROXIES = 0

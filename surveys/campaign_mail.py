@@ -8,6 +8,7 @@ right after the server accepted it, so an interrupted run resumes without sendin
 from __future__ import annotations
 
 import smtplib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -74,6 +75,7 @@ class SendReport:
     total: int = 0
     sent: int = 0
     failed: int = 0
+    remaining: int = 0  # still queued when the run stopped (its time budget ran out)
 
 
 def invitation_link(base_url: str, token: str) -> str:
@@ -233,24 +235,32 @@ def send_pending(
     actor: audit.Actor,
     retry_failed: bool = False,
     advance: Callable[[int], object] | None = None,
+    time_budget: float | None = None,
 ) -> SendReport:
-    """Send queued (and with retry_failed, failed) messages one by one, committing each."""
+    """Send queued (and with retry_failed, failed) messages one by one, committing each.
+
+    With a time budget (seconds) the run stops once it is spent; running again continues.
+    """
     check_open(campaign)
     ids = list(session.exec(_pending_query(campaign, retry_failed)))
     report = SendReport(total=len(ids))
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
     try:
         with open_transport(settings) as transport:
             for message_id in ids:
                 _send_one(session, campaign, transport, settings, message_id, report, retry_failed)
                 if advance:
                     advance(1)
+                if deadline is not None and time.monotonic() > deadline:
+                    break  # at least one message per run, so pressing again always advances
     except OSError as exc:  # e.g. the file backend's folder cannot be written
         raise _interrupted(report, f"{type(exc).__name__}") from exc
     finally:
         session.rollback()
+        report.remaining = pending_count(session, campaign, retry_failed)
         audit.record(
             session, actor, "campaign.send", campaign, sent=report.sent, failed=report.failed,
-            remaining=pending_count(session, campaign, retry_failed),
+            remaining=report.remaining,
         )  # fmt: skip
         session.commit()
     return report

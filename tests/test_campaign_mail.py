@@ -366,6 +366,22 @@ def test_admin_pages_send_and_show_progress(
     assert "アドレス未登録クリニック" in page
 
 
+def test_admin_send_stops_at_its_time_budget_and_continues_when_pressed_again(
+    app, client, smtp, login, make_user, make_facility, open_campaign
+):
+    app.config["MAIL_SEND_REQUEST_SECONDS"] = 0  # spent after the first message
+    clinics = _clinics(make_facility, 3)
+    campaign = open_campaign()
+    _admin(login, make_user)
+    detail = f"/admin/campaigns/{campaign.id}"
+    _post(client, f"{detail}/send", detail, language="ja", confirm="y")
+    assert len(smtp.messages) == 1
+    assert "残り2通は送信待ちです" in client.get(detail).get_data(as_text=True)
+    for _ in range(2):
+        _post(client, f"{detail}/send", detail, language="ja", confirm="y")
+    assert sorted(smtp.to()) == sorted(c.email for c in clinics)
+
+
 def test_admin_send_failure_shows_a_message_not_a_500(
     client, db, smtp, login, make_user, make_facility, open_campaign
 ):

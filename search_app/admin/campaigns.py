@@ -229,12 +229,23 @@ def _mail_action(campaign: Campaign, queue, retry_failed: bool) -> None:
     settings = MailSettings.from_config(current_app.config, current_app.instance_path)
     try:
         report = queue(session, actor)
-        sent = campaign_mail.send_pending(session, campaign, settings, actor, retry_failed)
+        budget = current_app.config["MAIL_SEND_REQUEST_SECONDS"]
+        sent = campaign_mail.send_pending(
+            session, campaign, settings, actor, retry_failed, time_budget=budget
+        )
     except UserFacingError as exc:
         session.rollback()
         flash(exc.message(current_lang()), "error")
         return
     flash(_("%(sent)d通送信しました。", sent=sent.sent), "success")
+    if sent.remaining:
+        flash(
+            _(
+                "残り%(count)d通は送信待ちです。もう一度「招待メールを送信する」を押すと続きを送ります。",
+                count=sent.remaining,
+            ),
+            "error",
+        )
     if sent.failed:
         flash(_("%(failed)d通は宛先に拒否されました（下の一覧）。", failed=sent.failed), "error")
     if report.without_email:
