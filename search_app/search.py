@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlmodel import Session
 
+from index import text
 from index.errors import IndexUnavailable
 from index.locators import Locator, locator_from_config
 from index.searcher import Hit, Searcher, SearchResult
@@ -165,3 +166,25 @@ def sync_after_commit(session: Session) -> None:
     except Exception:
         session.rollback()
         current_app.logger.exception("index sync failed; outbox left for the next sync")
+
+
+# One of each kind of place the offline geocoder reads from its own data file.
+WARM_UP_PLACES = ("錦糸町駅", "136-0071", "東京都江東区亀戸八丁目")
+
+
+def warm_up(app: Flask) -> None:
+    """Load the word dictionary, the gazetteer and the index before the first search needs them.
+
+    The first search of a fresh process otherwise pays 1.5-3.5 s for this (see README, Load
+    test); gunicorn.conf.py calls it in each worker before it takes requests.
+    """
+    with app.app_context():
+        try:
+            text.dictionary()
+            if not app.config["GEOCODER"]:  # never send sample places to an online service
+                for place in WARM_UP_PLACES:
+                    locator().geocode(place)
+            searcher().count()
+        except Exception:  # a cold start is slow, not broken: the search page reports problems
+            _forget(None)
+            app.logger.warning("warm-up incomplete; the first search will load the rest")

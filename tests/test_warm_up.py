@@ -1,0 +1,32 @@
+"""A gunicorn worker loads the search data before its first request."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+
+from index import gazetteer, text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _gunicorn_config():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_worker_loads_the_dictionary_and_gazetteer_before_serving(app, town, reindex):
+    reindex()
+    text.dictionary.cache_clear()
+    gazetteer.load_stations.cache_clear()
+    _gunicorn_config().post_worker_init(SimpleNamespace(wsgi=app))
+    assert text.dictionary.cache_info().currsize == 1
+    assert gazetteer.load_stations.cache_info().currsize == 1
+
+
+def test_warm_up_never_stops_a_worker_when_the_index_is_missing(make_app):
+    app = make_app(INDEX_PATH="/nonexistent/pmh-index")
+    _gunicorn_config().post_worker_init(SimpleNamespace(wsgi=app))  # logs, does not raise
