@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench translations clean
+.PHONY: run test lint format bench loadtest translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ translations: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.search --sizes 10000,100000 --out instance/bench/results.json
+
+# Nurses search while clinics save answers: locust headless against gunicorn (4 workers) on a
+# fresh instance; exits 1 on any error or a p95 over budget (README "Load test"). Add
+# ARGS="--database-url postgresql+psycopg://user@host/db" to run it on PostgreSQL.
+LOAD_STAMP := $(VENV)/.installed-load
+$(LOAD_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[load]'
+	touch $(LOAD_STAMP)
+
+loadtest: $(LOAD_STAMP)
+	$(BIN)/python -m tests.load.run $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Load test: locust users and the runner (`make loadtest`)."""
