@@ -293,9 +293,7 @@ def _keep_an_admin(session: Session, leaving: User) -> None:
     are serialised: the admin rows are locked, or on SQLite the database write lock held)."""
     hold_write_lock(session.connection())
     admins = session.exec(
-        select(User.id)
-        .where(User.role == "admin", col(User.is_active).is_(True))
-        .with_for_update()
+        select(User.id).where(User.role == "admin", col(User.is_active).is_(True)).with_for_update()
     ).all()
     if not set(admins) - {leaving.id}:
         raise LastAdminError()
