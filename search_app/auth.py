@@ -388,5 +388,5 @@ def _audit(actor: Actor, action: str, target: User | None = None) -> None:
 
 
 def _home_endpoint(role: str) -> str:
-    """Return where a role lands after signing in."""
-    return "clinic.index" if role == "clinic" else "main.home"
+    """Return where a role lands after signing in: the portal, the office dashboard, search."""
+    return {"clinic": "clinic.index", "admin": "admin.dashboard"}.get(role, "main.home")

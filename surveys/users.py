@@ -201,6 +201,18 @@ def set_organisation(
     return user
 
 
+def reset_two_factor(session: Session, actor: audit.Actor, user: User) -> User:
+    """Forget the user's authenticator (a lost phone) and end their sessions; an admin sets up
+    a new one at the next sign-in, staff may."""
+    if not user.totp_secret:
+        return user
+    user.totp_secret = ""
+    user.session_epoch += 1
+    session.add(user)
+    audit.record(session, actor, "user.two_factor_reset", user)
+    return user
+
+
 def disable_user(session: Session, actor: audit.Actor, user: User) -> User:
     """Disable the account and end its sessions at once (the session epoch moves on)."""
     if not user.is_active:

@@ -15,6 +15,13 @@ def test_login_with_correct_password(client, make_user, login, make_facility):
     assert response.location.endswith("/clinic/")
 
 
+def test_each_role_lands_on_its_own_page_after_signing_in(app, make_user, login):
+    for role, page in (("staff", "/"), ("admin", "/admin/")):
+        response = login(make_user(role), using=app.test_client())
+        assert response.status_code == 302
+        assert response.location.removeprefix("http://localhost") == page, role
+
+
 def test_login_wrong_password_and_unknown_email_get_same_message(client, make_user, login, db):
     user = make_user("staff")
     wrong = login(user, password="nope").get_data(as_text=True)

@@ -97,6 +97,7 @@ RULES: dict[str, Rule] = {
     "admin.user_detail": Rule(ADMINS),
     "admin.user_disable": Rule(ADMINS),
     "admin.user_enable": Rule(ADMINS),
+    "admin.user_reset_two_factor": Rule(ADMINS),
     "admin.user_link": Rule(ADMINS),
     "admin.user_unlink": Rule(ADMINS),
     "admin.user_organisation": Rule(ADMINS),

@@ -354,3 +354,33 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, db, make_us
     db.expire_all()
     admins = db.exec(select(User).where(User.role == "admin", col(User.is_active).is_(True)))
     assert [u.id for u in admins] == [second.id]
+
+
+def test_admin_removes_a_lost_authenticator_and_the_old_session_ends(
+    app, client, db, admin, make_user
+):
+    nurse = make_user("staff", totp=True)
+    staff = app.test_client()
+    sign_in_admin(staff, nurse, db)
+    assert staff.get("/shortlist/").status_code == 200
+
+    page = f"/admin/users/{nurse.id}"
+    assert "解除する" in client.get(page).get_data(as_text=True)
+    _post(client, f"{page}/two-factor/reset", page)
+    assert "2段階認証を解除しました" in client.get(page).get_data(as_text=True)
+    assert _user(db, nurse.email).totp_secret == ""
+    assert staff.get("/shortlist/").status_code == 302  # the phone's session has ended
+    actions = [e.action for e in db.exec(select(AuditEvent))]
+    assert "user.two_factor_reset" in actions
+
+
+def test_cli_removes_the_last_admins_authenticator_and_she_sets_up_a_new_one(app, db, make_user):
+    chief = make_user("admin", totp=True)
+    result = app.test_cli_runner().invoke(args=["user", "reset-two-factor", chief.email])
+    assert result.exit_code == 0, result.output
+    db.expire_all()
+    assert _user(db, chief.email).totp_secret == ""
+    step = app.test_client()
+    form = {"email": chief.email, "password": "correct horse"}
+    response = step.post("/login", data={**form, "csrf_token": csrf_token(step, "/login")})
+    assert response.location.endswith("/account/two-factor")  # an admin must enrol again

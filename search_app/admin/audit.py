@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "user.organisation_change": lazy_gettext("所属変更"),
     "user.disable": lazy_gettext("アカウント無効化"),
     "user.enable": lazy_gettext("アカウント有効化"),
+    "user.two_factor_reset": lazy_gettext("2段階認証の解除"),
     "user.facility_link": lazy_gettext("医療機関の紐づけ"),
     "user.facility_unlink": lazy_gettext("医療機関の紐づけ解除"),
     "user.password_set": lazy_gettext("パスワード設定"),

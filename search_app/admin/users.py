@@ -207,6 +207,14 @@ def user_disable(user_id: int):
     return _apply(user_id, users.disable_user, _("アカウントを無効にしました。"))
 
 
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+def user_reset_two_factor(user_id: int):
+    """Remove a user's authenticator (lost or replaced phone); their sessions end."""
+    _valid(ActionForm())
+    done = _("2段階認証を解除しました。次回ログイン時に設定し直します。")
+    return _apply(user_id, users.reset_two_factor, done)
+
+
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
 def user_enable(user_id: int):
     """Enable a disabled user again."""

@@ -127,6 +127,20 @@ def disable_command(email) -> None:
     click.echo(f"Disabled {email.strip().lower()}.")
 
 
+@user_group.command("reset-two-factor")
+@click.argument("email")
+@with_appcontext
+def reset_two_factor_command(email) -> None:
+    """Remove a user's authenticator (lost phone, including the last admin's); sessions end."""
+    with Session(engine()) as session:
+        try:
+            users.reset_two_factor(session, audit.CLI_ACTOR, users.find_user(session, email))
+        except UserFacingError as exc:
+            raise click.ClickException(exc.message("en")) from exc
+        session.commit()
+    click.echo(f"Two-step verification removed for {email.strip().lower()}; set it up again.")
+
+
 @click.group("api-token")
 def api_token_group() -> None:
     """API tokens for staff systems."""
