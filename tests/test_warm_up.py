@@ -21,10 +21,10 @@ def _gunicorn_config():
 def test_each_worker_loads_the_dictionary_and_gazetteer_before_serving(app, town, reindex):
     reindex()
     text.dictionary.cache_clear()
-    gazetteer.load_stations.cache_clear()
+    gazetteer.station_index.cache_clear()
     _gunicorn_config().post_worker_init(SimpleNamespace(wsgi=app))
     assert text.dictionary.cache_info().currsize == 1
-    assert gazetteer.load_stations.cache_info().currsize == 1
+    assert gazetteer.station_index.cache_info().currsize == 1
 
 
 def test_warm_up_never_stops_a_worker_when_the_index_is_missing(make_app):
