@@ -148,6 +148,17 @@ def municipality_by_code(code: str) -> Municipality | None:
     return _municipality_index().get(code.strip())
 
 
+def five_digit_code(code: str) -> str:
+    """Return a municipality code in 5 digits: a 6-digit one (全国地方公共団体コード, with its
+    check digit, e.g. 131083) loses a correct check digit; anything else is returned trimmed."""
+    code = code.strip()
+    if len(code) == 6 and code.isdigit():
+        total = sum(int(d) * w for d, w in zip(code[:5], (6, 5, 4, 3, 2), strict=True))
+        if (11 - total % 11) % 10 == int(code[5]):
+            return code[:5]
+    return code
+
+
 @lru_cache(maxsize=1)
 def _municipality_codes() -> dict[tuple[str, str], str]:
     """Index codes by (prefecture, name or alias)."""

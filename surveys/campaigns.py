@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from index.gazetteer import municipalities
+from index.gazetteer import five_digit_code, municipalities
 from surveys import audit
 from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
@@ -68,7 +68,7 @@ def make_scope(
 ) -> Scope:
     """Check municipality codes (of this prefecture) and kinds; return the scope."""
     known = {m.code for m in municipalities(prefecture) if m.code}
-    codes = tuple(sorted({c.strip() for c in municipality_codes if c.strip()}))
+    codes = tuple(sorted({five_digit_code(c) for c in municipality_codes if c.strip()}))
     wrong = [c for c in codes if c not in known]
     if wrong:
         raise SurveyError(

@@ -65,8 +65,9 @@ def _create(app, *options: str) -> Campaign:
 
 
 def test_campaign_create_stores_municipalities_and_kinds(app, db):
+    # 131083: the six-digit form (with its check digit) that many office lists use
     campaign_id = _create(
-        app, "--municipality", "13108", "--municipality", "13107", "--kind", "clinic"
+        app, "--municipality", "131083", "--municipality", "13107", "--kind", "clinic"
     )
     campaign = db.get(Campaign, campaign_id)
     assert campaign.scope == {

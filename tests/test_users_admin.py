@@ -158,6 +158,18 @@ def test_users_weak_password_is_refused_on_setup_page(app, db, make_user):
     assert _user(db, user.email).password_hash == ""
 
 
+def test_users_municipality_code_in_five_or_six_digits(client, db, admin):
+    assert _invite(client, "koto@example.jp", municipality_code="131083").status_code == 302
+    assert _user(db, "koto@example.jp").municipality_code == "13108"  # 江東区, check digit gone
+    assert _invite(client, "sumida@example.jp", municipality_code="13107").status_code == 302
+    assert _user(db, "sumida@example.jp").municipality_code == "13107"
+    for wrong in ("131084", "99999"):  # a wrong check digit; no such municipality
+        response = _invite(client, f"x{wrong}@example.jp", municipality_code=wrong)
+        assert response.status_code == 200
+        assert "この区市町村コードは見つかりません。" in response.get_data(as_text=True)
+    assert db.exec(select(User).where(User.email == "x99999@example.jp")).first() is None
+
+
 def _invited(db, email: str, role: str = "staff") -> User:
     """Create an invited user directly through the operation."""
     user = users.invite_user(db, audit.CLI_ACTOR, email, role)

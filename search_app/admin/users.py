@@ -8,8 +8,17 @@ from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from index.gazetteer import five_digit_code, municipality_by_code
 from search_app import db
 from search_app.admin.views import bp
 from search_app.auth import current_principal
@@ -57,13 +66,21 @@ class OrganisationForm(FlaskForm):
     display_name = StringField(lazy_gettext("氏名"), filters=[_strip], validators=[Length(max=200)])
     organisation = StringField(lazy_gettext("所属"), filters=[_strip], validators=[Length(max=200)])
     municipality_code = StringField(
-        lazy_gettext("区市町村コード（6桁、任意）"),
+        lazy_gettext("区市町村コード（5桁または6桁、任意）"),
         filters=[_strip],
         validators=[
             Optional(),
             Regexp(r"^\d{5,6}$", message=lazy_gettext("数字5〜6桁で入力してください。")),
         ],
     )
+
+    def validate_municipality_code(self, field) -> None:
+        """Keep the 5-digit code of a known municipality (a 6-digit one loses its check digit)."""
+        if not field.data:
+            return
+        field.data = five_digit_code(field.data)
+        if municipality_by_code(field.data) is None:
+            raise ValidationError(_("この区市町村コードは見つかりません。"))
 
 
 class InviteForm(RoleForm, OrganisationForm):
