@@ -2,6 +2,9 @@
 
 from search_app.search import warm_up
 
+# Above MAIL_SEND_REQUEST_SECONDS plus one SMTP timeout (a campaign sent from the admin page).
+timeout = 60
+
 
 def post_worker_init(worker) -> None:
     """Load search data in each worker before it accepts requests (no slow first search)."""

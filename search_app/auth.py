@@ -193,11 +193,21 @@ class CodeForm(FlaskForm):
     )
 
 
+class ReplaceCodeForm(CodeForm):
+    """Replacing a set-up authenticator: the account password first, then the new code."""
+
+    password = PasswordField(
+        lazy_gettext("現在のパスワード"), validators=[DataRequired(), Length(max=200)]
+    )
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, taking the same time when unknown."""
     user = db.session().exec(select(User).where(User.email == _normal_email(email))).first()
-    valid = password_matches(user.password_hash if user else _DUMMY_HASH, password)
-    return user if user and valid and user.is_active else None
+    # An invited user without a password yet costs the same work as an unknown address.
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    valid = password_matches(stored, password)
+    return user if user and user.password_hash and valid and user.is_active else None
 
 
 def _normal_email(email: str) -> str:
@@ -328,12 +338,17 @@ def totp_setup():
         flash(_("ログインしてください。"), "info")
         return redirect(url_for("auth.login"))
     secret = session.setdefault("totp_setup", totp.generate_secret())
-    form = CodeForm()
+    replacing = bool(user.totp_secret)
+    form = ReplaceCodeForm() if replacing else CodeForm()
     if form.validate_on_submit():
         ratelimit.enforce("totp", str(user.id), f"user:{user.email}")
-        if _accept_code(user, secret, form.code.data):
+        if replacing and not password_matches(user.password_hash, form.password.data):
+            _audit(Actor(f"user:{user.email}", user.id), "auth.totp_failed", user)
+            form.password.errors = [_("パスワードが正しくありません。")]
+        elif _accept_code(user, secret, form.code.data):
             return _enrol(user, secret, signing_in)
-        _refuse_code(user, form)
+        else:
+            _refuse_code(user, form)
     issuer = current_app.config.get("TOTP_ISSUER", "PMH")
     uri = totp.provisioning_uri(secret, user.email, issuer)
     return render_template(
@@ -353,7 +368,13 @@ def _setup_user() -> tuple[User | None, bool]:
 
 
 def _enrol(user: User, secret: str, signing_in: bool):
-    """Store the confirmed secret; finish the sign-in if this was the admin's set-up step."""
+    """Store the confirmed secret; finish the sign-in if this was the admin's set-up step.
+
+    A replaced authenticator ends the user's other sessions (this one carries on).
+    """
+    if user.totp_secret:
+        user.session_epoch += 1
+        session["epoch"] = user.session_epoch
     user.totp_secret = secret
     session.pop("totp_setup", None)
     db.session().add(user)

@@ -312,8 +312,11 @@ def _release(session: Session, message: MailMessage, error: str) -> None:
 
 
 def _refused_for_good(exc: MailError) -> bool:
-    """Tell whether the server permanently refused this recipient (5xx at RCPT)."""
+    """Tell whether the server permanently refused this message: 5xx at RCPT or at DATA
+    (e.g. a policy rejection), so that one bad message does not stop every later run."""
     cause = exc.__cause__
+    if isinstance(cause, smtplib.SMTPDataError):
+        return cause.smtp_code >= 500
     return (
         isinstance(cause, smtplib.SMTPRecipientsRefused)
         and bool(cause.recipients)

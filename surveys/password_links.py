@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from surveys import audit
 from surveys.accounts import hash_password
+from surveys.database import hold_write_lock
 from surveys.errors import SurveyError
 from surveys.mail import MailError, MailSettings, build_message, open_transport
 from surveys.models import User
@@ -137,6 +138,10 @@ def set_password(
     """Check the link and the password rules, store the new hash and end other sessions."""
     user = user_for_token(session, secret_key, token, now)
     validate_new_password(password, user.email)
+    # Two posts of the same link at once: the second waits here, then finds the link used.
+    hold_write_lock(session.connection())
+    session.refresh(user, with_for_update=True)
+    user = user_for_token(session, secret_key, token, now)
     user.password_hash = hash_password(password)
     user.session_epoch += 1
     session.add(user)

@@ -8,6 +8,7 @@ import hmac
 import secrets
 import struct
 import time
+import unicodedata
 from urllib.parse import quote, urlencode
 
 PERIOD = 30
@@ -48,8 +49,8 @@ def totp(secret: str, at: float | None = None, digits: int = DIGITS, digest=hash
 
 def matching_step(secret: str, code: str, at: float | None = None) -> int | None:
     """Return the time step a code belongs to (now ± DRIFT_STEPS), or None if it matches none."""
-    code = "".join(code.split())
-    if len(code) != DIGITS or not code.isdigit():
+    code = "".join(unicodedata.normalize("NFKC", code).split())  # full-width digits too
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     key, now = decode_secret(secret), time_step(at)
     found = None

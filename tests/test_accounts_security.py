@@ -237,3 +237,65 @@ def test_failed_sign_in_identical_for_known_unknown_and_two_step_addresses(app, 
     assert pages["unknown"][0] == 200
     assert pages["staff"] == pages["unknown"]
     assert pages["admin with two-step"] == pages["unknown"]  # no hint that a code would follow
+
+
+def test_code_typed_in_full_width_digits_is_accepted(client, make_user):
+    admin = make_user("admin")
+    assert _password_step(client, admin.email).location.endswith("/login/code")
+    code = totp.totp(admin.totp_secret)
+    wide = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # IME left on
+    response = _post_code(client, "/login/code", f"{wide[:3]} {wide[3:]}")
+    assert response.status_code == 302
+    assert client.get("/admin/reports").status_code == 200
+
+
+def test_replacing_an_authenticator_needs_the_password_and_ends_other_sessions(
+    app, client, make_user, login
+):
+    staff = make_user("staff", totp=True)
+    login(staff)
+    elsewhere = app.test_client()
+    login(staff, using=elsewhere)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert "現在のパスワード" in page
+    new_secret = SECRET_RE.search(page).group(1).replace(" ", "")
+    # the two sign-ins used up the user's steps up to now (codes never go back in time)
+    code = totp.hotp(totp.decode_secret(new_secret), totp.time_step() + totp.DRIFT_STEPS)
+    token = csrf_token(client, "/account/two-factor")
+    refused = client.post(
+        "/account/two-factor",
+        data={"code": code, "password": "not my password", "csrf_token": token},
+    )
+    assert refused.status_code == 200
+    assert "パスワードが正しくありません。" in refused.get_data(as_text=True)
+    assert _stored(app, staff.id).totp_secret == staff.totp_secret
+    done = client.post(
+        "/account/two-factor",
+        data={"code": code, "password": "correct horse", "csrf_token": token},
+    )
+    assert done.status_code == 302
+    assert _stored(app, staff.id).totp_secret == new_secret
+    assert _signed_in(client)  # this session carries on
+    assert not _signed_in(elsewhere)  # any other (maybe stolen) session ends
+
+
+def test_invited_user_without_a_password_costs_the_same_work_as_an_unknown_one(
+    app, make_user, monkeypatch
+):
+    import search_app.auth as auth
+
+    invited = make_user("staff")
+    with Session(app.extensions["pmh_engine"]) as session:
+        session.get(User, invited.id).password_hash = ""
+        session.commit()
+    checked: list[str] = []
+
+    def spy(stored: str, password: str) -> bool:
+        checked.append(stored)
+        return password_matches(stored, password)
+
+    monkeypatch.setattr(auth, "password_matches", spy)
+    for email in (invited.email, "nobody-at-all@example.jp"):
+        assert _password_step(app.test_client(), email, "").status_code == 200
+        assert _password_step(app.test_client(), email, "anything").status_code == 200
+    assert len(checked) == 2 and all(h.startswith("scrypt:") for h in checked)

@@ -108,12 +108,12 @@ def test_preview_then_confirm_imports_once(client, db, admin):
     done = confirm(client, text)
     assert "取り込みました: 新規 2件、変更 0件。" in done.get_data(as_text=True)
     assert count(db, Facility) == 2
-    assert count(db, AuditEvent, AuditEvent.action == "facilities.import") == 1
+    assert count(db, AuditEvent, AuditEvent.action == "facility.import") == 1
 
     again = confirm(client, text)  # the back button and a second click
     assert "実行済みか、期限が切れています" in again.get_data(as_text=True)
     assert count(db, Facility) == 2
-    assert count(db, AuditEvent, AuditEvent.action == "facilities.import") == 1
+    assert count(db, AuditEvent, AuditEvent.action == "facility.import") == 1
 
 
 def test_xlsx_template_is_previewed(client, db, admin):
@@ -248,3 +248,35 @@ def test_too_large_upload_gets_a_friendly_413(make_app, make_user, db):
     text = response.get_data(as_text=True)
     assert "ファイルが大きすぎます（上限 0.0625 MB）" in text
     assert "トップページへ戻る" in text  # the site's page, not Werkzeug's
+
+
+def _damage_deflate(xlsx: bytes, name: str) -> bytes:
+    """Flip bytes inside one member's compressed data (sizes and names left as they were)."""
+    buffer = bytearray(xlsx)
+    info = zipfile.ZipFile(io.BytesIO(xlsx)).getinfo(name)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for offset in range(start + 2, start + min(info.compress_size, 40)):
+        buffer[offset] ^= 0xFF
+    return bytes(buffer)
+
+
+def test_damaged_compressed_data_is_a_message_not_a_500(client, db, admin):
+    xlsx = _damage_deflate(template_xlsx([]), "xl/worksheets/sheet1.xml")
+    response = upload(client, "施設一覧.xlsx", xlsx)
+    assert response.status_code == 400
+    assert "壊れています" in response.get_data(as_text=True)
+    assert count(db, Facility) == 0
+
+
+def test_unreadable_cell_value_is_a_message_not_a_500(client, db, admin):
+    xlsx = template_xlsx([{"施設ID": "T-0001", "名称": "亀戸こころのクリニック"}])
+    sheet = zipfile.ZipFile(io.BytesIO(xlsx)).read("xl/worksheets/sheet1.xml")
+    # A cell that says it holds a number but holds text: openpyxl fails while reading rows.
+    broken = re.sub(rb'<c r="A2"[^>]*>.*?</c>', b'<c r="A2" t="n"><v>abc</v></c>', sheet, count=1)
+    assert broken != sheet
+    response = upload(
+        client, "施設一覧.xlsx", rewrite_member(xlsx, "xl/worksheets/sheet1.xml", broken)
+    )
+    assert response.status_code in (400, 422)
+    assert "Excel ファイルとして読めません" in response.get_data(as_text=True)
+    assert count(db, Facility) == 0

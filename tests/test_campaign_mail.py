@@ -30,6 +30,7 @@ class Recorder:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
+        self.reject_content: set[str] = set()  # answer 554 at the end of DATA for these
         self.busy_after: int | None = None  # answer 421 once this many messages were accepted
         self.lock = threading.Lock()
 
@@ -42,6 +43,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if set(envelope.rcpt_tos) & self.reject_content:
+            return "554 5.7.1 Message rejected by policy"
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         with self.lock:
             self.messages.append(message)
@@ -214,6 +217,20 @@ def test_permanent_refusal_marks_only_that_message_failed(
     assert (again.sent, again.failed) == (1, 0)
     assert smtp.to().count(bad.email) == 1
     assert _messages(db, campaign)[1].attempts == 2
+
+
+def test_message_rejected_at_data_is_marked_failed_and_the_run_goes_on(
+    db, smtp, settings, make_facility, open_campaign
+):
+    good, rejected, also_good = _clinics(make_facility, 3)
+    smtp.reject_content = {rejected.email}
+    campaign = open_campaign()
+    _report, sent = _invite_all(db, campaign, settings)
+    assert (sent.sent, sent.failed, sent.remaining) == (2, 1, 0)
+    assert sorted(smtp.to()) == sorted([good.email, also_good.email])
+    status = {m.facility_id: m for m in _messages(db, campaign)}
+    assert status[rejected.id].status == "failed"
+    assert status[rejected.id].last_error.startswith("554")
 
 
 def test_reminders_go_only_to_facilities_that_have_not_answered_since_the_start(

@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from surveys import audit, password_links, totp, users
+from surveys.accounts import password_matches
 from surveys.models import AuditEvent, User, UserFacility
 from tests.conftest import csrf_token
 
@@ -396,3 +397,33 @@ def test_cli_removes_the_last_admins_authenticator_and_she_sets_up_a_new_one(app
     form = {"email": chief.email, "password": "correct horse"}
     response = step.post("/login", data={**form, "csrf_token": csrf_token(step, "/login")})
     assert response.location.endswith("/account/two-factor")  # an admin must enrol again
+
+
+def test_one_set_password_link_posted_twice_at_once_sets_one_password(app, db):
+    user = _invited(db, "twice@example.jp")
+    token = password_links.make_token(app.config["SECRET_KEY"], user)
+    engine = app.extensions["pmh_engine"]
+    outcome: list[str] = []
+
+    def second_post() -> None:
+        with Session(engine) as other:
+            try:
+                password_links.set_password(
+                    other, app.config["SECRET_KEY"], token, "other " + NEW_PASSWORD
+                )
+                other.commit()
+                outcome.append("set")
+            except password_links.SetupLinkUsed:
+                other.rollback()
+                outcome.append("used")
+
+    with Session(engine) as session:
+        password_links.set_password(session, app.config["SECRET_KEY"], token, NEW_PASSWORD)
+        racer = threading.Thread(target=second_post)
+        racer.start()
+        racer.join(timeout=1.0)
+        assert racer.is_alive()  # waits for the first post to finish
+        session.commit()
+    racer.join(timeout=30)
+    assert outcome == ["used"]
+    assert password_matches(_user(db, "twice@example.jp").password_hash, NEW_PASSWORD)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
@@ -226,10 +227,12 @@ def _confirmed(form: FlaskForm) -> bool:
 def _mail_action(campaign: Campaign, queue, retry_failed: bool) -> None:
     """Queue messages, send everything pending, and flash what happened."""
     session, actor = db.session(), current_principal().actor
+    budget = current_app.config["MAIL_SEND_REQUEST_SECONDS"]
     settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    # A server that does not answer must not hold the request past the worker's timeout.
+    settings = replace(settings, timeout=min(settings.timeout, max(budget, 5)))
     try:
         report = queue(session, actor)
-        budget = current_app.config["MAIL_SEND_REQUEST_SECONDS"]
         sent = campaign_mail.send_pending(
             session, campaign, settings, actor, retry_failed, time_budget=budget
         )

@@ -20,7 +20,6 @@ from search_app import db, search
 from search_app.admin.views import bp
 from search_app.auth import current_principal
 from search_app.i18n import current_lang
-from surveys import audit
 from surveys.importer import ImportReport, Source, apply_import, parse_import
 from surveys.importer.upload_guard import UploadLimits, UploadRefused, check_upload
 
@@ -204,7 +203,6 @@ def _apply(parsed, names: dict, dry_run: bool) -> ImportReport:
     if dry_run:
         session.rollback()
         return report
-    audit.record(session, actor, "facilities.import", None, files=names, **report.counts())
-    session.commit()
+    session.commit()  # apply_import recorded the audit event (file name, format, counts)
     search.sync_after_commit(session)
     return report

@@ -141,6 +141,8 @@ def _xlsx_rows(source: Source) -> Iterator[list[str]]:
     try:
         for values in book.worksheets[0].iter_rows(values_only=True):
             yield [_xlsx_text(v) for v in values]
+    except (ValueError, TypeError, KeyError) as exc:  # a cell openpyxl cannot read
+        raise Bad("bad_xlsx") from exc
     finally:
         book.close()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import lzma
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import BinaryIO
@@ -90,7 +92,15 @@ def _check_archive(stream: BinaryIO, limits: UploadLimits) -> None:
             _check_declared(members, limits)
             for member in members:
                 _check_member(archive, member, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        NotImplementedError,
+        zlib.error,  # a damaged deflate stream
+        lzma.LZMAError,
+        OSError,
+    ) as exc:
         raise UploadRefused("broken") from exc
     except RuntimeError as exc:  # encrypted members
         raise UploadRefused("broken") from exc
