@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -212,6 +213,12 @@ def make_invitation(db, make_campaign):
     return make
 
 
+@functools.cache
+def _correct_horse_hash() -> str:
+    """Hash the test password once (with the production method; salt shared by test users)."""
+    return hash_password("correct horse")
+
+
 @pytest.fixture
 def make_user(db):
     """Create a user with a role (and facilities for a clinic user); password 'correct horse'.
@@ -231,7 +238,7 @@ def make_user(db):
         user = User(
             email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.jp",
             role=role,
-            password_hash=hash_password("correct horse"),
+            password_hash=_correct_horse_hash(),
             is_active=active,
             totp_secret=_new_totp_secret() if with_totp else "",
         )
