@@ -43,6 +43,9 @@ MAIL_SMTP_STARTTLS = False
 MAIL_SMTP_SSL = False
 MAIL_SMTP_USERNAME = ""
 MAIL_SMTP_PASSWORD = ""
+# A message a crashed `pmh campaign send` was sending is taken up by another run after this
+# many seconds (sooner risks sending it twice while the first run still lives).
+MAIL_SEND_LEASE_SECONDS = 300
 # Sending from the admin page stops after this many seconds (before a proxy or gunicorn
 # times out); pressing send again continues. `pmh campaign send` has no such limit.
 MAIL_SEND_REQUEST_SECONDS = 20

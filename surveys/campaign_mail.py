@@ -29,9 +29,6 @@ from surveys.operations import TOKYO
 
 TEMPLATES = Path(__file__).parent / "mail" / "templates"
 LANGUAGES = ("ja", "en")
-# A run claims a message for this long before sending it; a run that died mid-message
-# leaves the claim behind, and another run may take the message over once it is this old.
-LEASE = timedelta(minutes=5)
 WEEKDAYS_JA = "月火水木金土日"
 
 
@@ -270,11 +267,15 @@ def _send_one(session, campaign, transport: Transport, settings, message_id, rep
     """Claim, send and mark one message; a permanent refusal marks it failed and goes on."""
     session.refresh(campaign)
     check_open(campaign)  # closed by someone else meanwhile
-    if not _claim(session, message_id, retry):
+    # A run claims a message for settings.send_lease seconds before sending it; a run that died
+    # mid-message leaves the claim behind, and another run takes the message over after that.
+    if not _claim(session, message_id, retry, timedelta(seconds=settings.send_lease)):
         return  # another run has it, or sent it already
     message = session.get(MailMessage, message_id, populate_existing=True)
+    key = f"pmh.campaign{campaign.id}.message{message.id}"
+    email = build_message(settings, message.to_address, message.subject, message.body, key)
     try:
-        transport.send(build_message(settings, message.to_address, message.subject, message.body))
+        transport.send(email)
     except MailError as exc:
         if not _refused_for_good(exc):
             _release(session, message, _describe(exc))
@@ -288,7 +289,7 @@ def _send_one(session, campaign, transport: Transport, settings, message_id, rep
     report.sent += 1
 
 
-def _claim(session: Session, message_id: int, retry_failed: bool) -> bool:
+def _claim(session: Session, message_id: int, retry_failed: bool, lease: timedelta) -> bool:
     """Take a message for this run (a lease in sent_at while still queued); commit."""
     now = utcnow()
     statuses = ["queued", "failed"] if retry_failed else ["queued"]
@@ -297,7 +298,7 @@ def _claim(session: Session, message_id: int, retry_failed: bool) -> bool:
         .where(
             MailMessage.id == message_id,
             col(MailMessage.status).in_(statuses),
-            or_(col(MailMessage.sent_at).is_(None), col(MailMessage.sent_at) < now - LEASE),
+            or_(col(MailMessage.sent_at).is_(None), col(MailMessage.sent_at) < now - lease),
         )
         .values(sent_at=now, attempts=MailMessage.attempts + 1)
     )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+from collections import defaultdict
 from datetime import timedelta
 from email.policy import default as default_policy
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -31,6 +38,8 @@ class Recorder:
         self.messages: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
         self.reject_content: set[str] = set()  # answer 554 at the end of DATA for these
+        self.stall_at: int | None = None  # keep the client waiting after this many messages
+        self.stalled = threading.Event()
         self.busy_after: int | None = None  # answer 421 once this many messages were accepted
         self.lock = threading.Lock()
 
@@ -48,6 +57,9 @@ class Recorder:
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         with self.lock:
             self.messages.append(message)
+        if self.stall_at is not None and len(self.messages) == self.stall_at:
+            self.stalled.set()  # accepted, but the sender has not heard so yet
+            await asyncio.sleep(5)
         return "250 Message accepted"
 
     def to(self) -> list[str]:
@@ -66,8 +78,14 @@ def _free_port() -> int:
 def smtp():
     """A real SMTP server on 127.0.0.1, stopped after the test."""
     handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
+    for attempt in range(5):  # a free port can be taken by another process before we bind it
+        controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+        try:
+            controller.start()
+            break
+        except (OSError, RuntimeError):
+            if attempt == 4:
+                raise
     handler.port = controller.port
     try:
         yield handler
@@ -192,6 +210,52 @@ def test_interrupted_send_resumes_and_every_facility_gets_exactly_one(
         e.detail for e in db.exec(select(AuditEvent).where(AuditEvent.action == "campaign.send"))
     ]
     assert [(d["sent"], d["remaining"]) for d in details] == [(2, 3), (3, 0)]
+
+
+def _send_command(app, database_url: str, smtp, campaign) -> tuple[list[str], dict]:
+    """`pmh campaign send` in its own process, on the test's database and SMTP server."""
+    env = {
+        **os.environ,
+        "PMH_INSTANCE_PATH": app.instance_path,
+        "PMH_DATABASE_URL": database_url,
+        "PMH_SECRET_KEY": "test-secret",
+        "PMH_MAIL_BACKEND": "smtp",
+        "PMH_MAIL_SMTP_PORT": str(smtp.port),
+        "PMH_MAIL_SEND_LEASE_SECONDS": "0",  # the killed run is known to be dead
+    }
+    pmh = str(Path(sys.executable).parent / "pmh")
+    return [pmh, "campaign", "send", str(campaign.id)], env
+
+
+def test_killed_send_resumes_and_no_facility_is_skipped_or_sent_two_different_mails(
+    app, database_url, db, smtp, make_facility, open_campaign
+):
+    facilities = _clinics(make_facility, 8)
+    campaign = open_campaign()
+    command, env = _send_command(app, database_url, smtp, campaign)
+    smtp.stall_at = 3
+    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert smtp.stalled.wait(timeout=60), run.communicate(timeout=5)
+        run.send_signal(signal.SIGKILL)  # the third message is accepted, not yet marked sent
+    finally:
+        run.wait(timeout=30)
+        run.stdout.close()
+        run.stderr.close()
+    smtp.stall_at = None
+    statuses = [m.status for m in _messages(db, campaign)]
+    assert statuses.count("sent") == 2 and statuses.count("queued") == 6
+
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+
+    ids_by_address = defaultdict(set)
+    for message in smtp.messages:
+        ids_by_address[message["To"]].add(message["Message-ID"])
+    assert set(ids_by_address) == {f.email for f in facilities}  # no one skipped
+    assert all(len(ids) == 1 for ids in ids_by_address.values())  # a resend is the same mail
+    assert len(smtp.messages) <= len(facilities) + 1  # at most the one in flight, once more
+    assert {m.status for m in _messages(db, campaign)} == {"sent"}
 
 
 def test_permanent_refusal_marks_only_that_message_failed(

@@ -33,6 +33,8 @@ class MailSettings:
     username: str = ""
     password: str = ""
     timeout: float = 30.0
+    # A message a crashed run was sending is taken up again by another run after this long.
+    send_lease: float = 300.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], instance_path: str) -> MailSettings:
@@ -48,6 +50,7 @@ class MailSettings:
             username=config.get("MAIL_SMTP_USERNAME", ""),
             password=config.get("MAIL_SMTP_PASSWORD", ""),
             timeout=float(config.get("MAIL_SMTP_TIMEOUT", cls.timeout)),
+            send_lease=float(config.get("MAIL_SEND_LEASE_SECONDS", cls.send_lease)),
         )
 
 
@@ -58,14 +61,18 @@ class Transport(Protocol):
         """Deliver a message or raise MailError."""
 
 
-def build_message(settings: MailSettings, to: str, subject: str, body: str) -> EmailMessage:
-    """Build a UTF-8 plain-text message with a unique Message-ID."""
+def build_message(
+    settings: MailSettings, to: str, subject: str, body: str, key: str | None = None
+) -> EmailMessage:
+    """Build a UTF-8 plain-text message; a `key` gives it a Message-ID that is the same each
+    time it is built (a message sent again after a crash is recognisably the same one)."""
+    domain = settings.sender.rpartition("@")[2].strip("> ")
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2].strip("> "))
+    message["Message-ID"] = f"<{key}@{domain}>" if key else make_msgid(domain=domain)
     message.set_content(body, charset="utf-8")
     return message
 
