@@ -12,6 +12,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from flask import render_template_string
 
+from index.gazetteer import municipalities
 from search_app.i18n import format_date
 from search_app.i18n_convert import main as convert_main
 from search_app.i18n_convert.catalogue import PO_PATH, compile_po, load_catalog
@@ -130,6 +131,28 @@ def test_clinic_survey_in_english_has_no_japanese_chrome(client, make_facility, 
     page = client.get(f"/clinic/facilities/{facility.id}/survey?lang=en").get_data(as_text=True)
     assert "Save answers" in page and "required" in page
     assert _japanese_left(page, (facility.name, facility.address)) == []
+
+
+def test_office_pages_in_english_have_no_japanese_chrome(app, client, make_user, town):
+    admin = make_user("admin")
+    with client.session_transaction() as session:
+        session["user_id"], session["epoch"] = admin.id, admin.session_epoch
+    client.get("/?lang=en")
+    # Place names (also in the chart's tooltips), a clinic's answer (who answered) shown as
+    # given, and the name of the national open-data service stay Japanese.
+    places = sorted((m.name for m in municipalities("13")), key=len, reverse=True)
+    data = (*places, "東京都", "事務", "医療情報ネット")
+    pages = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(("/admin", "/account/")) and "GET" in rule.methods
+        and not rule.arguments and not rule.rule.endswith(".csv")
+    ]  # fmt: skip
+    assert len(pages) >= 10
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert _japanese_left(response.get_data(as_text=True), data) == [], url
 
 
 def test_login_page_labels_follow_the_language(client):

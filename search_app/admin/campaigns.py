@@ -64,7 +64,10 @@ class CampaignForm(FlaskForm):
     )
     closes_on = DateField(lazy_gettext("締切日"), validators=[DataRequired(), _not_past])
     municipalities = SelectMultipleField(
-        lazy_gettext("区市町村（選ばなければ全域）"), choices=[], validate_choice=True
+        lazy_gettext("区市町村（選ばなければ全域）"),
+        choices=[],
+        validate_choice=True,
+        render_kw={"lang": "ja"},  # place names stay Japanese on the English page
     )
     kinds = CheckboxesField(
         lazy_gettext("種別（選ばなければ両方）"),

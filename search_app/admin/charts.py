@@ -39,6 +39,7 @@ class Group:
     label: str
     values: tuple[int, ...]
     key: str = ""
+    lang: str = ""  # the label's language when it differs from the page's (place names: ja)
 
 
 def grouped_bar_chart(
@@ -130,9 +131,8 @@ def _group(svg: ET.Element, group: Group, series: list[Series], scale: _Scale, y
     summary = "、".join(f"{s.label} {v}" for s, v in zip(series, group.values, strict=True))
     ET.SubElement(element, "title").text = f"{group.label}: {summary}"
     middle = y + BAR_HEIGHT * len(series) / 2 + 4
-    name = ET.SubElement(
-        element, "text", {"x": str(LABEL_WIDTH - 6), "y": f"{middle:.1f}", "text-anchor": "end"}
-    )
+    attributes = {"x": str(LABEL_WIDTH - 6), "y": f"{middle:.1f}", "text-anchor": "end"}
+    name = ET.SubElement(element, "text", attributes | ({"lang": group.lang} if group.lang else {}))
     name.text = group.label
     for index, (item, value) in enumerate(zip(series, group.values, strict=True)):
         _bar(element, scale, item, value, y + index * BAR_HEIGHT)

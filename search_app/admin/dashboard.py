@@ -50,7 +50,12 @@ def municipality_chart(data: Dashboard):
     """Return the per-municipality chart: one group of bars per municipality."""
     series = [Series(str(label), fill) for _key, label, fill in CHART_SERIES]
     groups = [
-        Group(row.name, tuple(getattr(row.figures, key) for key, _l, _f in CHART_SERIES), row.code)
+        Group(
+            row.name,
+            tuple(getattr(row.figures, key) for key, _l, _f in CHART_SERIES),
+            row.code,
+            lang="ja",
+        )
         for row in data.municipalities
     ]
     return grouped_bar_chart(
