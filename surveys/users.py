@@ -85,9 +85,14 @@ class SelfDisableError(UserAdminError):
     message_en = "You cannot disable your own account. Ask another admin."
 
 
+def normal_email(value: str) -> str:
+    """Return an address trimmed and lower-cased (no check of its form)."""
+    return (value or "").strip().lower()
+
+
 def normalise_email(email: str) -> str:
     """Return the address trimmed and lower-cased, or raise InvalidUserData."""
-    address = (email or "").strip().lower()
+    address = normal_email(email)
     if not EMAIL_RE.match(address) or len(address) > 254:
         raise InvalidUserData(
             "メールアドレスの形式が正しくありません。", "The e-mail address is not valid."
@@ -105,11 +110,16 @@ def get_user(session: Session, user_id: int) -> User:
 
 def find_user(session: Session, email: str) -> User:
     """Return the user with this address or raise UnknownUser."""
-    address = (email or "").strip().lower()
-    user = session.exec(select(User).where(User.email == address)).first()
+    user = session.exec(select(User).where(User.email == normal_email(email))).first()
     if user is None:
         raise UnknownUser()
     return user
+
+
+def check_new_address(session: Session, email: str) -> None:
+    """Refuse an address that already belongs to a user (DuplicateUser)."""
+    if session.exec(select(User).where(User.email == normal_email(email))).first() is not None:
+        raise DuplicateUser()
 
 
 def list_users(session: Session, role: str | None = None) -> list[User]:
@@ -133,8 +143,7 @@ def invite_user(
     """Create an active user without a usable password (a set-up link sets it)."""
     address = normalise_email(email)
     _check_role(role)
-    if session.exec(select(User).where(User.email == address)).first() is not None:
-        raise DuplicateUser()
+    check_new_address(session, address)
     ids = sorted(set(facility_ids)) if role == "clinic" else []
     for facility_id in ids:
         _facility(session, facility_id)
