@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask
 from flask.cli import FlaskGroup
+
+from surveys.errors import UserFacingError
 
 
 def main() -> None:
@@ -22,6 +25,14 @@ def _add_standalone_commands(group) -> None:
     except ImportError:  # the geocoder ships with the search engine
         return
     group.add_command(geocode_command, "geocode")
+
+
+def run(operation):
+    """Run an operation, turning its user-safe error into a clean CLI error."""
+    try:
+        return operation()
+    except UserFacingError as exc:
+        raise click.ClickException(exc.message("en")) from exc
 
 
 def init_app(app: Flask) -> None:

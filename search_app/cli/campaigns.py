@@ -10,10 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
+from search_app.cli import run
 from search_app.db import engine
+from search_app.mailing import base_url, mail_settings
 from surveys import audit, campaign_mail, campaigns
-from surveys.errors import UserFacingError
-from surveys.mail import MailSettings
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.models.facility import FACILITY_KINDS
 from surveys.questionnaire import load_version
@@ -52,8 +52,8 @@ def create_command(name: str, closes_on, municipalities, kinds) -> None:
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
     prefecture = current_app.config["PREFECTURE_CODE"]
     with Session(engine()) as session:
-        scope = _run(lambda: campaigns.make_scope(prefecture, municipalities, kinds))
-        campaign = _run(
+        scope = run(lambda: campaigns.make_scope(prefecture, municipalities, kinds))
+        campaign = run(
             lambda: campaigns.create_campaign(
                 session, questionnaire, name, closes_on.date(), audit.CLI_ACTOR, scope
             )
@@ -77,10 +77,10 @@ def invite_command(campaign_id: int, facility_ids: tuple[int, ...], unanswered: 
     """Create invitations and write facility id, name and link as CSV to stdout."""
     with Session(engine()) as session:
         campaign = _campaign(session, campaign_id)
-        chosen = _run(
+        chosen = run(
             lambda: campaigns.facilities_to_invite(session, list(facility_ids), unanswered)
         )
-        links = _run(lambda: campaigns.invite(session, campaign, chosen, audit.CLI_ACTOR))
+        links = run(lambda: campaigns.invite(session, campaign, chosen, audit.CLI_ACTOR))
         session.commit()
         _write_links(links)
     click.echo(f"{len(links)} invitations created.", err=True)
@@ -95,9 +95,9 @@ def send_command(campaign_id: int, language: str, retry_failed: bool) -> None:
     """Queue an invitation for every facility in scope, then send what is still queued."""
     with Session(engine()) as session:
         campaign = _campaign(session, campaign_id)
-        report = _run(
+        report = run(
             lambda: campaign_mail.queue_invitations(
-                session, campaign, audit.CLI_ACTOR, _base_url(), language
+                session, campaign, audit.CLI_ACTOR, base_url(), language
             )
         )
         _echo_queued(report)
@@ -112,9 +112,9 @@ def remind_command(campaign_id: int, language: str) -> None:
     """Queue a reminder round for facilities yet to answer, with fresh links, and send it."""
     with Session(engine()) as session:
         campaign = _campaign(session, campaign_id)
-        report = _run(
+        report = run(
             lambda: campaign_mail.queue_reminders(
-                session, campaign, audit.CLI_ACTOR, _base_url(), language
+                session, campaign, audit.CLI_ACTOR, base_url(), language
             )
         )
         _echo_queued(report)
@@ -128,7 +128,7 @@ def close_command(campaign_id: int) -> None:
     """Close the campaign: its links stop working and nothing more is sent."""
     with Session(engine()) as session:
         campaign = _campaign(session, campaign_id)
-        _run(lambda: campaigns.close_campaign(session, campaign, audit.CLI_ACTOR))
+        run(lambda: campaigns.close_campaign(session, campaign, audit.CLI_ACTOR))
         session.commit()
         click.echo(f"Campaign {campaign_id} closed; its invitation links no longer work.")
 
@@ -152,10 +152,10 @@ def status_command(campaign_id: int) -> None:
 
 def _send(session: Session, campaign: Campaign, retry_failed: bool) -> None:
     """Send the pending messages with a progress bar; stop cleanly on a server failure."""
-    settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    settings = mail_settings()
     total = campaign_mail.pending_count(session, campaign, retry_failed)
     with click.progressbar(length=total, label="Sending", show_pos=True) as bar:
-        report = _run(
+        report = run(
             lambda: campaign_mail.send_pending(
                 session, campaign, settings, audit.CLI_ACTOR, retry_failed, bar.update
             )
@@ -189,15 +189,10 @@ def _failed(session: Session, campaign: Campaign):
 
 def _campaign(session: Session, campaign_id: int) -> Campaign:
     """Return the campaign or stop with a usage error."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise click.UsageError(f"No campaign with id {campaign_id}.")
-    return campaign
-
-
-def _base_url() -> str:
-    """Return the public address the links point to."""
-    return current_app.config["BASE_URL"]
+    try:
+        return campaigns.get_campaign(session, campaign_id)
+    except campaigns.UnknownCampaign as exc:
+        raise click.UsageError(f"No campaign with id {campaign_id}.") from exc
 
 
 def _write_links(links) -> None:
@@ -206,16 +201,8 @@ def _write_links(links) -> None:
     writer.writerow(["facility_id", "name", "link"])
     for facility, token in links:
         writer.writerow(
-            [facility.id, facility.name, campaign_mail.invitation_link(_base_url(), token)]
+            [facility.id, facility.name, campaign_mail.invitation_link(base_url(), token)]
         )
-
-
-def _run(operation):
-    """Run an operation, turning its user-safe error into a clean CLI error."""
-    try:
-        return operation()
-    except UserFacingError as exc:
-        raise click.ClickException(exc.message("en")) from exc
 
 
 def register(cli) -> None:

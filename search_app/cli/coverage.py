@@ -10,10 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from search_app.cli import run
 from search_app.db import engine
 from surveys.coverage import (
     DEFAULT_THRESHOLD_KM,
-    CoverageError,
     CoverageReport,
     MunicipalityCoverage,
     TownGap,
@@ -63,10 +63,7 @@ def coverage_command(
     """Report facilities, answers and distances to accepting facilities per municipality."""
     prefecture_code = current_app.config["PREFECTURE_CODE"]
     with Session(engine()) as session:
-        try:
-            report = prefecture_coverage(session, prefecture_code, threshold_km)
-        except CoverageError as exc:
-            raise click.ClickException(exc.message("en")) from exc
+        report = run(lambda: prefecture_coverage(session, prefecture_code, threshold_km))
     chosen = output_format or SUFFIX_FORMATS.get(output.suffix.lower() if output else "", "table")
     if output is None:
         click.echo(_render(report, chosen, towns, lang).decode("utf-8-sig"), nl=False)

@@ -9,9 +9,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from search_app.cli import run
 from search_app.db import engine
 from surveys import audit
-from surveys.errors import SurveyError
 from surveys.exports import FORMATS, ExportOptions, export_facilities
 from surveys.questionnaire import load_version
 
@@ -53,10 +53,7 @@ def facilities_command(
     )
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
     with Session(engine()) as session:
-        try:
-            export = export_facilities(session, questionnaire, options, audit.CLI_ACTOR)
-        except SurveyError as exc:
-            raise click.ClickException(exc.message("en")) from exc
+        export = run(lambda: export_facilities(session, questionnaire, options, audit.CLI_ACTOR))
         output.write_bytes(export.content)
         session.commit()
     click.echo(f"Exported {export.rows} facilities ({options.audience}) to {output}.")

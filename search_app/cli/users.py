@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from search_app.cli import run
 from search_app.db import engine
-from surveys import audit, password_links, users
+from search_app.mailing import send_setup_link
+from surveys import audit, users
 from surveys.accounts import hash_password
 from surveys.api_tokens import create_token, revoke_token
-from surveys.errors import SurveyError, UserFacingError
-from surveys.mail import MailSettings
 from surveys.models import ROLES, Facility, User, UserFacility
 from surveys.passwords import WeakPasswordError, validate_new_password
 
@@ -37,14 +36,14 @@ def create_user_command(email, role, name, organisation, facility_ids, password)
         validate_new_password(password, email)
     except WeakPasswordError as exc:
         raise click.UsageError(exc.message("en")) from exc
+    address = users.normal_email(email)
     with Session(engine()) as session:
-        if session.exec(select(User).where(User.email == email.lower())).first():
-            raise click.UsageError(f"A user with e-mail {email} already exists.")
+        run(lambda: users.check_new_address(session, address))
         missing = [fid for fid in facility_ids if session.get(Facility, fid) is None]
         if missing:
             raise click.UsageError(f"No facility with id {missing}.")
         user = User(
-            email=email.lower(),
+            email=address,
             role=role,
             display_name=name,
             organisation=organisation,
@@ -81,8 +80,8 @@ def user_group() -> None:
 def invite_command(email, role, name, organisation, municipality, facility_ids, lang) -> None:
     """Create a user, mail a set-up link and print it (valid 72 hours)."""
     with Session(engine(), expire_on_commit=False) as session:
-        try:
-            user = users.invite_user(
+        user = run(
+            lambda: users.invite_user(
                 session,
                 audit.CLI_ACTOR,
                 email,
@@ -92,19 +91,9 @@ def invite_command(email, role, name, organisation, municipality, facility_ids, 
                 municipality,
                 facility_ids,
             )
-        except UserFacingError as exc:
-            raise click.ClickException(exc.message("en")) from exc
-        session.commit()
-        config = current_app.config
-        sent = password_links.send_setup_link(
-            session,
-            audit.CLI_ACTOR,
-            user,
-            MailSettings.from_config(config, current_app.instance_path),
-            config["SECRET_KEY"],
-            config["BASE_URL"],
-            lang,
         )
+        session.commit()
+        sent = send_setup_link(session, audit.CLI_ACTOR, user, lang)
         session.commit()
     click.echo(f"Invited {role} user {user.email}.")
     if sent.error is not None:
@@ -119,12 +108,9 @@ def invite_command(email, role, name, organisation, municipality, facility_ids, 
 def disable_command(email) -> None:
     """Disable a user; their sessions end at once."""
     with Session(engine()) as session:
-        try:
-            users.disable_user(session, audit.CLI_ACTOR, users.find_user(session, email))
-        except UserFacingError as exc:
-            raise click.ClickException(exc.message("en")) from exc
+        run(lambda: users.disable_user(session, audit.CLI_ACTOR, users.find_user(session, email)))
         session.commit()
-    click.echo(f"Disabled {email.strip().lower()}.")
+    click.echo(f"Disabled {users.normal_email(email)}.")
 
 
 @user_group.command("reset-two-factor")
@@ -133,12 +119,14 @@ def disable_command(email) -> None:
 def reset_two_factor_command(email) -> None:
     """Remove a user's authenticator (lost phone, including the last admin's); sessions end."""
     with Session(engine()) as session:
-        try:
-            users.reset_two_factor(session, audit.CLI_ACTOR, users.find_user(session, email))
-        except UserFacingError as exc:
-            raise click.ClickException(exc.message("en")) from exc
+        run(
+            lambda: users.reset_two_factor(
+                session, audit.CLI_ACTOR, users.find_user(session, email)
+            )
+        )
         session.commit()
-    click.echo(f"Two-step verification removed for {email.strip().lower()}; set it up again.")
+    address = users.normal_email(email)
+    click.echo(f"Two-step verification removed for {address}; set it up again.")
 
 
 @click.group("api-token")
@@ -153,13 +141,8 @@ def api_token_group() -> None:
 def create_token_command(email: str, name: str) -> None:
     """Create an API token and print it once."""
     with Session(engine()) as session:
-        user = session.exec(select(User).where(User.email == email.lower())).first()
-        if user is None:
-            raise click.UsageError(f"No user with e-mail {email}.")
-        try:
-            row, token = create_token(session, user, name, audit.CLI_ACTOR)
-        except SurveyError as exc:
-            raise click.ClickException(exc.message("en")) from exc
+        user = run(lambda: users.find_user(session, email))
+        row, token = run(lambda: create_token(session, user, name, audit.CLI_ACTOR))
         session.commit()
         click.echo(f"Token {row.id} for {user.email} (shown once, keep it secret):")
         click.echo(token)
@@ -171,10 +154,7 @@ def create_token_command(email: str, name: str) -> None:
 def revoke_token_command(token_id: int) -> None:
     """Revoke an API token."""
     with Session(engine()) as session:
-        try:
-            revoke_token(session, token_id, audit.CLI_ACTOR)
-        except SurveyError as exc:
-            raise click.ClickException(exc.message("en")) from exc
+        run(lambda: revoke_token(session, token_id, audit.CLI_ACTOR))
         session.commit()
     click.echo(f"Token {token_id} revoked.")
 
