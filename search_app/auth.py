@@ -35,8 +35,6 @@ from surveys.audit import Actor, record
 from surveys.models import Invitation, User, UserFacility, utcnow
 
 bp = Blueprint("auth", __name__)
-# Checked for unknown e-mail addresses so both answers take the same time.
-_DUMMY_HASH = hash_password("not-a-real-password")
 # How long the code step (or the admin's set-up step) may follow a correct password.
 PENDING_SECONDS = 600
 # Roles that must use a one-time code; others may set one up from their account page.
@@ -201,11 +199,17 @@ class ReplaceCodeForm(CodeForm):
     )
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash checked for unknown addresses so both answers take the same time (made once)."""
+    return hash_password("not-a-real-password")
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, taking the same time when unknown."""
     user = db.session().exec(select(User).where(User.email == _normal_email(email))).first()
     # An invited user without a password yet costs the same work as an unknown address.
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user and user.password_hash else _dummy_hash()
     valid = password_matches(stored, password)
     return user if user and user.password_hash and valid and user.is_active else None
 

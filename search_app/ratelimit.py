@@ -24,8 +24,6 @@ from werkzeug.exceptions import TooManyRequests
 from surveys.audit import Actor, record
 from surveys.models import RateLimitCounter
 
-# Config key of each limited action: RATELIMIT_<ACTION> = (hits, seconds).
-ACTIONS = ("login_address", "login_ip", "totp", "invitation_ip", "share_ip")
 _STEP_PREFIX = "totp-step:"
 _PURGE_EVERY = 500
 
@@ -60,15 +58,13 @@ class Verdict:
 class DatabaseStorage:
     """Counters in the `ratelimitcounter` table: one upsert per hit, safe across workers."""
 
-    def __init__(self, engine: Engine, prefix: str = ""):
-        self.engine, self.prefix, self._hits = engine, prefix, 0
+    def __init__(self, engine: Engine):
+        self.engine, self._hits = engine, 0
 
     def incr(self, key: str, window_start: int, ttl: int) -> int:
         """Add one to a window's counter and return the new count."""
         table = RateLimitCounter.__table__
-        stmt = self._insert()(table).values(
-            key=self.prefix + key, window_start=window_start, hits=1
-        )
+        stmt = self._insert()(table).values(key=key, window_start=window_start, hits=1)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1}
         ).returning(table.c.hits)
@@ -79,7 +75,7 @@ class DatabaseStorage:
 
     def advance(self, key: str, value: int, ttl: int) -> bool:
         """Store `value` if it is above the stored one; tell whether it was (atomic)."""
-        table, key = RateLimitCounter.__table__, self.prefix + key
+        table = RateLimitCounter.__table__
         insert = self._insert()(table).values(key=key, window_start=0, hits=value)
         raise_it = (
             update(table)
@@ -177,7 +173,6 @@ class RateLimitExceeded(TooManyRequests):
 
     def __init__(self, retry_after: int):
         super().__init__(retry_after=retry_after)
-        self.retry_seconds = retry_after
 
 
 def init_app(app: Flask) -> None:
@@ -229,12 +224,12 @@ def _too_many(exc: RateLimitExceeded):
     """Render the 429 page (or JSON under /api/) with Retry-After."""
     from search_app.errors import render_error
 
-    minutes = max(1, math.ceil(exc.retry_seconds / 60))
+    minutes = max(1, math.ceil(exc.retry_after / 60))
     message = _(
         "試行回数が上限に達しました。%(minutes)s分ほど待ってからもう一度お試しください。",
         minutes=minutes,
     )
     response, status = render_error(429, message)
     response = current_app.make_response((response, status))
-    response.headers["Retry-After"] = str(exc.retry_seconds)
+    response.headers["Retry-After"] = str(exc.retry_after)
     return response

@@ -72,30 +72,40 @@ def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: 
     return Found(result, origin, rows)
 
 
-def _search(search_request) -> SearchResult:
-    """Search; a missing or damaged index becomes IndexUnavailable and starts a rebuild."""
+class _Damaged(Exception):
+    """The index could not be read and a probe found it damaged; `rebuilding` if one started."""
+
+    def __init__(self, rebuilding: bool):
+        self.rebuilding = rebuilding
+
+
+def _read(read):
+    """Run a read of the index; a damaged index starts a rebuild and raises _Damaged."""
     try:
-        return searcher().search(search_request)
+        return read()
     except IndexBusy:
         raise
     except Exception as exc:
         _forget(exc)
     if search_index().probe():
-        return searcher().search(search_request)  # no damage: a real error shows itself again
-    _recover()
-    raise IndexUnavailable()
+        return read()  # no damage: a real error shows itself again
+    raise _Damaged(_recover())
+
+
+def _search(search_request) -> SearchResult:
+    """Search; a missing or damaged index becomes IndexUnavailable and starts a rebuild."""
+    try:
+        return _read(lambda: searcher().search(search_request))
+    except _Damaged:
+        raise IndexUnavailable() from None
 
 
 def index_state() -> dict:
     """Describe the index for /healthz: ok with its document count, else unavailable."""
     try:
-        return {"state": "ok", "documents": searcher().count()}
-    except Exception as exc:
-        _forget(exc)
-    if search_index().probe():
-        return {"state": "ok", "documents": searcher().count()}
-    started = _recover()
-    return {"state": "rebuilding" if started else "unavailable", "documents": 0}
+        return {"state": "ok", "documents": _read(lambda: searcher().count())}
+    except _Damaged as damaged:
+        return {"state": "rebuilding" if damaged.rebuilding else "unavailable", "documents": 0}
 
 
 def _forget(exc: BaseException | None) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+
+from index.errors import InvalidParameter
 
 csrf = CSRFProtect()
 
@@ -59,18 +61,15 @@ def _refuse_nul(_unused=None):
 
 
 def _bad_parameter(field: str):
-    """Answer 400 naming the field (JSON for the API, the error page otherwise)."""
+    """Answer 400 naming the field (the API's JSON error, the error page otherwise)."""
     from search_app.errors import render_error
-    from search_app.i18n import current_lang
 
     if request.path.startswith("/api/"):
-        message = (
-            f"'{field}' contains a character that is not allowed."
-            if current_lang() == "en"
-            else f"「{field}」に使用できない文字が含まれています。"
+        raise InvalidParameter(
+            field,
+            f"「{field}」に使用できない文字が含まれています。",
+            f"'{field}' contains a character that is not allowed.",
         )
-        body = {"error": {"code": "invalid_parameter", "message": message, "field": field}}
-        return jsonify(body), 400
     return render_error(400, _("入力内容を確認してください。"))
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from surveys.database import hold_write_lock
 from surveys.models import AuditEvent
+from surveys.models.types import as_utc
 
 GENESIS = "0" * 64
 CHAIN_LOCK_KEY = 0x504D48_4155  # "PMH" "AU": the advisory lock of the audit chain
@@ -205,7 +206,5 @@ def _json(value: Any) -> Any:
 
 
 def _utc(value: Any) -> datetime:
-    """Read a timestamp the way UTCDateTime would."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Read a timestamp (raw text from SQLite, or a datetime) the way UTCDateTime would."""
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)

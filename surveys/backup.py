@@ -15,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 
 import surveys.models  # noqa: F401  (registers the tables)
 from surveys.errors import UserFacingError
+from surveys.models.types import utcnow
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -63,7 +64,8 @@ def backup(engine: Engine, path: Path) -> BackupInfo:
     partial = path.with_name(path.name + ".partial")
     try:
         if engine.dialect.name == "sqlite":
-            _copy_sqlite(sqlite_file(engine), partial)
+            partial.unlink(missing_ok=True)
+            _copy_sqlite(sqlite_file(engine), partial, "DELETE")  # one self-contained file
         else:
             _write_dump(engine, partial)
         info = inspect_backup(partial)
@@ -79,7 +81,7 @@ def backup_generation(engine: Engine, directory: Path, keep: int) -> tuple[Backu
     if keep < 1:
         raise BackupError("--keep は 1 以上にしてください。", "--keep must be at least 1.")
     suffix = ".sqlite3" if engine.dialect.name == "sqlite" else ".pmhdump.gz"
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S-%f")
     info = backup(engine, Path(directory) / f"pmh-{stamp}{suffix}")
     generations = sorted(Path(directory).glob("pmh-*" + suffix))
     pruned = generations[:-keep]
@@ -98,14 +100,13 @@ def sqlite_file(engine: Engine) -> Path:
     return Path(database)
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """Copy a live SQLite database with the online backup API into a single file."""
-    target.unlink(missing_ok=True)
+def _copy_sqlite(source: Path, target: Path, journal_mode: str) -> None:
+    """Copy a SQLite database with the online backup API, then set the copy's journal mode."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-    dst = sqlite3.connect(target)
+    dst = sqlite3.connect(target, timeout=30)
     try:
         src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        dst.execute(f"PRAGMA journal_mode={journal_mode}")
     finally:
         dst.close()
         src.close()
@@ -246,14 +247,7 @@ def _restore_sqlite(engine: Engine, info: BackupInfo) -> None:
             "A SQLite backup can only be restored into a SQLite database.",
         )
     engine.dispose()  # close pooled connections: the copy needs the file to itself
-    src = sqlite3.connect(f"file:{info.path}?mode=ro", uri=True)
-    dst = sqlite3.connect(sqlite_file(engine), timeout=30)
-    try:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=WAL")
-    finally:
-        dst.close()
-        src.close()
+    _copy_sqlite(info.path, sqlite_file(engine), "WAL")
     upgrade(engine.url.render_as_string(hide_password=False))
 
 

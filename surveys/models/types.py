@@ -13,6 +13,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """Return a timestamp in UTC, taking one without a zone (as SQLite returns it) as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
 
@@ -29,6 +34,4 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         """Attach UTC to values the driver returns without a zone."""
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else as_utc(value)
