@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from search_app import db
 from search_app.auth import current_principal, role_required
-from search_app.facilities.forms import ActionForm
+from search_app.forms import ActionForm
 from surveys import reports
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -10,6 +10,7 @@ from wtforms import HiddenField
 
 from search_app import db, ratelimit, search
 from search_app.auth import current_principal, role_required, start_invitation_session
+from search_app.forms import ActionForm
 from search_app.i18n import current_lang
 from surveys import invitations, operations, reports
 from surveys.errors import AnswerError, VersionConflict
@@ -18,10 +19,6 @@ from surveys.models import Facility
 from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
-
-
-class ActionForm(FlaskForm):
-    """A CSRF-protected button (confirm an invitation)."""
 
 
 class ConfirmForm(FlaskForm):

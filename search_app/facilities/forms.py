@@ -1,4 +1,4 @@
-"""Forms of the facility page, the shortlist and the admin report list (labels in templates)."""
+"""Forms of the facility page and the shortlist (labels in templates)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,9 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAre
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from search_app.facilities.shortlist import NOTE_MAX
+from search_app.forms import strip
 from surveys.models import REPORT_REASONS
 from surveys.reports import COMMENT_MAX, reason_label
-
-
-def _strip(value):
-    """Trim surrounding white space from submitted text."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def _plain_text(limit: int):
@@ -55,7 +51,7 @@ class AddForm(FacilityForm):
 class NoteForm(FacilityForm):
     """The nurse's note on a shortlisted facility and whether to print it."""
 
-    note = TextAreaField(filters=[_strip], validators=[_plain_text(NOTE_MAX)])
+    note = TextAreaField(filters=[strip], validators=[_plain_text(NOTE_MAX)])
     print_note = BooleanField()
 
 
@@ -63,12 +59,8 @@ class ReportForm(FlaskForm):
     """'Could not get an appointment': a reason and an optional short comment."""
 
     reason = RadioField(validators=[DataRequired()])
-    comment = TextAreaField(filters=[_strip], validators=[_plain_text(COMMENT_MAX)])
+    comment = TextAreaField(filters=[strip], validators=[_plain_text(COMMENT_MAX)])
 
     def __init__(self, *args, lang: str = "ja", **kwargs):
         super().__init__(*args, **kwargs)
         self.reason.choices = [(r, reason_label(r, lang)) for r in REPORT_REASONS]
-
-
-class ActionForm(FlaskForm):
-    """A CSRF-protected button with no fields (share, clear, resolve)."""

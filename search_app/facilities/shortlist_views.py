@@ -18,8 +18,9 @@ from search_app import db, ratelimit
 from search_app.auth import PROFESSIONAL_ROLES, role_required
 from search_app.errors import render_error
 from search_app.facilities import display, share
-from search_app.facilities.forms import ActionForm, AddForm, FacilityForm, NoteForm
+from search_app.facilities.forms import AddForm, FacilityForm, NoteForm
 from search_app.facilities.shortlist import Shortlist, ShortlistError
+from search_app.forms import ActionForm
 from search_app.i18n import current_lang
 from surveys.listings import Listing, load_listings
 from surveys.operations import today_in_japan
