@@ -112,6 +112,13 @@ def test_audit_survey_confirm_shows_verified_before_and_after(
     assert "wait_days: — → 5" in answered
 
 
+def test_audit_csv_is_not_kept_by_caches(client, db, admin):
+    _event(db, "auth.login_failed", actor="user:office@example.jp")
+    response = client.get("/admin/audit.csv")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_audit_csv_has_the_filtered_rows_as_text(client, db, admin):
     _event(db, "auth.login_failed", actor="=cmd()")
     _event(db, "facility.import", actor="user:office@example.jp", source="=HYPERLINK()")

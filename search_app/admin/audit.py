@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from search_app import db
-from search_app.admin.views import bp
+from search_app.admin.views import attachment, bp
 from search_app.auth import current_principal
 from surveys import audit, audit_query
 from surveys.audit_query import AuditFilter
@@ -173,11 +173,7 @@ def audit_export():
     )
     session.commit()
     name = f"audit-log-{today_in_japan():%Y%m%d}.csv"
-    return Response(
-        content,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, "text/csv; charset=utf-8", name)
 
 
 def _csv_headers() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from flask import Response, abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
@@ -15,7 +15,7 @@ from wtforms.validators import Optional, ValidationError
 import search_app.admin.nav  # noqa: F401  (registers the admin navigation helper)
 from search_app import db
 from search_app.admin.charts import Group, Series, grouped_bar_chart
-from search_app.admin.views import bp
+from search_app.admin.views import attachment, bp
 from search_app.i18n import current_lang
 from surveys.coverage import (
     DEFAULT_THRESHOLD_KM,
@@ -128,10 +128,8 @@ def coverage_csv():
     towns = request.args.get("towns") == "1"
     kind = "towns" if towns else "municipalities"
     name = f"coverage-{kind}-{today_in_japan(report.generated_at):%Y%m%d}.csv"
-    return Response(
-        report_csv(report, towns=towns, lang=current_lang()),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return attachment(
+        report_csv(report, towns=towns, lang=current_lang()), "text/csv; charset=utf-8", name
     )
 
 

@@ -6,28 +6,21 @@ count), is `surveys.exports.export_facilities`; this page records nothing more.
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template
+from flask import current_app, render_template
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectMultipleField
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import RadioField, SelectChoice
 
 from search_app import db
-from search_app.admin.views import bp
+from search_app.admin.views import attachment, bp
 from search_app.auth import current_principal
+from search_app.forms import CheckboxesField
 from search_app.i18n import current_lang
-from surveys.exports import Export, ExportError, ExportOptions, export_facilities
+from surveys.exports import ExportError, ExportOptions, export_facilities
 from surveys.exports.options import MASTER_COLUMNS
 from surveys.questionnaire import Questionnaire, load_version
 
 PROFESSIONAL_MARK = lazy_gettext("（関係機関のみ）")
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ExportForm(FlaskForm):
@@ -112,18 +105,6 @@ def exports():
             session, questionnaire, form.options(), current_principal().actor
         )
         session.commit()
-        return download(export)
+        return attachment(export.content, export.media_type, export.filename)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/exports.html", form=form), status
-
-
-def download(export: Export) -> Response:
-    """Return an export as an attachment that no cache keeps."""
-    return Response(
-        export.content,
-        content_type=export.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )

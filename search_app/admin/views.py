@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from search_app import db
@@ -38,3 +38,15 @@ def resolve(report_id: int):
     db.session().commit()
     flash(_("対応済みにしました。"), "success")
     return redirect(url_for("admin.report_list"))
+
+
+def attachment(content: bytes | str, content_type: str, filename: str) -> Response:
+    """Return a file download that no cache keeps."""
+    return Response(
+        content,
+        content_type=content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
