@@ -17,37 +17,24 @@ from wtforms import (
     RadioField,
     SelectMultipleField,
     StringField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from index.gazetteer import municipalities
 from search_app import db
-from search_app.admin.views import bp
+from search_app.admin.views import bp, perform
 from search_app.auth import current_principal
+from search_app.forms import CheckboxesField, language_choices, strip
 from search_app.i18n import current_lang
-from surveys import campaign_mail, campaigns
+from search_app.mailing import base_url, mail_settings
+from surveys import audit, campaign_mail, campaigns
 from surveys.errors import UserFacingError
-from surveys.mail import MailSettings
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.operations import today_in_japan
 from surveys.questionnaire import load_version
 
 KIND_LABELS = {"hospital": lazy_gettext("病院"), "clinic": lazy_gettext("診療所")}
-LANGUAGE_CHOICES = [SelectChoice("ja", "日本語"), SelectChoice("en", "English")]
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a list of check boxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def _strip(value):
-    """Trim surrounding white space."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def _not_past(_form, field) -> None:
@@ -60,7 +47,7 @@ class CampaignForm(FlaskForm):
     """A new campaign: name, closing date and which facilities it covers."""
 
     name = StringField(
-        lazy_gettext("名称"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+        lazy_gettext("名称"), filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     closes_on = DateField(lazy_gettext("締切日"), validators=[DataRequired(), _not_past])
     municipalities = SelectMultipleField(
@@ -84,7 +71,7 @@ class CampaignForm(FlaskForm):
 class SendForm(FlaskForm):
     """Queue and send the invitations (confirmed by a check box)."""
 
-    language = RadioField(lazy_gettext("メールの言語"), choices=LANGUAGE_CHOICES, default="ja")
+    language = RadioField(lazy_gettext("メールの言語"), choices=language_choices(), default="ja")
     retry_failed = BooleanField(lazy_gettext("送信できなかったメールも再送する"))
     confirm = BooleanField(
         lazy_gettext("対象の医療機関に招待メールを送信します"), validators=[DataRequired()]
@@ -95,7 +82,7 @@ class RemindForm(FlaskForm):
     """Queue and send a reminder round; the round number makes a double post harmless."""
 
     round = IntegerField(validators=[InputRequired()])
-    language = RadioField(lazy_gettext("メールの言語"), choices=LANGUAGE_CHOICES, default="ja")
+    language = RadioField(lazy_gettext("メールの言語"), choices=language_choices(), default="ja")
     confirm = BooleanField(
         lazy_gettext("未回答の医療機関に督促メールを送信します"), validators=[DataRequired()]
     )
@@ -127,24 +114,22 @@ def campaign_new():
     prefecture = current_app.config["PREFECTURE_CODE"]
     form = CampaignForm(prefecture)
     if form.validate_on_submit():
-        try:
-            campaign = _create(db.session(), form, prefecture)
-        except UserFacingError as exc:
-            flash(exc.message(current_lang()), "error")
-        else:
-            db.session().commit()
-            flash(_("調査を作成しました。"), "success")
+        campaign = perform(
+            lambda session, actor: _create(session, actor, form, prefecture),
+            _("調査を作成しました。"),
+        )
+        if campaign is not None:
             return redirect(url_for("admin.campaign_detail", campaign_id=campaign.id))
     return render_template("admin/campaigns/new.html", form=form)
 
 
-def _create(session: Session, form: CampaignForm, prefecture: str) -> Campaign:
+def _create(session: Session, actor: audit.Actor, form: CampaignForm, prefecture: str) -> Campaign:
     """Create the campaign the form describes."""
     scope = campaigns.make_scope(prefecture, form.municipalities.data, form.kinds.data)
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
     closes_on: date = form.closes_on.data
     return campaigns.create_campaign(
-        session, questionnaire, form.name.data, closes_on, current_principal().actor, scope
+        session, questionnaire, form.name.data, closes_on, actor, scope
     )
 
 
@@ -152,7 +137,7 @@ def _create(session: Session, form: CampaignForm, prefecture: str) -> Campaign:
 def campaign_detail(campaign_id: int):
     """One campaign: progress, refused messages, facilities without an address, actions."""
     session = db.session()
-    campaign = _campaign(campaign_id)
+    campaign = campaigns.get_campaign(session, campaign_id)
     return render_template(
         "admin/campaigns/detail.html",
         campaign=campaign,
@@ -170,12 +155,12 @@ def campaign_detail(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
 def campaign_send(campaign_id: int):
     """Queue invitations for the facilities not yet invited and send what is queued."""
-    campaign, form = _campaign(campaign_id), SendForm()
+    campaign, form = campaigns.get_campaign(db.session(), campaign_id), SendForm()
     if _confirmed(form):
         _mail_action(
             campaign,
             lambda s, actor: campaign_mail.queue_invitations(
-                s, campaign, actor, current_app.config["BASE_URL"], form.language.data
+                s, campaign, actor, base_url(), form.language.data
             ),
             form.retry_failed.data,
         )
@@ -185,7 +170,7 @@ def campaign_send(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/remind", methods=["POST"])
 def campaign_remind(campaign_id: int):
     """Queue a reminder round for facilities yet to answer and send it."""
-    campaign, form = _campaign(campaign_id), RemindForm()
+    campaign, form = campaigns.get_campaign(db.session(), campaign_id), RemindForm()
     if _confirmed(form):
         _mail_action(
             campaign,
@@ -193,7 +178,7 @@ def campaign_remind(campaign_id: int):
                 s,
                 campaign,
                 actor,
-                current_app.config["BASE_URL"],
+                base_url(),
                 form.language.data,
                 expected_round=form.round.data,
             ),
@@ -205,15 +190,12 @@ def campaign_remind(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/close", methods=["POST"])
 def campaign_close(campaign_id: int):
     """Close the campaign."""
-    campaign, form = _campaign(campaign_id), CloseForm()
+    campaign, form = campaigns.get_campaign(db.session(), campaign_id), CloseForm()
     if _confirmed(form):
-        try:
-            campaigns.close_campaign(db.session(), campaign, current_principal().actor)
-        except UserFacingError as exc:
-            flash(exc.message(current_lang()), "error")
-        else:
-            db.session().commit()
-            flash(_("調査を締め切りました。招待リンクは使えなくなりました。"), "success")
+        perform(
+            lambda session, actor: campaigns.close_campaign(session, campaign, actor),
+            _("調査を締め切りました。招待リンクは使えなくなりました。"),
+        )
     return redirect(url_for("admin.campaign_detail", campaign_id=campaign_id))
 
 
@@ -231,7 +213,7 @@ def _mail_action(campaign: Campaign, queue, retry_failed: bool) -> None:
     """Queue messages, send everything pending, and flash what happened."""
     session, actor = db.session(), current_principal().actor
     budget = current_app.config["MAIL_SEND_REQUEST_SECONDS"]
-    settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    settings = mail_settings()
     # A server that does not answer must not hold the request past the worker's timeout.
     settings = replace(settings, timeout=min(settings.timeout, max(budget, 5)))
     try:
@@ -257,14 +239,6 @@ def _mail_action(campaign: Campaign, queue, retry_failed: bool) -> None:
     if report.without_email:
         count = len(report.without_email)
         flash(_("%(count)d件の医療機関はメールアドレスがありません。", count=count), "error")
-
-
-def _campaign(campaign_id: int) -> Campaign:
-    """Return the campaign or 404."""
-    campaign = db.session().get(Campaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    return campaign
 
 
 def _scope_names(campaign: Campaign) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
@@ -20,12 +20,12 @@ from wtforms.validators import (
 
 from index.gazetteer import five_digit_code, municipality_by_code
 from search_app import db
-from search_app.admin.views import bp
+from search_app.admin.views import bp, perform
 from search_app.auth import current_principal
+from search_app.forms import ActionForm, email_format, language_choices, strip
 from search_app.i18n import current_lang
+from search_app.mailing import send_setup_link
 from surveys import password_links, users
-from surveys.errors import UserFacingError
-from surveys.mail import MailSettings
 from surveys.models import User
 
 ROLE_LABELS = {
@@ -40,20 +40,6 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
-def _lang_choices() -> list[SelectChoice]:
-    """Return the mail language options (each in its own language)."""
-    return [SelectChoice("ja", "日本語"), SelectChoice("en", "English")]
-
-
-def _strip(value):
-    """Trim surrounding white space."""
-    return value.strip() if isinstance(value, str) else value
-
-
-class ActionForm(FlaskForm):
-    """A CSRF-protected button (disable, enable, resend, unlink)."""
-
-
 class RoleForm(FlaskForm):
     """The user's role."""
 
@@ -63,11 +49,11 @@ class RoleForm(FlaskForm):
 class OrganisationForm(FlaskForm):
     """Name, organisation and municipality."""
 
-    display_name = StringField(lazy_gettext("氏名"), filters=[_strip], validators=[Length(max=200)])
-    organisation = StringField(lazy_gettext("所属"), filters=[_strip], validators=[Length(max=200)])
+    display_name = StringField(lazy_gettext("氏名"), filters=[strip], validators=[Length(max=200)])
+    organisation = StringField(lazy_gettext("所属"), filters=[strip], validators=[Length(max=200)])
     municipality_code = StringField(
         lazy_gettext("区市町村コード（5桁または6桁、任意）"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Regexp(r"^\d{5,6}$", message=lazy_gettext("数字5〜6桁で入力してください。")),
@@ -88,19 +74,16 @@ class InviteForm(RoleForm, OrganisationForm):
 
     email = StringField(
         lazy_gettext("メールアドレス"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(),
             Length(max=254),
-            Regexp(
-                r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-                message=lazy_gettext("メールアドレスの形式が正しくありません。"),
-            ),
+            email_format(),
         ],
     )
     facility_ids = StringField(
         lazy_gettext("医療機関ID（医療機関ユーザーのみ、複数はカンマ区切り）"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Regexp(
@@ -109,7 +92,9 @@ class InviteForm(RoleForm, OrganisationForm):
             ),
         ],
     )
-    language = RadioField(lazy_gettext("案内メールの言語"), choices=_lang_choices(), default="ja")
+    language = RadioField(
+        lazy_gettext("案内メールの言語"), choices=language_choices(), default="ja"
+    )
 
     def ids(self) -> list[int]:
         """Return the facility ids typed in."""
@@ -128,7 +113,9 @@ class LinkForm(FlaskForm):
 class ResendForm(FlaskForm):
     """Send a new set-up link, in a chosen language."""
 
-    language = RadioField(lazy_gettext("案内メールの言語"), choices=_lang_choices(), default="ja")
+    language = RadioField(
+        lazy_gettext("案内メールの言語"), choices=language_choices(), default="ja"
+    )
 
 
 @bp.route("/users")
@@ -145,30 +132,30 @@ def user_new():
     """Invite a user: create the account and mail a set-up link."""
     form = InviteForm()
     if form.validate_on_submit():
-        try:
-            user = users.invite_user(
-                db.session(),
-                current_principal().actor,
-                form.email.data,
-                form.role.data,
-                form.display_name.data,
-                form.organisation.data,
-                form.municipality_code.data or "",
-                form.ids(),
-            )
-        except UserFacingError as exc:
-            db.session().rollback()
-            flash(exc.message(current_lang()), "error")
-        else:
-            db.session().commit()
+        user = perform(lambda session, actor: _invite(session, actor, form))
+        if user is not None:
             return _after_link_sent(user, _send_link(user, form.language.data))
     return render_template("admin/users/new.html", form=form)
+
+
+def _invite(session, actor, form: InviteForm) -> User:
+    """Create the user the form describes."""
+    return users.invite_user(
+        session,
+        actor,
+        form.email.data,
+        form.role.data,
+        form.display_name.data,
+        form.organisation.data,
+        form.municipality_code.data or "",
+        form.ids(),
+    )
 
 
 @bp.route("/users/<int:user_id>")
 def user_detail(user_id: int):
     """One user: role, organisation, state, facilities, set-up link."""
-    user = _user(user_id)
+    user = users.get_user(db.session(), user_id)
     query = request.args.get("q", "").strip()[:100]
     return render_template(
         "admin/users/detail.html",
@@ -265,19 +252,11 @@ def user_unlink(user_id: int, facility_id: int):
 def user_resend(user_id: int):
     """Mail a new set-up link (the old one stays valid until a password is set)."""
     form = _valid(ResendForm())
-    user = _user(user_id)
+    user = users.get_user(db.session(), user_id)
     if not user.is_active:
         flash(_("無効なアカウントにはリンクを送れません。先に有効にしてください。"), "error")
         return redirect(url_for("admin.user_detail", user_id=user_id))
     return _after_link_sent(user, _send_link(user, form.language.data))
-
-
-def _user(user_id: int) -> User:
-    """Return the user or 404."""
-    user = db.session().get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def _valid(form: FlaskForm) -> FlaskForm:
@@ -288,31 +267,15 @@ def _valid(form: FlaskForm) -> FlaskForm:
 
 
 def _apply(user_id: int, operation, done: str):
-    """Run an operation on a user, commit, and flash its result or its refusal."""
-    session = db.session()
-    try:
-        operation(session, current_principal().actor, _user(user_id))
-    except UserFacingError as exc:
-        session.rollback()
-        flash(exc.message(current_lang()), "error")
-    else:
-        session.commit()
-        flash(done, "success")
+    """Run an operation on a user (404 if none), commit, and flash its result or its refusal."""
+    user = users.get_user(db.session(), user_id)
+    perform(lambda session, actor: operation(session, actor, user), done)
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
 def _send_link(user: User, lang: str) -> password_links.SentLink:
     """Mail a set-up link and commit its audit event."""
-    config = current_app.config
-    sent = password_links.send_setup_link(
-        db.session(),
-        current_principal().actor,
-        user,
-        MailSettings.from_config(config, current_app.instance_path),
-        config["SECRET_KEY"],
-        config["BASE_URL"],
-        lang,
-    )
+    sent = send_setup_link(db.session(), current_principal().actor, user, lang)
     db.session().commit()
     return sent
 

@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 from search_app import db
 from search_app.auth import current_principal, role_required
 from search_app.forms import ActionForm
+from search_app.i18n import current_lang
 from surveys import reports
+from surveys.errors import UserFacingError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,6 +40,22 @@ def resolve(report_id: int):
     db.session().commit()
     flash(_("対応済みにしました。"), "success")
     return redirect(url_for("admin.report_list"))
+
+
+def perform(operation, done: str | None = None):
+    """Run operation(session, actor) and commit, flashing `done`; on a refusal roll back,
+    flash why and return None, else return the operation's result."""
+    session = db.session()
+    try:
+        result = operation(session, current_principal().actor)
+    except UserFacingError as exc:
+        session.rollback()
+        flash(exc.message(current_lang()), "error")
+        return None
+    session.commit()
+    if done:
+        flash(done, "success")
+    return result
 
 
 def attachment(content: bytes | str, content_type: str, filename: str) -> Response:
