@@ -210,19 +210,21 @@ def _record_queue(session, actor, action, campaign, report: QueueReport) -> None
     session.commit()
 
 
+def _pending(campaign: Campaign, retry_failed: bool) -> tuple:
+    """Return the conditions of a message a send run should (still) send."""
+    statuses = ["queued", "failed"] if retry_failed else ["queued"]
+    return (MailMessage.campaign_id == campaign.id, col(MailMessage.status).in_(statuses))
+
+
 def _pending_query(campaign: Campaign, retry_failed: bool):
     """Select ids of the messages a send run should (still) send, in id order."""
-    statuses = ["queued", "failed"] if retry_failed else ["queued"]
-    return (
-        select(MailMessage.id)
-        .where(MailMessage.campaign_id == campaign.id, col(MailMessage.status).in_(statuses))
-        .order_by(MailMessage.id)
-    )
+    return select(MailMessage.id).where(*_pending(campaign, retry_failed)).order_by(MailMessage.id)
 
 
 def pending_count(session: Session, campaign: Campaign, retry_failed: bool = False) -> int:
     """Return how many messages a send run would send."""
-    return len(session.exec(_pending_query(campaign, retry_failed)).all())
+    query = select(func.count(col(MailMessage.id))).where(*_pending(campaign, retry_failed))
+    return session.exec(query).one()
 
 
 def send_pending(

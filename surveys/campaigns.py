@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from index.gazetteer import five_digit_code, municipalities
@@ -123,25 +123,50 @@ def check_open(campaign: Campaign) -> None:
         raise CampaignClosed()
 
 
+def _scope_conditions(campaign: Campaign) -> list:
+    """Return the conditions a facility meets to be in the campaign's scope."""
+    scope = campaign.scope or {}
+    conditions = []
+    if scope.get("prefecture"):
+        conditions.append(Facility.prefecture_code == scope["prefecture"])
+    if scope.get("municipalities"):
+        conditions.append(col(Facility.municipality_code).in_(scope["municipalities"]))
+    if scope.get("kinds"):
+        conditions.append(col(Facility.kind).in_(scope["kinds"]))
+    return conditions
+
+
+def _no_email():
+    """Return the condition of a facility that has no e-mail address."""
+    return or_(col(Facility.email) == "", col(Facility.email).is_(None))
+
+
 def in_scope(campaign: Campaign):
     """Return a query of the facilities the campaign covers, in id order."""
-    scope = campaign.scope or {}
-    query = select(Facility).order_by(Facility.id)
-    if scope.get("prefecture"):
-        query = query.where(Facility.prefecture_code == scope["prefecture"])
-    if scope.get("municipalities"):
-        query = query.where(col(Facility.municipality_code).in_(scope["municipalities"]))
-    if scope.get("kinds"):
-        query = query.where(col(Facility.kind).in_(scope["kinds"]))
-    return query
+    return select(Facility).where(*_scope_conditions(campaign)).order_by(Facility.id)
+
+
+def without_email(session: Session, campaign: Campaign) -> list[Facility]:
+    """Return the in-scope facilities that have no e-mail address, in id order."""
+    return list(session.exec(in_scope(campaign).where(_no_email())))
+
+
+def _count_in_scope(session: Session, campaign: Campaign, *conditions) -> int:
+    """Count the in-scope facilities that also meet the given conditions."""
+    query = select(func.count(col(Facility.id))).where(*_scope_conditions(campaign), *conditions)
+    return session.exec(query).one()
+
+
+def _answered_query(campaign: Campaign):
+    """Select ids of facilities that answered (or confirmed) since the campaign was opened."""
+    return select(SurveyResponse.facility_id).where(
+        SurveyResponse.submitted_at >= campaign.created_at
+    )
 
 
 def answered_ids(session: Session, campaign: Campaign) -> set[int]:
     """Return ids of facilities that answered (or confirmed) since the campaign was opened."""
-    query = select(SurveyResponse.facility_id).where(
-        SurveyResponse.submitted_at >= campaign.created_at
-    )
-    return set(session.exec(query.distinct()))
+    return set(session.exec(_answered_query(campaign).distinct()))
 
 
 def close_campaign(session: Session, campaign: Campaign, actor: audit.Actor) -> Campaign:
@@ -175,8 +200,6 @@ class Progress:
 
 def progress(session: Session, campaign: Campaign) -> Progress:
     """Count facilities and messages of a campaign."""
-    facilities = list(session.exec(in_scope(campaign)))
-    ids = {f.id for f in facilities}
     rows = session.exec(
         select(MailMessage.status, func.count())
         .where(MailMessage.campaign_id == campaign.id)
@@ -189,13 +212,15 @@ def progress(session: Session, campaign: Campaign) -> Progress:
         )
     ).one()
     return Progress(
-        in_scope=len(facilities),
-        without_email=sum(1 for f in facilities if not f.email),
+        in_scope=_count_in_scope(session, campaign),
+        without_email=_count_in_scope(session, campaign, _no_email()),
         invited=invited,
         queued=by_status.get("queued", 0),
         sent=by_status.get("sent", 0),
         failed=by_status.get("failed", 0),
-        answered=len(answered_ids(session, campaign) & ids),
+        answered=_count_in_scope(
+            session, campaign, col(Facility.id).in_(_answered_query(campaign))
+        ),
     )
 
 

@@ -145,7 +145,7 @@ def campaign_detail(campaign_id: int):
         is_open=campaigns.is_open(campaign),
         scope_names=_scope_names(campaign),
         failed=_failed(session, campaign),
-        without_email=_without_email(session, campaign),
+        without_email=campaigns.without_email(session, campaign),
         send_form=SendForm(),
         remind_form=RemindForm(round=campaign_mail.next_reminder_round(session, campaign)),
         close_form=CloseForm(),
@@ -259,8 +259,3 @@ def _failed(session: Session, campaign: Campaign):
         .where(MailMessage.campaign_id == campaign.id, MailMessage.status == "failed")
         .order_by(MailMessage.id)
     ).all()
-
-
-def _without_email(session: Session, campaign: Campaign) -> list[Facility]:
-    """Return the in-scope facilities that have no e-mail address."""
-    return [f for f in session.exec(campaigns.in_scope(campaign)) if not f.email]
