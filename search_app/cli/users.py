@@ -59,7 +59,7 @@ def create_user_command(email, role, name, organisation, facility_ids, password)
 
 @click.group("user")
 def user_group() -> None:
-    """Invite and disable users."""
+    """Invite and disable users; remove a lost authenticator."""
 
 
 @user_group.command("invite")
