@@ -318,6 +318,14 @@ def login(app, client, code_clock):
     return do
 
 
+@pytest.fixture
+def admin(make_user, login):
+    """An admin signed in on `client` through the real forms (password, then a code)."""
+    user = make_user("admin")
+    login(user)
+    return user
+
+
 def _stored_secret(app, email: str) -> str:
     """Read a user's TOTP secret as stored now (set up during the test)."""
     with Session(app.extensions["pmh_engine"]) as session:

@@ -21,13 +21,12 @@ import pytest
 from sqlmodel import select
 
 from index.gazetteer import municipalities
-from surveys import audit, totp
+from surveys import audit
 from surveys.coverage import prefecture_coverage, report_csv
 from surveys.dashboard import Figures, dashboard
 from surveys.models import SurveyResponse, utcnow
 from surveys.operations import confirm_still_accurate, today_in_japan
 from surveys.reports import create_report, resolve_report
-from tests.conftest import csrf_token
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROW_RE = re.compile(r'<tr data-code="([^"]*)">(.*?)</tr>', re.S)
@@ -78,31 +77,6 @@ def scope(db, make_facility, make_user, answer):
     resolve_report(db, resolved.id, audit.CLI_ACTOR)
     db.commit()
     return made
-
-
-def sign_in_admin(client, db, user) -> None:
-    """Sign an admin in through the real forms: password, then the one-time code."""
-    if not user.totp_secret:
-        user.totp_secret = totp.generate_secret()
-        db.add(user)
-        db.commit()
-    token = csrf_token(client, "/login")
-    response = client.post(
-        "/login", data={"email": user.email, "password": "correct horse", "csrf_token": token}
-    )
-    if response.headers.get("Location", "").endswith("/login/code"):
-        token = csrf_token(client, "/login/code")
-        code = totp.totp(user.totp_secret)
-        response = client.post("/login/code", data={"code": code, "csrf_token": token})
-    assert response.status_code == 302 and "/login" not in response.headers["Location"]
-
-
-@pytest.fixture
-def admin(client, db, make_user):
-    """An admin signed in on `client`."""
-    user = make_user("admin")
-    sign_in_admin(client, db, user)
-    return user
 
 
 def _rows(page: str) -> dict[str, list[str]]:
@@ -244,17 +218,19 @@ def test_coverage_threshold_accepts_full_width_digits(client, admin, spread):
     assert "12.5 km を超える町丁目" in response.get_data(as_text=True)
 
 
-def _coverage_page(app, db, user) -> str:
+def _coverage_page(app, login, user) -> str:
     """Sign in on a fresh client of `app` and return the coverage page."""
     client = app.test_client()
-    sign_in_admin(client, db, user)
+    login(user, using=client)
     response = client.get("/admin/coverage?threshold_km=15")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
 
-def test_coverage_map_appears_only_when_tiles_are_configured(app, make_app, db, make_user, spread):
-    with_tiles = _coverage_page(app, db, make_user("admin"))
+def test_coverage_map_appears_only_when_tiles_are_configured(
+    app, make_app, login, make_user, spread
+):
+    with_tiles = _coverage_page(app, login, make_user("admin"))
     assert 'id="coverage-map"' in with_tiles and "js/coverage_map.js" in with_tiles
     raw = re.search(
         r'<script type="application/json" id="coverage-data">(.*?)</script>', with_tiles, re.S
@@ -265,7 +241,7 @@ def test_coverage_map_appears_only_when_tiles_are_configured(app, make_app, db, 
     assert data["gaps"] and all({"lat", "lng", "name"} <= set(g) for g in data["gaps"])
 
     # Another admin: a one-time code is accepted once only.
-    without = _coverage_page(make_app("notiles", MAP_TILE_URL=""), db, make_user("admin"))
+    without = _coverage_page(make_app("notiles", MAP_TILE_URL=""), login, make_user("admin"))
     assert 'id="coverage-map"' not in without and "coverage-data" not in without
     assert "coverage_map.js" not in without
     assert 'id="coverage-table"' in without

@@ -16,7 +16,6 @@ from sqlmodel import select
 from surveys.models import AuditEvent
 from surveys.operations import today_in_japan
 from tests.conftest import csrf_token
-from tests.test_admin_dashboard import sign_in_admin
 
 SCHEMA = Path(__file__).parent / "fixtures" / "hsds" / "schema.json"
 FORMULA_NAME = '=HYPERLINK("http://example.com","クリック")'
@@ -35,14 +34,6 @@ def listed(make_facility, answer):
     answer(made[1], pregnant="conditional")
     answer(made[2], pregnant="yes", visibility="professionals")
     return made
-
-
-@pytest.fixture
-def admin(client, db, make_user):
-    """An admin signed in on `client`."""
-    user = make_user("admin")
-    sign_in_admin(client, db, user)
-    return user
 
 
 def export(client, **fields):

@@ -13,17 +13,8 @@ from sqlmodel import select
 from surveys import audit
 from surveys.models import AuditEvent
 from surveys.operations import confirm_still_accurate
-from tests.test_users_admin import sign_in_admin
 
 ROW_RE = re.compile(r'<tr class="audit-row">')
-
-
-@pytest.fixture
-def admin(make_user, client, db):
-    """An admin signed in on `client`."""
-    user = make_user("admin")
-    sign_in_admin(client, user, db)
-    return user
 
 
 def _event(db, action: str, actor: str = "cli", at: datetime | None = None, **detail):

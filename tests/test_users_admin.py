@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from surveys import audit, password_links, totp, users
+from surveys import audit, password_links, users
 from surveys.accounts import password_matches
 from surveys.models import AuditEvent, User, UserFacility
 from tests.conftest import csrf_token
@@ -31,31 +31,6 @@ def mail_folder(tmp_path) -> Path:
 def app(make_app, mail_folder):
     """The app with mail written to a known folder."""
     return make_app(MAIL_BACKEND="file", MAIL_FOLDER=str(mail_folder))
-
-
-def sign_in_admin(client, user: User, db) -> None:
-    """Sign an admin in through the real forms: password, then a one-time code when asked."""
-    if not user.totp_secret:
-        user.totp_secret = totp.generate_secret()
-        db.add(user)
-        db.commit()
-    token = csrf_token(client, "/login")
-    response = client.post(
-        "/login", data={"email": user.email, "password": "correct horse", "csrf_token": token}
-    )
-    if response.headers.get("Location", "").endswith("/login/code"):
-        token = csrf_token(client, "/login/code")
-        code = totp.totp(user.totp_secret)
-        response = client.post("/login/code", data={"code": code, "csrf_token": token})
-    assert response.status_code == 302 and "/login" not in response.headers["Location"]
-
-
-@pytest.fixture
-def admin(make_user, client, db):
-    """An admin signed in on `client`."""
-    user = make_user("admin")
-    sign_in_admin(client, user, db)
-    return user
 
 
 def _post(client, url: str, form_url: str, **data):
@@ -301,10 +276,10 @@ def test_users_clinic_facilities_link_and_unlink(app, client, db, admin, make_fa
     assert [link.facility_id for link in links] == [far.id]
 
 
-def test_users_mail_failure_still_creates_user_and_shows_link(make_app, make_user, db):
+def test_users_mail_failure_still_creates_user_and_shows_link(make_app, make_user, db, login):
     app = make_app("smtp", MAIL_BACKEND="smtp", MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=1)
     client = app.test_client()
-    sign_in_admin(client, make_user("admin"), db)
+    login(make_user("admin"), using=client)
     response = _invite(client, "nomail@example.jp")
     text = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -370,11 +345,11 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, db, make_us
 
 
 def test_admin_removes_a_lost_authenticator_and_the_old_session_ends(
-    app, client, db, admin, make_user
+    app, client, db, admin, make_user, login
 ):
     nurse = make_user("staff", totp=True)
     staff = app.test_client()
-    sign_in_admin(staff, nurse, db)
+    login(nurse, using=staff)
     assert staff.get("/shortlist/").status_code == 200
 
     page = f"/admin/users/{nurse.id}"
