@@ -1,14 +1,16 @@
-"""The Searcher adapter: text and filters through Whoosh, distance and order in numpy."""
+"""The Searcher: Whoosh stores and analyses; queries run as numpy operations on snapshots."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh.query import And, Every, Query, Term
-from whoosh.searching import Searcher as WhooshSearcher
 
+from index.errors import IndexUnavailable
+from index.execute import run
 from index.filters import Filter
 from index.geocoder import EARTH_RADIUS_KM
 from index.schema import (
@@ -20,6 +22,7 @@ from index.schema import (
     field_name_of,
     filter_query,
 )
+from index.snapshot import Generations, Snapshot
 from index.store import SearchIndex
 from index.text import text_query
 
@@ -61,70 +64,101 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
 
 
-@dataclass
-class _Columns:
-    """Per-document arrays aligned to Whoosh document numbers."""
-
-    ids: np.ndarray
-    lat: np.ndarray
-    lng: np.ndarray
-    wait: np.ndarray
-    name_rank: np.ndarray
-
-
 class Searcher:
-    """Search the index; Whoosh objects never leave this module."""
+    """Search the index; Whoosh objects never leave this module.
+
+    Each search reads the current snapshot (an immutable generation of the index) without a
+    lock; after a commit, one thread prepares the next snapshot while the others keep
+    searching the previous one.
+    """
 
     def __init__(self, search_index: SearchIndex):
         self.index = search_index
-        self._lock = threading.Lock()
-        self._searcher: WhooshSearcher | None = None
-        self._columns: _Columns | None = None
+        self._refresh = threading.Lock()
+        self._generations = Generations()
+        self._snapshot: Snapshot | None = None
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run a search and return one page (one search at a time per process)."""
+        """Run a search and return one page."""
         sort = effective_sort(request)
-        with self._lock:
-            searcher, columns = self._current()
-            docnums, scores = _match(searcher, _query(request), scored=sort == "relevance")
-        order, distances = _order(docnums, scores, columns, request, sort)
-        start = (request.page - 1) * request.per_page
-        page = order[start : start + request.per_page]
-        hits = [_hit(columns, docnums, scores, distances, i) for i in page]
+        with self._current().in_use() as snap:
+            docnums, scores = run(snap, _query(request), scored=sort == "relevance")
+            columns = Columns(snap)
+            order, distances = _order(docnums, scores, columns, request, sort)
+            start = (request.page - 1) * request.per_page
+            page = order[start : start + request.per_page]
+            hits = [_hit(columns, docnums, scores, distances, i) for i in page]
         return SearchResult(len(order), request.page, request.per_page, sort, hits)
 
     def count(self) -> int:
         """Return the number of indexed facilities."""
-        with self._lock:
-            return self._current()[0].doc_count()
+        return self._current().doc_count
 
     def close(self) -> None:
-        """Release the open searcher's files."""
-        with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = self._columns = None
+        """Release the open segment files (searches still running finish first)."""
+        with self._refresh:
+            old, self._snapshot = self._snapshot, None
+            closers = self._generations.close()
+        if old is not None:
+            old.retire(closers)
+        else:
+            for close in closers:
+                close()
 
-    def _current(self) -> tuple[WhooshSearcher, _Columns]:
-        """Return an up-to-date searcher and its column arrays (caller holds the lock)."""
-        if self._searcher is None or not self._is_fresh():
-            self._reopen()
-        return self._searcher, self._columns
+    def memory(self) -> dict[str, int]:
+        """Report the bytes held in arrays: cached postings, segment columns, the snapshot."""
+        snap = self._snapshot
+        segments = sum(leaf.arrays.nbytes() for leaf in snap.leaves) if snap else 0
+        return {
+            "postings": self._generations.cache.nbytes(),
+            "postings_entries": len(self._generations.cache),
+            "segment_columns": segments,
+            "snapshot": snap.nbytes() if snap else 0,
+        }
 
-    def _is_fresh(self) -> bool:
-        """Tell whether the open searcher still sees the latest commit."""
+    def warm(self, terms: int = 200) -> None:
+        """Load the columns and the postings of the most frequent terms of each text field."""
+        snap = self._current()
+        with snap.in_use():
+            for name in WARM_COLUMNS:
+                Columns(snap).get(name)
+            warm_terms(snap, terms)
+
+    def _current(self) -> Snapshot:
+        """Return the snapshot of the latest commit, preparing it if the index changed."""
+        snap = self._snapshot
+        if snap is not None and self._is_fresh(snap):
+            return snap
+        if snap is not None and not self._refresh.acquire(blocking=False):
+            return snap  # another thread prepares the next one; this search reads the last
+        if snap is None:
+            self._refresh.acquire()
         try:
-            return self._searcher.up_to_date()
-        except (OSError, ValueError):
+            return self._reopen()
+        finally:
+            self._refresh.release()
+
+    def _is_fresh(self, snap: Snapshot) -> bool:
+        """Tell whether a snapshot still shows the latest commit."""
+        try:
+            return self._generations.version_of(self.index.open()) == snap.version
+        except (OSError, ValueError, IndexUnavailable):
             return False
 
-    def _reopen(self) -> None:
-        """Open a new searcher and load its column arrays."""
-        if self._searcher is not None:
-            self._searcher.close()
-            self.index.reset()
-        self._searcher = self.index.open().searcher()
-        self._columns = _load_columns(self._searcher)
+    def _reopen(self) -> Snapshot:
+        """Prepare the snapshot of the latest commit and retire the previous one."""
+        old = self._snapshot
+        if old is not None and self._is_fresh(old):
+            return old
+        self.index.reset()
+        snap, closers = self._generations.open(self.index.open())
+        self._snapshot = snap
+        if old is not None:
+            old.retire(closers)
+        else:
+            for close in closers:
+                close()
+        return snap
 
 
 def effective_sort(request: SearchRequest) -> str:
@@ -153,80 +187,135 @@ def _query(request: SearchRequest) -> Query:
     return parts[0] if len(parts) == 1 else And(parts)
 
 
-def _match(searcher: WhooshSearcher, query: Query, scored: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Return matching document numbers (and scores when asked)."""
-    if not scored:
-        docnums = np.fromiter(searcher.docs_for_query(query), dtype=np.int64)
-        return docnums, np.zeros(len(docnums))
-    results = searcher.search(query, limit=None)
-    pairs = [(hit.docnum, hit.score) for hit in results]
-    docnums = np.array([p[0] for p in pairs], dtype=np.int64)
-    return docnums, np.array([p[1] for p in pairs], dtype=float)
+class Columns:
+    """Per-document columns of a snapshot by name: every sortable schema field, plus the
+    derived ones below (coordinates in degrees, wait in days, name rank); NaN: unknown.
+
+    An order function reads them for its candidates only: `columns.get(name)[docnums]`.
+    """
+
+    def __init__(self, snap: Snapshot):
+        self.snap = snap
+
+    def get(self, name: str) -> np.ndarray:
+        """Return one column over every global document number."""
+        derive = DERIVED.get(name)
+        if derive is None:
+            return self.snap.column(name)
+        return self.snap.memo(("column", name), lambda: derive(self.snap))
+
+    def at(self, docnums: np.ndarray, names: Iterable[str]) -> dict[str, np.ndarray]:
+        """Return the named columns for some documents only."""
+        return {name: self.get(name)[docnums] for name in names}
 
 
-def _order(docnums, scores, columns: _Columns, request: SearchRequest, sort: str):
+def _degrees(name: str, shift: int) -> Callable[[Snapshot], np.ndarray]:
+    """Derive a coordinate in degrees from shifted micro-degrees (NaN: unknown)."""
+
+    def derive(snap: Snapshot) -> np.ndarray:
+        raw = snap.column(name)
+        return np.where(raw == NO_COORD, np.nan, raw / 1_000_000 - shift)
+
+    return derive
+
+
+def _days(name: str) -> Callable[[Snapshot], np.ndarray]:
+    """Derive a number of days from an integer column (NaN: not answered)."""
+
+    def derive(snap: Snapshot) -> np.ndarray:
+        raw = snap.column(name).astype(np.float64)
+        raw[raw == NO_WAIT] = np.nan
+        return raw
+
+    return derive
+
+
+def _name_rank(snap: Snapshot) -> np.ndarray:
+    """Rank documents by sort name; equal names share a rank (order never by docnum)."""
+    names = snap.column("sort_name")
+    if not len(names):
+        return np.zeros(0, dtype=np.int64)
+    # UTF-8 bytes sort as their characters do.
+    return np.unique(names.astype(bytes), return_inverse=True)[1].astype(np.int64).ravel()
+
+
+DERIVED: dict[str, Callable[[Snapshot], np.ndarray]] = {
+    "ids": lambda snap: snap.column("fid"),
+    "lat": _degrees("lat_e6", 90),
+    "lng": _degrees("lng_e6", 180),
+    "wait": _days(field_name_of(WAIT_ITEM)),
+    "verified": _days("verified_day"),
+    "name_rank": _name_rank,
+}
+WARM_COLUMNS = ("ids", "lat", "lng", "wait", "name_rank", "verified")
+
+
+def warm_terms(snap: Snapshot, per_field: int) -> None:
+    """Load the postings of each text field's most frequent terms (broad bigrams first)."""
+    for leaf in snap.leaves:
+        for group in PROFESSIONAL_TEXT:
+            for _, text in leaf.reader.most_frequent_terms(group, per_field):
+                snap.segment_postings(leaf, group, _encoded(text))
+
+
+def _encoded(text: str | bytes) -> bytes:
+    """Return a term's text as stored bytes."""
+    return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str):
     """Return positions into `docnums` in result order, and distances (NaN: unknown)."""
     distances = np.full(len(docnums), np.nan)
     keep = np.ones(len(docnums), dtype=bool)
     if request.origin is not None and len(docnums):
-        lat, lng = columns.lat[docnums], columns.lng[docnums]
-        located = ~np.isnan(lat)
-        distances[located] = haversine_np(*request.origin, lat[located], lng[located])
-        in_radius = located & (distances <= request.radius_km)
-        keep = in_radius | (~located if request.q.strip() else False)
+        keep = _near(docnums, columns, request, distances)
     positions = np.flatnonzero(keep)
     keys = _sort_keys(sort, positions, docnums, scores, distances, columns)
     return positions[np.lexsort(keys)].tolist(), distances
 
 
-def _sort_keys(sort, positions, docnums, scores, distances, columns):
+def _near(docnums, columns: Columns, request: SearchRequest, distances) -> np.ndarray:
+    """Fill distances of the documents near the origin; return which to keep.
+
+    A box around the circle drops most documents before the trigonometry; documents without
+    coordinates stay when text was typed (they may be what was searched for by name).
+    """
+    lat, lng = columns.get("lat")[docnums], columns.get("lng")[docnums]
+    olat, olng = request.origin
+    reach = request.radius_km / 110.0 * 1.01 + 1e-6
+    widen = max(np.cos(np.radians(min(abs(olat) + reach, 89.0))), 1e-3)
+    with np.errstate(invalid="ignore"):
+        box = (np.abs(lat - olat) <= reach) & (np.abs(lng - olng) <= reach / widen)
+    distances[box] = haversine_np(olat, olng, lat[box], lng[box])
+    with np.errstate(invalid="ignore"):
+        keep = distances <= request.radius_km
+    return keep | (np.isnan(lat) if request.q.strip() else False)
+
+
+def _sort_keys(sort, positions, docnums, scores, distances, columns: Columns):
     """Return lexsort keys (last key sorts first); unknown distances go last; ties by id."""
+    chosen = docnums[positions]
     dist = np.nan_to_num(distances[positions], nan=np.inf)
-    ids = columns.ids[docnums[positions]]
-    names = columns.name_rank[docnums[positions]]
+    ids = columns.get("ids")[chosen]
+    names = columns.get("name_rank")[chosen]
     if sort == "relevance":
-        return (ids, names, dist, -scores[positions])
+        # Rounded: sums taken in another order differ in the last bits; equal stays equal.
+        return (ids, names, dist, -np.round(scores[positions], 9))
     if sort == "wait":
-        return (ids, names, dist, columns.wait[docnums[positions]])
+        return (ids, names, dist, columns.get("wait")[chosen])
     if sort == "distance":
         return (ids, names, dist)
     return (ids, names)
 
 
-def _hit(columns: _Columns, docnums, scores, distances, position: int) -> Hit:
+def _hit(columns: Columns, docnums, scores, distances, position: int) -> Hit:
     """Build the hit at one position."""
     distance = distances[position]
     return Hit(
-        facility_id=int(columns.ids[docnums[position]]),
+        facility_id=int(columns.get("ids")[docnums[position]]),
         distance_km=None if np.isnan(distance) else round(float(distance), 3),
         score=float(scores[position]) if scores[position] else None,
     )
-
-
-def _load_columns(searcher: WhooshSearcher) -> _Columns:
-    """Read ids, coordinates and wait days for every document number."""
-    reader = searcher.reader()
-    size = reader.doc_count_all()
-    if not reader.has_column("fid"):  # an empty index has no columns yet
-        empty = np.zeros(0)
-        return _Columns(empty.astype(np.int64), empty, empty, empty, empty.astype(np.int64))
-    ids = np.fromiter(reader.column_reader("fid"), dtype=np.int64, count=size)
-    names = list(reader.column_reader("sort_name"))
-    lat = _column(reader, "lat_e6", size, NO_COORD) / 1_000_000 - 90
-    lng = _column(reader, "lng_e6", size, NO_COORD) / 1_000_000 - 180
-    wait = _column(reader, field_name_of(WAIT_ITEM), size, NO_WAIT)
-    # Equal names share a rank, so the order never depends on Whoosh document numbers.
-    name_rank = np.unique(np.array(names, dtype=object), return_inverse=True)[1].astype(np.int64)
-    return _Columns(ids, lat, lng, wait, name_rank)
-
-
-def _column(reader, name: str, size: int, missing: int) -> np.ndarray:
-    """Read a numeric column as floats, with NaN where the value is missing."""
-    if not reader.has_column(name):
-        return np.full(size, np.nan)
-    values = np.fromiter(reader.column_reader(name), dtype=np.float64, count=size)
-    values[values == missing] = np.nan
-    return values
 
 
 def haversine_np(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:

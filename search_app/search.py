@@ -194,7 +194,7 @@ def warm_up(app: Flask) -> None:
             if not app.config["GEOCODER"]:  # never send sample places to an online service
                 for place in WARM_UP_PLACES:
                     locator().geocode(place)
-            searcher().count()
+            searcher().warm()
         except Exception:  # a cold start is slow, not broken: the search page reports problems
             _forget(None)
             app.logger.warning("warm-up incomplete; the first search will load the rest")

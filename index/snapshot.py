@@ -1,0 +1,222 @@
+"""Searcher generations: immutable snapshots of the index that many threads read at once.
+
+A snapshot lists the segments of one index generation with their document offsets, the
+deleted documents, and the index-wide statistics BM25F needs. Segment readers and arrays are
+shared between generations: a commit that adds a small segment opens and reads only that one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.index import FileIndex
+from whoosh.reading import SegmentReader
+from whoosh.scoring import BM25F
+
+from index.segments import Postings, PostingsCache, SegmentArrays
+
+# Global term results (document numbers, weights, scores) kept per snapshot.
+TERM_MEMO_ENTRIES = 512
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One segment in a snapshot: its reader, arrays and first global document number."""
+
+    key: str
+    reader: SegmentReader
+    arrays: SegmentArrays
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True)
+class TermHits:
+    """A term's matches across segments: sorted global document numbers and their weights."""
+
+    docs: np.ndarray
+    weights: np.ndarray
+
+
+class Snapshot:
+    """One index generation; read-only after construction, so no lock guards searching."""
+
+    def __init__(self, version: tuple, leaves: list[Leaf], deleted: dict[str, set[int]], cache):
+        self.version = version
+        self.leaves = leaves
+        self.size = sum(leaf.size for leaf in leaves)
+        self.live = _live_mask(leaves, deleted)
+        self.doc_count = int(self.live.sum())
+        self.postings_cache: PostingsCache = cache
+        self.weighting = BM25F()
+        self._memo: dict = {}
+        self._memo_lock = threading.Lock()
+        self._users = 0
+        self._retired = False
+        self._on_release: list[Callable[[], None]] = []
+        self._state_lock = threading.Lock()
+
+    # --- per-document columns -------------------------------------------------------------
+
+    def column(self, name: str) -> np.ndarray:
+        """Return a stored column of the schema for every global document number."""
+        return self.memo(("column", name), lambda: self._concat(name))
+
+    def _concat(self, name: str) -> np.ndarray:
+        """Join one column's per-segment arrays."""
+        parts = [leaf.arrays.column(leaf.reader, name) for leaf in self.leaves]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts)
+
+    def lengths(self, field: str) -> np.ndarray:
+        """Return every document's length in a scored field."""
+        return self.memo(("lengths", field), lambda: self._lengths(field))
+
+    def _lengths(self, field: str) -> np.ndarray:
+        """Join one field's per-segment lengths."""
+        parts = [leaf.arrays.lengths(leaf.reader, field) for leaf in self.leaves]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def memo(self, key, make: Callable):
+        """Return a value derived from this snapshot, computing it once (bounded)."""
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        value = make()
+        with self._memo_lock:
+            if len(self._memo) >= TERM_MEMO_ENTRIES:
+                self._memo = {k: v for k, v in self._memo.items() if k[0] == "column"}
+            return self._memo.setdefault(key, value)
+
+    # --- postings and statistics ----------------------------------------------------------
+
+    def segment_postings(self, leaf: Leaf, field: str, btext: bytes) -> Postings:
+        """Return one segment's postings of a term (cached across generations)."""
+        return self.postings_cache.get(leaf.reader, leaf.key, field, btext)
+
+    def term(self, field: str, btext: bytes) -> TermHits:
+        """Return a term's postings over every segment, as global document numbers."""
+        return self.memo(("term", field, btext), lambda: self._term(field, btext))
+
+    def _term(self, field: str, btext: bytes) -> TermHits:
+        """Join a term's per-segment postings."""
+        docs, weights = [], []
+        for leaf in self.leaves:
+            found = self.segment_postings(leaf, field, btext)
+            if len(found.ids):
+                docs.append(found.ids.astype(np.int64) + leaf.offset)
+                weights.append(found.weights)
+        if not docs:
+            return TermHits(np.zeros(0, dtype=np.int64), np.zeros(0))
+        return TermHits(np.concatenate(docs), np.concatenate(weights))
+
+    def doc_frequency(self, field: str, btext: bytes) -> int:
+        """Return how many documents (deleted ones included, as Whoosh counts) hold a term."""
+        return sum(leaf.reader.doc_frequency(field, btext) for leaf in self.leaves)
+
+    def field_length(self, field: str) -> int:
+        """Return the total length of a field over all documents."""
+        return sum(leaf.reader.field_length(field) for leaf in self.leaves)
+
+    def idf(self, field: str, btext: bytes) -> float:
+        """Return BM25F's inverse document frequency, as Whoosh computes it."""
+        return math.log(self.size / (self.doc_frequency(field, btext) + 1)) + 1
+
+    def avg_field_length(self, field: str) -> float:
+        """Return the average field length, as Whoosh's searcher computes it."""
+        return (self.field_length(field) / (self.size or 1)) or 1
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    @contextmanager
+    def in_use(self) -> Iterator[Snapshot]:
+        """Mark the snapshot as read by one more search while the block runs."""
+        with self._state_lock:
+            self._users += 1
+        try:
+            yield self
+        finally:
+            with self._state_lock:
+                self._users -= 1
+                release = self._retired and self._users == 0
+            if release:
+                self._release()
+
+    def retire(self, on_release: list[Callable[[], None]]) -> None:
+        """Close what only this snapshot used once its last search ends."""
+        with self._state_lock:
+            self._retired = True
+            self._on_release.extend(on_release)
+            release = self._users == 0
+        if release:
+            self._release()
+
+    def _release(self) -> None:
+        """Run the release actions once."""
+        with self._state_lock:
+            actions, self._on_release = self._on_release, []
+        for action in actions:
+            action()
+
+    def nbytes(self) -> int:
+        """Return the memory of this snapshot's own arrays (not the shared caches)."""
+        arrays = [v for v in self._memo.values() if isinstance(v, np.ndarray)]
+        terms = [a for v in self._memo.values() if isinstance(v, TermHits) for a in v]
+        return self.live.nbytes + sum(a.nbytes for a in [*arrays, *terms])
+
+
+def _live_mask(leaves: list[Leaf], deleted: dict[str, set[int]]) -> np.ndarray:
+    """Return True for every document number that is not deleted."""
+    live = np.ones(sum(leaf.size for leaf in leaves), dtype=bool)
+    for leaf in leaves:
+        gone = deleted.get(leaf.key)
+        if gone:
+            live[np.fromiter(gone, dtype=np.int64, count=len(gone)) + leaf.offset] = False
+    return live
+
+
+class Generations:
+    """Open snapshots of one index, reusing segment readers and arrays between them."""
+
+    def __init__(self, cache: PostingsCache | None = None):
+        self.cache = cache or PostingsCache()
+        self._readers: dict[str, SegmentReader] = {}
+        self._arrays: dict[str, SegmentArrays] = {}
+
+    def version_of(self, ix: FileIndex) -> tuple:
+        """Identify the index's latest commit (the folder changes identity on a rebuild)."""
+        return (os.stat(ix.storage.folder).st_ino, ix.latest_generation())
+
+    def open(self, ix: FileIndex) -> tuple[Snapshot, list[Callable[[], None]]]:
+        """Build the snapshot of the latest commit; return it and the closers of old readers."""
+        toc = ix._read_toc()
+        version = (os.stat(ix.storage.folder).st_ino, toc.generation)
+        leaves, deleted, offset, seen = [], {}, 0, {}
+        for segment in toc.segments:
+            key = f"{version[0]}:{segment.segment_id()}"
+            reader = self._readers.get(key) or SegmentReader(
+                ix.storage, toc.schema, segment, generation=toc.generation
+            )
+            seen[key] = reader
+            size = segment.doc_count_all()
+            arrays = self._arrays.get(key) or SegmentArrays(key, size)
+            leaves.append(Leaf(key, reader, arrays, offset, size))
+            deleted[key] = set(segment.deleted_docs()) if segment.has_deletions() else set()
+            offset += size
+        closers = [r.close for k, r in self._readers.items() if k not in seen]
+        self._readers = seen
+        self._arrays = {leaf.key: leaf.arrays for leaf in leaves}
+        return Snapshot(version, leaves, deleted, self.cache), closers
+
+    def close(self) -> list[Callable[[], None]]:
+        """Forget every reader; return their closers."""
+        closers = [r.close for r in self._readers.values()]
+        self._readers, self._arrays = {}, {}
+        return closers
