@@ -144,7 +144,13 @@ def _bm25(snap: Snapshot, field: str, btext: bytes, hits: TermHits) -> np.ndarra
 
 
 def _prefix(snap: Snapshot, q: wq.Prefix, scored: bool) -> Match:
-    """Terms starting with a text; expanded and scored per segment, as Whoosh does."""
+    """Terms starting with a text (computed once per snapshot)."""
+    key = ("prefix", q.fieldname, q.text, q.boost, scored)
+    return snap.memo(key, lambda: _expand_prefix(snap, q, scored))
+
+
+def _expand_prefix(snap: Snapshot, q: wq.Prefix, scored: bool) -> Match:
+    """Expand and score a prefix per segment, as Whoosh does."""
     mask = np.zeros(snap.size, dtype=bool)
     scores = np.zeros(snap.size) if scored else None
     for leaf in snap.leaves:

@@ -84,11 +84,11 @@ class Searcher:
         with self._current().in_use() as snap:
             docnums, scores = run(snap, _query(request), scored=sort == "relevance")
             columns = Columns(snap)
-            order, distances = _order(docnums, scores, columns, request, sort)
+            order, distances, total = _order(docnums, scores, columns, request, sort)
             start = (request.page - 1) * request.per_page
             page = order[start : start + request.per_page]
             hits = [_hit(columns, docnums, scores, distances, i) for i in page]
-        return SearchResult(len(order), request.page, request.per_page, sort, hits)
+        return SearchResult(total, request.page, request.per_page, sort, hits)
 
     def count(self) -> int:
         """Return the number of indexed facilities."""
@@ -231,12 +231,24 @@ def _days(name: str) -> Callable[[Snapshot], np.ndarray]:
 
 
 def _name_rank(snap: Snapshot) -> np.ndarray:
-    """Rank documents by sort name; equal names share a rank (order never by docnum)."""
-    names = snap.column("sort_name")
-    if not len(names):
+    """Rank documents by sort name; equal names share a rank (order never by docnum).
+
+    Each segment sorts its own names once; a new generation only merges the segments'
+    distinct names, so a commit does not re-sort the whole index.
+    """
+    if not snap.leaves:
         return np.zeros(0, dtype=np.int64)
-    # UTF-8 bytes sort as their characters do.
-    return np.unique(names.astype(bytes), return_inverse=True)[1].astype(np.int64).ravel()
+    parts = [leaf.arrays.memo("name_keys", lambda leaf=leaf: _names(leaf)) for leaf in snap.leaves]
+    merged = np.unique(np.concatenate([names for names, _ in parts]))
+    ranks = [np.searchsorted(merged, names)[inverse] for names, inverse in parts]
+    return np.concatenate(ranks).astype(np.int64)
+
+
+def _names(leaf) -> tuple[np.ndarray, np.ndarray]:
+    """Return a segment's distinct sort names (UTF-8 bytes sort as their characters do)."""
+    raw = leaf.arrays.column(leaf.reader, "sort_name")
+    names, inverse = np.unique(raw.astype(bytes), return_inverse=True)
+    return names, inverse.ravel()
 
 
 DERIVED: dict[str, Callable[[Snapshot], np.ndarray]] = {
@@ -264,14 +276,31 @@ def _encoded(text: str | bytes) -> bytes:
 
 
 def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str):
-    """Return positions into `docnums` in result order, and distances (NaN: unknown)."""
+    """Return positions into `docnums` in result order up to the page, distances, and total."""
     distances = np.full(len(docnums), np.nan)
     keep = np.ones(len(docnums), dtype=bool)
     if request.origin is not None and len(docnums):
         keep = _near(docnums, columns, request, distances)
-    positions = np.flatnonzero(keep)
+    kept = np.flatnonzero(keep)
+    positions = _first(kept, request.page * request.per_page, sort, scores, distances)
     keys = _sort_keys(sort, positions, docnums, scores, distances, columns)
-    return positions[np.lexsort(keys)].tolist(), distances
+    return positions[np.lexsort(keys)].tolist(), distances, len(kept)
+
+
+def _first(positions: np.ndarray, count: int, sort: str, scores, distances) -> np.ndarray:
+    """Keep only the positions that can be among the first `count` (ties at the edge stay).
+
+    Sorting thousands of matches for one page of 20 is the costly part of a broad search;
+    the primary key (score or distance) decides who can be on the page.
+    """
+    if count >= len(positions) or sort not in ("relevance", "distance"):
+        return positions
+    if sort == "relevance":
+        key = -np.round(scores[positions], 9)
+    else:
+        key = np.nan_to_num(distances[positions], nan=np.inf)
+    edge = np.partition(key, count - 1)[count - 1]
+    return positions[key <= edge]
 
 
 def _near(docnums, columns: Columns, request: SearchRequest, distances) -> np.ndarray:

@@ -62,10 +62,19 @@ class SegmentArrays:
                 self._lengths.setdefault(field, found)
         return found
 
+    def memo(self, key: str, make):
+        """Return a value derived from this segment's arrays, computed once."""
+        found = self._columns.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                self._columns.setdefault(key, found)
+        return found
+
     def nbytes(self) -> int:
         """Return the memory the arrays use (object columns count their pointers only)."""
         arrays = [*self._columns.values(), *self._lengths.values()]
-        return sum(a.nbytes for a in arrays)
+        return sum(getattr(a, "nbytes", 0) for a in arrays)
 
 
 def read_column(reader: SegmentReader, name: str, size: int) -> np.ndarray:

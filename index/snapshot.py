@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +23,10 @@ from whoosh.scoring import BM25F
 
 from index.segments import Postings, PostingsCache, SegmentArrays
 
-# Global term results (document numbers, weights, scores) kept per snapshot.
-TERM_MEMO_ENTRIES = 512
+# Derived arrays (joined postings, masks, scores) kept per snapshot, least recently used out.
+MEMO_BUDGET_BYTES = 64 * 1024 * 1024
+# How old a folder's modification time must be to be trusted as "nothing changed since".
+SETTLED_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,8 @@ class Snapshot:
         self.doc_count = int(self.live.sum())
         self.postings_cache: PostingsCache = cache
         self.weighting = BM25F()
-        self._memo: dict = {}
+        self._memo: OrderedDict = OrderedDict()
+        self._memo_bytes = 0
         self._memo_lock = threading.Lock()
         self._users = 0
         self._retired = False
@@ -85,15 +90,27 @@ class Snapshot:
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def memo(self, key, make: Callable):
-        """Return a value derived from this snapshot, computing it once (bounded)."""
+        """Return a value derived from this snapshot, computing it once (columns stay)."""
         found = self._memo.get(key)
         if found is not None:
             return found
         value = make()
         with self._memo_lock:
-            if len(self._memo) >= TERM_MEMO_ENTRIES:
-                self._memo = {k: v for k, v in self._memo.items() if k[0] == "column"}
-            return self._memo.setdefault(key, value)
+            found = self._memo.get(key)
+            if found is not None:
+                return found
+            self._memo[key] = value
+            self._memo_bytes += _nbytes(value)
+            self._evict()
+        return value
+
+    def _evict(self) -> None:
+        """Drop the oldest derived values beyond the budget (caller holds the memo lock)."""
+        for key in list(self._memo):
+            if self._memo_bytes <= MEMO_BUDGET_BYTES:
+                return
+            if key[0] != "column":
+                self._memo_bytes -= _nbytes(self._memo.pop(key))
 
     # --- postings and statistics ----------------------------------------------------------
 
@@ -119,7 +136,7 @@ class Snapshot:
 
     def doc_frequency(self, field: str, btext: bytes) -> int:
         """Return how many documents (deleted ones included, as Whoosh counts) hold a term."""
-        return sum(leaf.reader.doc_frequency(field, btext) for leaf in self.leaves)
+        return sum(len(self.segment_postings(leaf, field, btext).ids) for leaf in self.leaves)
 
     def field_length(self, field: str) -> int:
         """Return the total length of a field over all documents."""
@@ -167,9 +184,18 @@ class Snapshot:
 
     def nbytes(self) -> int:
         """Return the memory of this snapshot's own arrays (not the shared caches)."""
-        arrays = [v for v in self._memo.values() if isinstance(v, np.ndarray)]
-        terms = [a for v in self._memo.values() if isinstance(v, TermHits) for a in v]
-        return self.live.nbytes + sum(a.nbytes for a in [*arrays, *terms])
+        return self.live.nbytes + self._memo_bytes
+
+
+def _nbytes(value) -> int:
+    """Return the bytes of the arrays in a memoised value."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, TermHits):
+        return value.docs.nbytes + value.weights.nbytes
+    if isinstance(value, tuple):
+        return sum(_nbytes(v) for v in value)
+    return 0
 
 
 def _live_mask(leaves: list[Leaf], deleted: dict[str, set[int]]) -> np.ndarray:
@@ -189,10 +215,24 @@ class Generations:
         self.cache = cache or PostingsCache()
         self._readers: dict[str, SegmentReader] = {}
         self._arrays: dict[str, SegmentArrays] = {}
+        self._last_seen: tuple | None = None
 
     def version_of(self, ix: FileIndex) -> tuple:
-        """Identify the index's latest commit (the folder changes identity on a rebuild)."""
-        return (os.stat(ix.storage.folder).st_ino, ix.latest_generation())
+        """Identify the index's latest commit (the folder changes identity on a rebuild).
+
+        A commit adds a table-of-contents file, which changes the folder's modification time:
+        one stat() tells whether listing the folder for the latest generation is needed.
+        """
+        stat = os.stat(ix.storage.folder)
+        seen = (stat.st_ino, stat.st_mtime_ns)
+        last = self._last_seen
+        # File times tick coarsely: a change within the last second may not show in them yet.
+        settled = time.time_ns() - stat.st_mtime_ns > SETTLED_NS
+        if settled and last is not None and last[0] == seen:
+            return last[1]
+        version = (stat.st_ino, ix.latest_generation())
+        self._last_seen = (seen, version)
+        return version
 
     def open(self, ix: FileIndex) -> tuple[Snapshot, list[Callable[[], None]]]:
         """Build the snapshot of the latest commit; return it and the closers of old readers."""
@@ -218,5 +258,5 @@ class Generations:
     def close(self) -> list[Callable[[], None]]:
         """Forget every reader; return their closers."""
         closers = [r.close for r in self._readers.values()]
-        self._readers, self._arrays = {}, {}
+        self._readers, self._arrays, self._last_seen = {}, {}, None
         return closers

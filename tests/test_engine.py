@@ -217,6 +217,9 @@ def test_vectorised_path_agrees_with_whoosh(
     assert ids == expected
     if effective_sort(request) == "relevance":
         assert_same_top(scored, ordered)
+    second = searcher.search(replace(request, page=2, per_page=7))
+    assert second.total == len(ids)
+    assert [h.facility_id for h in second.hits] == [fid for fid, _ in ordered[7:14]]
 
 
 def test_the_query_tree_is_what_whoosh_runs():

@@ -42,6 +42,7 @@ from surveys.demo import seed_demo
 from surveys.models import Facility, SurveyResponse
 from surveys.operations import current_response, submit_answers
 from surveys.questionnaire import Questionnaire, load_version
+from tests.bench import targets
 from tests.bench.baselines import Fts5Box, NaiveScan
 
 QUESTIONNAIRE = "2026.1"
@@ -307,6 +308,13 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+def http_phase(work: Path, q: Questionnaire, args) -> dict:
+    """Time the page and the API through gunicorn (imported late: needs the app's packages)."""
+    from tests.bench.http import run_http
+
+    return run_http(work, make_specs(q, args.queries, args.seed), args)
+
+
 def warm_up(runners: dict, spec: dict) -> None:
     """Run each kind once on each engine (open files, load columns, fill caches)."""
     for kind in KINDS:
@@ -360,6 +368,10 @@ def _engine_phase(work: Path, q: Questionnaire, n: int, args) -> dict:
         _log(f"{n}: {out['update']['n']} updates, p95 {out['update']['p95_ms']:.0f} ms")
         out["fts5_build"] = build_fts(fts, work / "app.sqlite3")
         out |= _query_phase(searcher, naive, fts, q, n, args)
+        out["memory"] = targets.worker_memory(work / "index", QUESTIONNAIRE, args.memory_queries)
+        _log(f"{n}: worker memory {out['memory']['after_queries_mb']:.0f} MB")
+        if args.http:
+            out["http"] = http_phase(work, q, args)
     finally:
         searcher.close()
         fts.close()
@@ -378,6 +390,7 @@ def _query_phase(searcher, naive, fts, q: Questionnaire, n: int, args) -> dict:
     specs = make_specs(q, args.queries, args.seed)
     naive_count = args.naive_queries or (100 if n <= 20_000 else 25)
     naive_every = max(1, -(-len(specs) // naive_count))
+    searcher.warm()  # as each app worker does before taking requests (search_app.search.warm_up)
     warm_up(runners, specs[0])
     gc.collect()
     seconds, measured = timed(run_queries, runners, specs, naive_every, args.check)
@@ -422,6 +435,7 @@ def table(result: dict) -> str:
         ratios = _x(row["naive_p95_over_engine"]) + " " + _x(row["fts5_p95_over_engine"])
         lines.append(f"{kind:<20}{cells} {ratios}")
     lines.append("ratios: baseline p95 / engine p95 (above 1: the engine is faster)")
+    lines += _extra_lines(result)
     lines += _agreement_lines(result)
     return "\n".join(lines)
 
@@ -443,6 +457,18 @@ def _header_lines(result: dict) -> list[str]:
         f"queries: {result['queries']} per kind (naive: {naive_n}), top {TOP}, "
         f"radius {RADIUS_KM:g} km, professional",
     ]
+
+
+def _extra_lines(result: dict) -> list[str]:
+    """Return the memory and HTTP lines."""
+    mem = result["memory"]
+    lines = [
+        f"worker memory (fresh process): {mem['before_mb']:.0f} MB open, {mem['warm_mb']:.0f} MB "
+        f"warmed, {mem['after_queries_mb']:.0f} MB after queries; arrays {mem['arrays']}"
+    ]
+    for name, row in result.get("http", {}).get("runs", {}).items():
+        lines.append(f"HTTP {name}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
+    return lines
 
 
 def _agreement_lines(result: dict) -> list[str]:
@@ -494,8 +520,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer queries and updates (40, naive 20, 10 updates): minutes, for every change",
+    )
+    parser.add_argument("--no-http", dest="http", action="store_false", help="skip HTTP runs")
+    parser.add_argument("--memory-queries", type=int, default=20)
     parser.add_argument("--workdir", type=Path, help="keep databases and indexes here")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.queries, args.updates, args.check = min(args.queries, 40), 10, 5
+        args.naive_queries = args.naive_queries or 20
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -510,7 +547,11 @@ def main(argv: list[str] | None = None) -> int:
         report["meta"]["total_seconds"] = time.perf_counter() - started
         _write(args.out, report)
     print(f"total {report['meta']['total_seconds']:.0f} s")
-    return 0
+    missed = [line for size in report["sizes"] for line in targets.misses(size)]
+    report["missed_targets"] = missed
+    _write(args.out, report)
+    print("targets: all met" if not missed else "targets MISSED:\n  " + "\n  ".join(missed))
+    return 1 if missed else 0
 
 
 def _write(out: Path | None, report: dict) -> None:
