@@ -154,7 +154,8 @@ def _expand_prefix(snap: Snapshot, q: wq.Prefix, scored: bool) -> Match:
     mask = np.zeros(snap.size, dtype=bool)
     scores = np.zeros(snap.size) if scored else None
     for leaf in snap.leaves:
-        words = [w for w in leaf.reader.expand_prefix(q.fieldname, q.text) if w]
+        with leaf.arrays.io_lock:
+            words = [w for w in leaf.reader.expand_prefix(q.fieldname, q.text) if w]
         for word in words:
             found = snap.segment_postings(leaf, q.fieldname, word)
             mask[found.ids.astype(np.int64) + leaf.offset] = True

@@ -98,12 +98,9 @@ class Searcher:
         """Release the open segment files (searches still running finish first)."""
         with self._refresh:
             old, self._snapshot = self._snapshot, None
-            closers = self._generations.close()
+            self._generations.forget()
         if old is not None:
-            old.retire(closers)
-        else:
-            for close in closers:
-                close()
+            old.retire()
 
     def memory(self) -> dict[str, int]:
         """Report the bytes held in arrays: cached postings, segment columns, the snapshot."""
@@ -151,13 +148,10 @@ class Searcher:
         if old is not None and self._is_fresh(old):
             return old
         self.index.reset()
-        snap, closers = self._generations.open(self.index.open())
+        snap = self._generations.open(self.index.open())
         self._snapshot = snap
         if old is not None:
-            old.retire(closers)
-        else:
-            for close in closers:
-                close()
+            old.retire()
         return snap
 
 
@@ -266,7 +260,9 @@ def warm_terms(snap: Snapshot, per_field: int) -> None:
     """Load the postings of each text field's most frequent terms (broad bigrams first)."""
     for leaf in snap.leaves:
         for group in PROFESSIONAL_TEXT:
-            for _, text in leaf.reader.most_frequent_terms(group, per_field):
+            with leaf.arrays.io_lock:
+                frequent = list(leaf.reader.most_frequent_terms(group, per_field))
+            for _, text in frequent:
                 snap.segment_postings(leaf, group, _encoded(text))
 
 

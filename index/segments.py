@@ -41,6 +41,8 @@ class SegmentArrays:
         self.key = key
         self.doc_count = doc_count
         self._lock = threading.Lock()
+        # Whoosh's segment files are read by seek() then read(): one reader at a time.
+        self.io_lock = threading.Lock()
         self._columns: dict[str, np.ndarray] = {}
         self._lengths: dict[str, np.ndarray] = {}
 
@@ -48,7 +50,8 @@ class SegmentArrays:
         """Return a stored column (numbers as int64, others as objects) for every document."""
         found = self._columns.get(name)
         if found is None:
-            found = read_column(reader, name, self.doc_count)
+            with self.io_lock:
+                found = read_column(reader, name, self.doc_count)
             with self._lock:
                 self._columns.setdefault(name, found)
         return found
@@ -57,7 +60,8 @@ class SegmentArrays:
         """Return each document's length in a scored text field (as Whoosh's scorer sees it)."""
         found = self._lengths.get(field)
         if found is None:
-            found = read_lengths(reader, field, self.doc_count)
+            with self.io_lock:
+                found = read_lengths(reader, field, self.doc_count)
             with self._lock:
                 self._lengths.setdefault(field, found)
         return found
@@ -169,8 +173,8 @@ class PostingsCache:
         self._bytes = 0
         self.hits = self.misses = 0
 
-    def get(self, reader: SegmentReader, key: str, field: str, btext: bytes) -> Postings:
-        """Return the postings, reading them on first use."""
+    def get(self, reader: SegmentReader, io_lock, key: str, field: str, btext: bytes) -> Postings:
+        """Return the postings, reading them on first use (holding the segment's file lock)."""
         ckey = (key, field, btext)
         with self._lock:
             found = self._items.get(ckey)
@@ -179,7 +183,8 @@ class PostingsCache:
                 self.hits += 1
                 return found
             self.misses += 1
-        loaded = read_postings(reader, field, btext)
+        with io_lock:
+            loaded = read_postings(reader, field, btext)
         self._put(ckey, loaded)
         return loaded
 

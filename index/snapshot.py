@@ -51,7 +51,14 @@ class TermHits:
 class Snapshot:
     """One index generation; read-only after construction, so no lock guards searching."""
 
-    def __init__(self, version: tuple, leaves: list[Leaf], deleted: dict[str, set[int]], cache):
+    def __init__(
+        self,
+        version: tuple,
+        leaves: list[Leaf],
+        deleted: dict[str, set[int]],
+        cache: PostingsCache,
+        on_release: Callable[[], None],
+    ):
         self.version = version
         self.leaves = leaves
         self.size = sum(leaf.size for leaf in leaves)
@@ -64,7 +71,7 @@ class Snapshot:
         self._memo_lock = threading.Lock()
         self._users = 0
         self._retired = False
-        self._on_release: list[Callable[[], None]] = []
+        self._on_release: Callable[[], None] | None = on_release
         self._state_lock = threading.Lock()
 
     # --- per-document columns -------------------------------------------------------------
@@ -116,7 +123,7 @@ class Snapshot:
 
     def segment_postings(self, leaf: Leaf, field: str, btext: bytes) -> Postings:
         """Return one segment's postings of a term (cached across generations)."""
-        return self.postings_cache.get(leaf.reader, leaf.key, field, btext)
+        return self.postings_cache.get(leaf.reader, leaf.arrays.io_lock, leaf.key, field, btext)
 
     def term(self, field: str, btext: bytes) -> TermHits:
         """Return a term's postings over every segment, as global document numbers."""
@@ -166,11 +173,10 @@ class Snapshot:
             if release:
                 self._release()
 
-    def retire(self, on_release: list[Callable[[], None]]) -> None:
-        """Close what only this snapshot used once its last search ends."""
+    def retire(self) -> None:
+        """Give back this snapshot's segment readers once its last search ends."""
         with self._state_lock:
             self._retired = True
-            self._on_release.extend(on_release)
             release = self._users == 0
         if release:
             self._release()
@@ -178,8 +184,8 @@ class Snapshot:
     def _release(self) -> None:
         """Run the release actions once."""
         with self._state_lock:
-            actions, self._on_release = self._on_release, []
-        for action in actions:
+            action, self._on_release = self._on_release, None
+        if action is not None:
             action()
 
     def nbytes(self) -> int:
@@ -209,13 +215,20 @@ def _live_mask(leaves: list[Leaf], deleted: dict[str, set[int]]) -> np.ndarray:
 
 
 class Generations:
-    """Open snapshots of one index, reusing segment readers and arrays between them."""
+    """Open snapshots of one index, sharing segment readers and arrays between them.
+
+    A segment reader is counted by the snapshots holding it and closed when the last one that
+    holds it is released, so a search on an old snapshot never finds its files closed.
+    """
 
     def __init__(self, cache: PostingsCache | None = None):
         self.cache = cache or PostingsCache()
         self._readers: dict[str, SegmentReader] = {}
         self._arrays: dict[str, SegmentArrays] = {}
         self._last_seen: tuple | None = None
+        self._refs: dict[str, int] = {}
+        self._held: dict[str, SegmentReader] = {}
+        self._refs_lock = threading.Lock()
 
     def version_of(self, ix: FileIndex) -> tuple:
         """Identify the index's latest commit (the folder changes identity on a rebuild).
@@ -226,7 +239,7 @@ class Generations:
         stat = os.stat(ix.storage.folder)
         seen = (stat.st_ino, stat.st_mtime_ns)
         last = self._last_seen
-        # File times tick coarsely: a change within the last second may not show in them yet.
+        # File times tick coarsely: a change within the last seconds may not show in them yet.
         settled = time.time_ns() - stat.st_mtime_ns > SETTLED_NS
         if settled and last is not None and last[0] == seen:
             return last[1]
@@ -234,29 +247,46 @@ class Generations:
         self._last_seen = (seen, version)
         return version
 
-    def open(self, ix: FileIndex) -> tuple[Snapshot, list[Callable[[], None]]]:
-        """Build the snapshot of the latest commit; return it and the closers of old readers."""
+    def open(self, ix: FileIndex) -> Snapshot:
+        """Build the snapshot of the latest commit (callers serialise calls)."""
         toc = ix._read_toc()
         version = (os.stat(ix.storage.folder).st_ino, toc.generation)
-        leaves, deleted, offset, seen = [], {}, 0, {}
+        leaves, deleted, offset = [], {}, 0
         for segment in toc.segments:
             key = f"{version[0]}:{segment.segment_id()}"
             reader = self._readers.get(key) or SegmentReader(
                 ix.storage, toc.schema, segment, generation=toc.generation
             )
-            seen[key] = reader
             size = segment.doc_count_all()
             arrays = self._arrays.get(key) or SegmentArrays(key, size)
             leaves.append(Leaf(key, reader, arrays, offset, size))
             deleted[key] = set(segment.deleted_docs()) if segment.has_deletions() else set()
             offset += size
-        closers = [r.close for k, r in self._readers.items() if k not in seen]
-        self._readers = seen
+        keys = [leaf.key for leaf in leaves]
+        self._hold(leaves)
+        self._readers = {leaf.key: leaf.reader for leaf in leaves}
         self._arrays = {leaf.key: leaf.arrays for leaf in leaves}
-        return Snapshot(version, leaves, deleted, self.cache), closers
+        return Snapshot(version, leaves, deleted, self.cache, lambda: self._give_back(keys))
 
-    def close(self) -> list[Callable[[], None]]:
-        """Forget every reader; return their closers."""
-        closers = [r.close for r in self._readers.values()]
+    def _hold(self, leaves: list[Leaf]) -> None:
+        """Count one more snapshot holding each leaf's reader."""
+        with self._refs_lock:
+            for leaf in leaves:
+                self._refs[leaf.key] = self._refs.get(leaf.key, 0) + 1
+                self._held[leaf.key] = leaf.reader
+
+    def _give_back(self, keys: list[str]) -> None:
+        """Count one snapshot less; close the readers no snapshot holds any more."""
+        closing = []
+        with self._refs_lock:
+            for key in keys:
+                self._refs[key] -= 1
+                if not self._refs[key]:
+                    del self._refs[key]
+                    closing.append(self._held.pop(key))
+        for reader in closing:
+            reader.close()
+
+    def forget(self) -> None:
+        """Open fresh readers next time (those held close as their snapshots are released)."""
         self._readers, self._arrays, self._last_seen = {}, {}, None
-        return closers

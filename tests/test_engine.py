@@ -148,6 +148,20 @@ def test_update_while_a_search_holds_the_previous_snapshot(tmp_path):
     searcher.close()
 
 
+def test_a_held_snapshot_keeps_its_segments_open_through_a_merge(tmp_path):
+    index = build(tmp_path, 200, commits=2)
+    searcher = Searcher(index)
+    old = searcher._current()
+    with old.in_use():
+        index.open().optimize()  # merges both segments into a new one
+        assert searcher.search(SearchRequest(q="ひだまり", professional=True)).total > 0
+        # Postings never read before still come from the old segments' files.
+        assert _run_on(old, SearchRequest(q="池袋", professional=True))
+    assert all(leaf.reader.is_closed for leaf in old.leaves)
+    assert not any(leaf.reader.is_closed for leaf in searcher._current().leaves)
+    searcher.close()
+
+
 def _run_on(snap, request: SearchRequest) -> list[int]:
     """Run a request on a given snapshot."""
     from index.execute import run

@@ -44,6 +44,7 @@ from surveys.operations import current_response, submit_answers
 from surveys.questionnaire import Questionnaire, load_version
 from tests.bench import targets
 from tests.bench.baselines import Fts5Box, NaiveScan
+from tests.bench.plain import plain_agreement
 
 QUESTIONNAIRE = "2026.1"
 KINDS = ("text", "filters", "filters_radius", "text_filters_radius")
@@ -218,6 +219,7 @@ def baseline_runner(baseline) -> Callable[[SearchRequest], tuple[int, list[int]]
 def run_queries(runners: dict, specs: list[dict], naive_every: int, check: int) -> dict:
     """Time every kind on every engine, interleaved per query, rotating the engines' order."""
     samples = {kind: {name: [] for name in ENGINES} for kind in KINDS}
+    cpu = {kind: [] for kind in KINDS}
     outcomes = {kind: {name: {} for name in ENGINES} for kind in KINDS}
     for i, spec in enumerate(specs):
         keep_all = i % naive_every == 0 and i // naive_every < check
@@ -225,10 +227,13 @@ def run_queries(runners: dict, specs: list[dict], naive_every: int, check: int) 
             for name in _rotation(i + k):
                 if name == "naive" and i % naive_every:
                     continue
+                started_cpu = time.thread_time()
                 seconds, (total, ids) = timed(runners[name], spec[kind])
                 samples[kind][name].append(seconds)
+                if name == "engine":
+                    cpu[kind].append(time.thread_time() - started_cpu)
                 outcomes[kind][name][i] = _outcome(total, ids, keep_all)
-    return {"samples": samples, "outcomes": outcomes}
+    return {"samples": samples, "outcomes": outcomes, "engine_cpu": cpu}
 
 
 def _rotation(step: int) -> list[str]:
@@ -288,7 +293,8 @@ def summarise(measured: dict) -> dict:
         raw = {
             name: [round(s * 1000, 3) for s in measured["samples"][kind][name]] for name in ENGINES
         }
-        out[kind] = {**stats, **ratios, "agreement": agree, "samples_ms": raw}
+        cpu = percentiles(measured["engine_cpu"][kind])
+        out[kind] = {**stats, **ratios, "engine_cpu": cpu, "agreement": agree, "samples_ms": raw}
     return out
 
 
@@ -397,6 +403,7 @@ def _query_phase(searcher, naive, fts, q: Questionnaire, n: int, args) -> dict:
     _log(f"{n}: queries timed in {seconds:.0f} s")
     add_engine_full_sets(searcher, specs, measured["outcomes"], n)
     return {
+        "plain_whoosh": plain_agreement(searcher, specs, args.check),
         "queries": len(specs),
         "naive_every": naive_every,
         "specs": [describe(spec["text_filters_radius"]) for spec in specs],
@@ -435,6 +442,8 @@ def table(result: dict) -> str:
         ratios = _x(row["naive_p95_over_engine"]) + " " + _x(row["fts5_p95_over_engine"])
         lines.append(f"{kind:<20}{cells} {ratios}")
     lines.append("ratios: baseline p95 / engine p95 (above 1: the engine is faster)")
+    cpu = ", ".join(f"{k} {_ms(row['engine_cpu'])}" for k, row in result["kinds"].items())
+    lines.append(f"engine CPU time of the searching thread, p50/p95 ms: {cpu}")
     lines += _extra_lines(result)
     lines += _agreement_lines(result)
     return "\n".join(lines)
@@ -480,6 +489,11 @@ def _agreement_lines(result: dict) -> list[str]:
     for kind, row in result["kinds"].items():
         cells = [_agree(row["agreement"][b]) for b in ENGINES[1:]]
         lines.append(f"{kind:<20} naive {cells[0]}   fts5 {cells[1]}")
+    for kind, row in result["plain_whoosh"].items():
+        lines.append(
+            f"plain Whoosh, {kind}: same set {row['same_set']}/{row['queries']}, "
+            f"same top-20 (ties aside) {row['same_top20']}/{row['queries']}"
+        )
     return lines
 
 

@@ -31,6 +31,7 @@ def misses(result: dict) -> list[str]:
     kinds = result["kinds"]
     for kind, limit in P95_MS.get(n, {}).items():
         _at_most(out, f"{kind} p95 ms", kinds[kind]["engine"]["p95_ms"], limit)
+    out += _disagreements(result)
     for kind, row in kinds.items():
         naive, fts5 = row["naive_p95_over_engine"], row["fts5_p95_over_engine"]
         if naive is not None and naive < MIN_NAIVE_RATIO:
@@ -45,6 +46,21 @@ def misses(result: dict) -> list[str]:
         if n in HTTP_P95_MS:
             _at_most(out, f"HTTP {name} p95 ms", stats, HTTP_P95_MS[n])
     return [f"{n:,}: {line}" for line in out]
+
+
+def _disagreements(result: dict) -> list[str]:
+    """Note any query where a baseline or plain Whoosh found other facilities."""
+    out = []
+    for kind, row in result["kinds"].items():
+        for name, agree in row["agreement"].items():
+            if agree["same_total"] != agree["queries"]:
+                out.append(f"{kind}: totals differ from {name} on some queries")
+            if agree["full_sets_equal"] != agree["full_sets_checked"]:
+                out.append(f"{kind}: result sets differ from {name}")
+    for kind, row in result.get("plain_whoosh", {}).items():
+        if row["same_set"] != row["queries"] or row["same_top20"] != row["queries"]:
+            out.append(f"{kind}: differs from plain Whoosh")
+    return out
 
 
 def _at_most(out: list[str], label: str, value: float | None, limit: float) -> None:
