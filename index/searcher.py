@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from whoosh.query import And, Every, Query, Term
@@ -164,11 +165,17 @@ def effective_sort(request: SearchRequest) -> str:
     return "relevance" if request.q.strip() else "name"
 
 
+@lru_cache(maxsize=1024)
+def _text_query(q: str, groups: tuple[str, ...]) -> Query | None:
+    """Return the text query (the same words recur; the tree is only read, never changed)."""
+    return text_query(q, list(groups))
+
+
 def _query(request: SearchRequest) -> Query:
     """Combine visibility, text, municipality and answer filters."""
     parts: list[Query] = [] if request.professional else [Term("visibility", "public")]
     groups = PROFESSIONAL_TEXT if request.professional else PUBLIC_TEXT
-    text = text_query(request.q, list(groups)) if request.q.strip() else None
+    text = _text_query(request.q, groups) if request.q.strip() else None
     if text is not None:
         parts.append(text)
     elif request.q.strip():
