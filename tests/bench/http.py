@@ -40,7 +40,7 @@ def run_http(work: Path, specs: list[dict], args) -> dict:
                 _fetch_all(urls[:4], 2)  # warm each process
                 one = [_timed_get(u) for u in urls]
                 started = time.perf_counter()
-                many = _fetch_all(urls * 2, CLIENTS)
+                many = _fetch_all(urls * (1 if args.quick else 2), CLIENTS)
                 seconds = time.perf_counter() - started
                 row = {
                     "1 client p95 ms": _r(percentiles(one)["p95_ms"]),

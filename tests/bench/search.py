@@ -537,7 +537,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="fewer queries and updates (40, naive 20, 10 updates): minutes, for every change",
+        help="fewer queries and updates (40, naive 10, 10 updates): minutes, for every change",
     )
     parser.add_argument("--no-http", dest="http", action="store_false", help="skip HTTP runs")
     parser.add_argument("--memory-queries", type=int, default=20)
@@ -545,7 +545,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.queries, args.updates, args.check = min(args.queries, 40), 10, 5
-        args.naive_queries = args.naive_queries or 20
+        args.naive_queries = args.naive_queries or 10
     return args
 
 
