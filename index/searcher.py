@@ -324,20 +324,39 @@ def _near(docnums, columns: Columns, request: SearchRequest, distances) -> np.nd
     return keep | (np.isnan(lat) if request.q.strip() else False)
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The documents an order sorts (after filters and radius), with what orders read."""
+
+    docnums: np.ndarray
+    scores: np.ndarray
+    distances: np.ndarray  # km, NaN: unknown
+    columns: Columns
+
+    def column(self, name: str) -> np.ndarray:
+        """Return a named column (see Columns) for these documents only."""
+        return self.columns.get(name)[self.docnums]
+
+
+# Each order returns lexsort keys, the primary key last; ties then go by distance (unknown
+# last, except for "name"), name and id. A new order (e.g. a ranking score over columns such
+# as distance, acceptance and answer age) is one more entry here and in SORTS.
+ORDERS: dict[str, Callable[[Candidates], tuple[np.ndarray, ...]]] = {
+    # Rounded: sums taken in another order differ in the last bits; equal stays equal.
+    "relevance": lambda c: (-np.round(c.scores, 9),),
+    "wait": lambda c: (c.column("wait"),),
+    "distance": lambda c: (),
+    "name": lambda c: (),
+}
+
+
 def _sort_keys(sort, positions, docnums, scores, distances, columns: Columns):
     """Return lexsort keys (last key sorts first); unknown distances go last; ties by id."""
-    chosen = docnums[positions]
-    dist = np.nan_to_num(distances[positions], nan=np.inf)
-    ids = columns.get("ids")[chosen]
-    names = columns.get("name_rank")[chosen]
-    if sort == "relevance":
-        # Rounded: sums taken in another order differ in the last bits; equal stays equal.
-        return (ids, names, dist, -np.round(scores[positions], 9))
-    if sort == "wait":
-        return (ids, names, dist, columns.get("wait")[chosen])
-    if sort == "distance":
-        return (ids, names, dist)
-    return (ids, names)
+    chosen = Candidates(docnums[positions], scores[positions], distances[positions], columns)
+    ties = (chosen.column("ids"), chosen.column("name_rank"))
+    if sort != "name":
+        ties += (np.nan_to_num(chosen.distances, nan=np.inf),)
+    return ties + ORDERS[sort](chosen)
 
 
 def _hit(columns: Columns, docnums, scores, distances, position: int) -> Hit:
