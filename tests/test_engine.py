@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from geopy.distance import great_circle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh.query import And
@@ -234,6 +235,35 @@ def test_vectorised_path_agrees_with_whoosh(
     second = searcher.search(replace(request, page=2, per_page=7))
     assert second.total == len(ids)
     assert [h.facility_id for h in second.hits] == [fid for fid, _ in ordered[7:14]]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    words=st.lists(st.sampled_from(WORDS), min_size=0, max_size=1),
+    lat=st.floats(35.55, 35.85),
+    lng=st.floats(139.55, 139.85),
+    radius=st.floats(0.2, 25.0),
+)
+def test_radius_keeps_exactly_the_documents_within_it(segmented, words, lat, lng, radius):
+    index, searcher = segmented
+    request = SearchRequest(q=" ".join(words), origin=(lat, lng), radius_km=radius)
+    ids, _ = engine_results(searcher, request)
+    expected, _ = whoosh_results(index, request)
+    places = _places(index)
+    near = {
+        fid
+        for fid in expected
+        if places[fid] is None or great_circle((lat, lng), places[fid]).km <= radius
+    }
+    keep_unlocated = bool(request.q.strip())
+    assert ids == {f for f in near if places[f] is not None or keep_unlocated}
+
+
+def _places(index: SearchIndex) -> dict[int, tuple[float, float] | None]:
+    """Return each facility's coordinates as indexed (None: unknown)."""
+    rng = random.Random(3)
+    docs = [make_doc(rng, i + 1) for i in range(600)]
+    return {d.id: (d.lat, d.lng) if d.lat is not None else None for d in docs}
 
 
 def test_the_query_tree_is_what_whoosh_runs():
