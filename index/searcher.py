@@ -234,15 +234,26 @@ def _days(name: str) -> Callable[[Snapshot], np.ndarray]:
 def _name_rank(snap: Snapshot) -> np.ndarray:
     """Rank documents by sort name; equal names share a rank (order never by docnum).
 
-    Each segment sorts its own names once; a new generation only merges the segments'
-    distinct names, so a commit does not re-sort the whole index.
+    Each segment sorts its own names once. A new generation places the other segments' few
+    names between the largest segment's (never re-sorting it): primary key 2 * position in the
+    largest segment's names, minus one for a name it lacks; secondary key the position among
+    the other segments' names.
     """
-    if not snap.leaves:
-        return np.zeros(0, dtype=np.int64)
     parts = [leaf.arrays.memo("name_keys", lambda leaf=leaf: _names(leaf)) for leaf in snap.leaves]
-    merged = np.unique(np.concatenate([names for names, _ in parts]))
-    ranks = [np.searchsorted(merged, names)[inverse] for names, inverse in parts]
-    return np.concatenate(ranks).astype(np.int64)
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    base = max(range(len(parts)), key=lambda i: len(parts[i][0]))
+    main = parts[base][0]
+    rest = [names for i, (names, _) in enumerate(parts) if i != base]
+    others = np.unique(np.concatenate(rest)) if rest else main[:0]
+
+    def rank(names: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(main, names)
+        found = main[np.minimum(pos, len(main) - 1)] == names if len(main) else pos < 0
+        primary = 2 * pos.astype(np.int64) - (~found)
+        return primary * (len(others) + 1) + np.searchsorted(others, names)
+
+    return np.concatenate([rank(names)[inverse] for names, inverse in parts]).astype(np.int64)
 
 
 def _names(leaf) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from index.documents import FacilityDoc
 from index.filters import parse_filters
 from index.searcher import Searcher, SearchRequest, _query, effective_sort
 from index.store import SearchIndex
+from index.text import normalize
 from surveys.questionnaire import load_version
 
 Q = load_version("2026.1")
@@ -160,6 +161,19 @@ def test_a_held_snapshot_keeps_its_segments_open_through_a_merge(tmp_path):
         assert _run_on(old, SearchRequest(q="池袋", professional=True))
     assert all(leaf.reader.is_closed for leaf in old.leaves)
     assert not any(leaf.reader.is_closed for leaf in searcher._current().leaves)
+    searcher.close()
+
+
+def test_name_order_across_segments_and_an_update(tmp_path):
+    index = build(tmp_path, 300, seed=4, commits=3)
+    rng = random.Random(4)
+    docs = {d.id: d for d in (make_doc(rng, i + 1) for i in range(300))}
+    docs[5] = replace(docs[5], name="あああ", kana="")  # moves to the front in a new segment
+    index.write([docs[5]])
+    searcher = Searcher(index)
+    result = searcher.search(SearchRequest(sort="name", professional=True, per_page=1000))
+    expected = sorted(docs, key=lambda i: (normalize(docs[i].kana or docs[i].name), i))
+    assert [h.facility_id for h in result.hits] == expected
     searcher.close()
 
 
