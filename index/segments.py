@@ -138,13 +138,17 @@ def read_postings(reader: SegmentReader, field: str, btext: bytes) -> Postings:
 
 
 def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
-    """Decode the posting blocks one at a time (a block holds up to 128 postings)."""
+    """Decode the posting blocks (up to 128 postings each: delta-coded ids, then weights)."""
     ids, weights = [], []
     while not matcher._atend:
-        matcher._read_ids()
-        matcher._read_weights()
-        ids.append(np.asarray(matcher._ids, dtype=np.int32))
-        weights.append(np.asarray(matcher._weights, dtype=np.float64))
+        matcher._read_data()
+        deltas, block_weights = matcher._data[0], matcher._data[1]
+        count = matcher._blocklength
+        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32))
+        if block_weights is None or isinstance(block_weights, float):
+            weights.append(np.full(count, 1.0 if block_weights is None else block_weights))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float64))
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
