@@ -62,10 +62,8 @@ def _and(snap: Snapshot, q: wq.And, scored: bool) -> Match:
         return evaluate(snap, subs[0], scored) if subs else _nothing(snap, scored)
     mask, total = None, np.zeros(snap.size) if scored else None
     for sub in subs:
-        found = evaluate(snap, sub, scored)
-        mask = found.mask.copy() if mask is None else mask & found.mask
-        if scored:
-            total += found.scores
+        found = _add(snap, sub, total)
+        mask = found.copy() if mask is None else mask & found
         if not scored and not mask.any():
             break
     return Match(mask, total * mask * q.boost if scored else None)
@@ -80,20 +78,43 @@ def _or(snap: Snapshot, q: wq.Or, scored: bool) -> Match:
         return evaluate(snap, subs[0], scored) if subs else _nothing(snap, scored)
     mask, total = np.zeros(snap.size, dtype=bool), np.zeros(snap.size) if scored else None
     for sub in subs:
-        found = evaluate(snap, sub, scored)
-        mask |= found.mask
-        if scored:
-            total += found.scores
+        mask |= _add(snap, sub, total)
     return Match(mask, total * q.boost if scored and q.boost != 1 else total)
 
 
 def _and_maybe(snap: Snapshot, q: wq.AndMaybe, scored: bool) -> Match:
     """The required part decides; the optional part adds its score where both match."""
-    required = evaluate(snap, q.a, scored)
     if not scored:
-        return required
-    optional = evaluate(snap, q.b, scored)
-    return Match(required.mask, required.scores + optional.scores * required.mask)
+        return evaluate(snap, q.a, scored)
+    total = np.zeros(snap.size)
+    required = _add(snap, q.a, total)
+    if isinstance(q.b, wq.Term):
+        _add(snap, q.b, total, where=required)
+    else:
+        total += evaluate(snap, q.b, scored).scores * required
+    return Match(required, total)
+
+
+def _add(snap: Snapshot, q: wq.Query, total: np.ndarray | None, where=None) -> np.ndarray:
+    """Evaluate a child, adding its scores into its parent's `total`; return its mask.
+
+    A term adds its postings' scores in place (limited to `where`) instead of making a dense
+    score array of its own: most children are terms.
+    """
+    if total is None or not isinstance(q, wq.Term):
+        found = evaluate(snap, q, total is not None)
+        if total is not None:
+            total += found.scores
+        return found.mask
+    btext = _to_bytes(snap, q.fieldname, q.text)
+    if btext is None:
+        return _nothing(snap, False).mask
+    hits = snap.term(q.fieldname, btext)
+    scores = term_scores(snap, q.fieldname, btext, hits) * q.boost
+    if where is not None:
+        scores = scores * where[hits.docs]
+    total[hits.docs] += scores
+    return _term_mask(snap, q.fieldname, btext, hits)
 
 
 def _term(snap: Snapshot, q: wq.Term, scored: bool) -> Match:
@@ -102,12 +123,17 @@ def _term(snap: Snapshot, q: wq.Term, scored: bool) -> Match:
     if btext is None:
         return _nothing(snap, scored)
     hits = snap.term(q.fieldname, btext)
-    mask = snap.memo(("mask", q.fieldname, btext), lambda: _mask(snap.size, hits.docs))
+    mask = _term_mask(snap, q.fieldname, btext, hits)
     if not scored:
         return Match(mask, None)
     scores = np.zeros(snap.size)
     scores[hits.docs] = term_scores(snap, q.fieldname, btext, hits) * q.boost
     return Match(mask, scores)
+
+
+def _term_mask(snap: Snapshot, field: str, btext: bytes, hits: TermHits) -> np.ndarray:
+    """Return a term's documents as a mask (kept for the snapshot's life)."""
+    return snap.memo(("mask", field, btext), lambda: _mask(snap.size, hits.docs))
 
 
 def _to_bytes(snap: Snapshot, field: str, text) -> bytes | None:
@@ -135,12 +161,13 @@ def term_scores(snap: Snapshot, field: str, btext: bytes, hits: TermHits) -> np.
 def _bm25(snap: Snapshot, field: str, btext: bytes, hits: TermHits) -> np.ndarray:
     """Whoosh's bm25(): idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))."""
     if not snap.leaves[0].reader.schema[field].scorable:
-        return hits.weights
+        return hits.weights.astype(np.float64)
     w = snap.weighting
     b = w._field_B.get(field, w.B)
     lengths = snap.lengths(field)[hits.docs]
     norm = w.K1 * ((1 - b) + b * lengths / snap.avg_field_length(field))
-    return snap.idf(field, btext) * ((hits.weights * (w.K1 + 1)) / (hits.weights + norm))
+    tf = hits.weights.astype(np.float64)  # stored as float32, as Whoosh keeps them
+    return snap.idf(field, btext) * ((tf * (w.K1 + 1)) / (tf + norm))
 
 
 def _prefix(snap: Snapshot, q: wq.Prefix, scored: bool) -> Match:

@@ -31,7 +31,7 @@ class Postings(NamedTuple):
     weights: np.ndarray
 
 
-EMPTY = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64))
+EMPTY = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
 class SegmentArrays:
@@ -134,7 +134,7 @@ def read_postings(reader: SegmentReader, field: str, btext: bytes) -> Postings:
         ids, weights = _read_blocks(matcher)
     else:  # short lists stored inline in the term dictionary
         ids, weights = _read_one_by_one(matcher)
-    return Postings(np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float64))
+    return Postings(np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
 
 
 def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from whoosh.scoring import BM25F
 from index.segments import Postings, PostingsCache, SegmentArrays
 
 # Derived arrays (joined postings, masks, scores) kept per snapshot, least recently used out.
-MEMO_BUDGET_BYTES = 64 * 1024 * 1024
+MEMO_BUDGET_BYTES = 96 * 1024 * 1024
 # How old a folder's modification time must be to be trusted as "nothing changed since".
 SETTLED_NS = 2_000_000_000
 
@@ -67,7 +67,8 @@ class Snapshot:
         self.postings_cache: PostingsCache = cache
         self.weighting = BM25F()
         self._memo: OrderedDict = OrderedDict()
-        self._memo_bytes = 0
+        self._columns: dict = {}
+        self._memo_bytes = self._column_bytes = 0
         self._memo_lock = threading.Lock()
         self._users = 0
         self._retired = False
@@ -97,27 +98,28 @@ class Snapshot:
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def memo(self, key, make: Callable):
-        """Return a value derived from this snapshot, computing it once (columns stay)."""
-        found = self._memo.get(key)
+        """Return a value derived from this snapshot, computing it once.
+
+        Columns stay for the snapshot's life; other values (joined postings, masks, scores)
+        leave oldest first beyond the budget.
+        """
+        store = self._columns if key[0] == "column" else self._memo
+        found = store.get(key)
         if found is not None:
             return found
         value = make()
         with self._memo_lock:
-            found = self._memo.get(key)
+            found = store.get(key)
             if found is not None:
                 return found
-            self._memo[key] = value
+            store[key] = value
+            if store is self._columns:
+                self._column_bytes += _nbytes(value)
+                return value
             self._memo_bytes += _nbytes(value)
-            self._evict()
+            while self._memo_bytes > MEMO_BUDGET_BYTES and len(self._memo) > 1:
+                self._memo_bytes -= _nbytes(self._memo.popitem(last=False)[1])
         return value
-
-    def _evict(self) -> None:
-        """Drop the oldest derived values beyond the budget (caller holds the memo lock)."""
-        for key in list(self._memo):
-            if self._memo_bytes <= MEMO_BUDGET_BYTES:
-                return
-            if key[0] != "column":
-                self._memo_bytes -= _nbytes(self._memo.pop(key))
 
     # --- postings and statistics ----------------------------------------------------------
 
@@ -135,10 +137,10 @@ class Snapshot:
         for leaf in self.leaves:
             found = self.segment_postings(leaf, field, btext)
             if len(found.ids):
-                docs.append(found.ids.astype(np.int64) + leaf.offset)
+                docs.append(found.ids + np.int32(leaf.offset))
                 weights.append(found.weights)
         if not docs:
-            return TermHits(np.zeros(0, dtype=np.int64), np.zeros(0))
+            return TermHits(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
         return TermHits(np.concatenate(docs), np.concatenate(weights))
 
     def doc_frequency(self, field: str, btext: bytes) -> int:
@@ -190,7 +192,7 @@ class Snapshot:
 
     def nbytes(self) -> int:
         """Return the memory of this snapshot's own arrays (not the shared caches)."""
-        return self.live.nbytes + self._memo_bytes
+        return self.live.nbytes + self._memo_bytes + self._column_bytes
 
 
 def _nbytes(value) -> int:
