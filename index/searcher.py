@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -82,7 +83,7 @@ class Searcher:
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search and return one page."""
         sort = effective_sort(request)
-        with self._current().in_use() as snap:
+        with self._reading() as snap:
             docnums, scores = run(snap, _query(request), scored=sort == "relevance")
             columns = Columns(snap)
             order, distances, total = _order(docnums, scores, columns, request, sort)
@@ -90,6 +91,17 @@ class Searcher:
             page = order[start : start + request.per_page]
             hits = [_hit(columns, docnums, scores, distances, i) for i in page]
         return SearchResult(total, request.page, request.per_page, sort, hits)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Snapshot]:
+        """Hold the current snapshot for one search (one retired meanwhile is skipped)."""
+        snap = self._current()
+        while not snap.enter():
+            snap = self._current()
+        try:
+            yield snap
+        finally:
+            snap.leave()
 
     def count(self) -> int:
         """Return the number of indexed facilities."""
@@ -116,8 +128,7 @@ class Searcher:
 
     def warm(self, terms: int = 200) -> None:
         """Load the columns and the postings of the most frequent terms of each text field."""
-        snap = self._current()
-        with snap.in_use():
+        with self._reading() as snap:
             for name in WARM_COLUMNS:
                 Columns(snap).get(name)
             warm_terms(snap, terms)

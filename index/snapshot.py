@@ -71,7 +71,7 @@ class Snapshot:
         self._memo_bytes = self._column_bytes = 0
         self._memo_lock = threading.Lock()
         self._users = 0
-        self._retired = False
+        self._retired = self._released = False
         self._on_release: Callable[[], None] | None = on_release
         self._state_lock = threading.Lock()
 
@@ -161,19 +161,31 @@ class Snapshot:
 
     # --- life cycle -----------------------------------------------------------------------
 
+    def enter(self) -> bool:
+        """Count one more search reading the snapshot; False once its readers are given back."""
+        with self._state_lock:
+            if self._released:
+                return False
+            self._users += 1
+            return True
+
+    def leave(self) -> None:
+        """Count one search less; give the readers back after the last one, once retired."""
+        with self._state_lock:
+            self._users -= 1
+            release = self._retired and self._users == 0
+        if release:
+            self._release()
+
     @contextmanager
     def in_use(self) -> Iterator[Snapshot]:
-        """Mark the snapshot as read by one more search while the block runs."""
-        with self._state_lock:
-            self._users += 1
+        """Hold the snapshot while the block runs (it must not have been released)."""
+        if not self.enter():
+            raise RuntimeError("snapshot already released")
         try:
             yield self
         finally:
-            with self._state_lock:
-                self._users -= 1
-                release = self._retired and self._users == 0
-            if release:
-                self._release()
+            self.leave()
 
     def retire(self) -> None:
         """Give back this snapshot's segment readers once its last search ends."""
@@ -187,6 +199,7 @@ class Snapshot:
         """Run the release actions once."""
         with self._state_lock:
             action, self._on_release = self._on_release, None
+            self._released = True
         if action is not None:
             action()
 

@@ -147,7 +147,14 @@ def test_update_while_a_search_holds_the_previous_snapshot(tmp_path):
         held = _run_on(old, SearchRequest(q="ゆりかご", professional=True))
         assert held == []
     assert searcher._current() is not old
+    assert not old.enter()  # released: a search that picked it up takes the next one
+    assert all(leaf.reader.is_closed for leaf in old.leaves if leaf.key not in _keys(searcher))
     searcher.close()
+
+
+def _keys(searcher: Searcher) -> set[str]:
+    """Return the segment keys of the searcher's current snapshot."""
+    return {leaf.key for leaf in searcher._current().leaves}
 
 
 def test_a_held_snapshot_keeps_its_segments_open_through_a_merge(tmp_path):
