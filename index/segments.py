@@ -3,6 +3,11 @@
 A Whoosh segment never changes once written (its deletions are a separate set), so whatever is
 derived from it stays valid until a merge removes the segment. Arrays are keyed by the
 segment's id: a commit that adds a small segment costs only that segment's arrays.
+
+Reading whole posting lists, length bytes and numeric columns at array speed uses a few private
+parts of whoosh-reloaded 2.7.5 (the block data of W3LeafMatcher, the per-document reader of a
+segment); the version is pinned exactly and tests/test_engine.py compares every result with
+plain Whoosh, so an upgrade that changes them fails there.
 """
 
 from __future__ import annotations
