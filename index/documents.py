@@ -81,7 +81,9 @@ def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], li
 def load_docs(session: Session, facility_ids: Iterable[int], q: Questionnaire) -> list[FacilityDoc]:
     """Build documents for the facilities that exist among `facility_ids`."""
     ids = list(facility_ids)
-    facilities = session.exec(select(Facility).where(col(Facility.id).in_(ids))).all()
+    query = select(Facility).where(col(Facility.id).in_(ids))
+    # Fresh rows even for objects this session already holds: documents must be current.
+    facilities = session.exec(query.execution_options(populate_existing=True)).all()
     responses = current_responses(session, ids)
     return [build_doc(f, responses.get(f.id), q) for f in facilities]
 

@@ -47,9 +47,15 @@ def _apply(
 ) -> int:
     """Write the documents of one batch of outbox rows and mark the rows processed."""
     ids = sorted({row.facility_id for row in rows})
-    docs = load_docs(session, ids, search_index.questionnaire)
-    gone = set(ids) - {doc.id for doc in docs}
-    search_index.write(docs, gone, timeout=lock_timeout)
+
+    def load() -> tuple[list, set[int]]:
+        # Read under the index write lock: a version committed and synced by another process
+        # after this read would otherwise be overwritten by these older documents. Each read
+        # sees the latest commit (PostgreSQL READ COMMITTED; SQLite reads outside BEGIN).
+        docs = load_docs(session, ids, search_index.questionnaire)
+        return docs, set(ids) - {doc.id for doc in docs}
+
+    search_index.write_loaded(load, timeout=lock_timeout)
     session.exec(
         update(IndexOutbox)
         .where(col(IndexOutbox.id).in_([row.id for row in rows]))
