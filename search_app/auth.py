@@ -28,7 +28,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from search_app import db, ratelimit
-from surveys import totp
+from surveys import invitations, totp
 from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
 from surveys.audit import Actor, record
@@ -104,7 +104,11 @@ def _principal_from_session() -> Principal:
         until = datetime.fromisoformat(session.get("invitation_until", "2000-01-01T00:00:00+00:00"))
         invitation = db.session().get(Invitation, session["invitation_id"])
         if invitation and utcnow() < until:
-            return principal_for_invitation(invitation)
+            if invitations.campaign_open(db.session(), invitation):
+                return principal_for_invitation(invitation)
+            session.clear()
+            flash(_("この調査の受付は終了しました。回答を続けるには事務局にお問い合わせください。"))
+            return PUBLIC
         session.clear()
     return PUBLIC
 

@@ -37,8 +37,7 @@ def find_invitation(session: Session, token: str, now: datetime | None = None) -
         raise InvitationError()
     if invitation.used_at is not None:
         raise InvitationUsed()
-    campaign = session.get(Campaign, invitation.campaign_id)
-    if campaign.closed or campaign.closes_at <= (now or utcnow()):
+    if not campaign_open(session, invitation, now):
         raise InvitationExpired()
     return invitation
 
@@ -69,3 +68,9 @@ def redeem_invitation(session: Session, token: str, now: datetime | None = None)
 def invitation_expires_at(session: Session, invitation: Invitation) -> datetime:
     """Return when the invitation's campaign closes."""
     return session.get(Campaign, invitation.campaign_id).closes_at
+
+
+def campaign_open(session: Session, invitation: Invitation, now: datetime | None = None) -> bool:
+    """Tell whether the invitation's campaign still takes answers (not closed, not past)."""
+    campaign = session.get(Campaign, invitation.campaign_id)
+    return not campaign.closed and (now or utcnow()) < campaign.closes_at
