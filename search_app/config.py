@@ -5,6 +5,10 @@ ENV_NAME = "development"
 DATABASE_URL = ""
 # Empty means: a random key created once in instance/secret_key.
 SECRET_KEY = ""
+# Key of the audit log's HMAC chain; keep it outside the database (and its backups) so that
+# someone who can write to the database cannot rewrite the log. Empty means: derived from
+# SECRET_KEY. Changing it (or the secret key it is derived from) makes `pmh audit verify` fail.
+AUDIT_KEY = ""
 # Prefecture whose facilities the master import keeps (JIS code).
 PREFECTURE_CODE = "13"
 QUESTIONNAIRE_VERSION = "2026.1"
