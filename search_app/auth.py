@@ -82,10 +82,23 @@ def current_principal() -> Principal:
 
 def is_professional() -> bool:
     """Professionals (staff, admin; or a staff API token) see professional-only fields."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return user_for_token(db.session(), header[7:].strip()) is not None
+    if bearer_token() is not None:
+        return token_user() is not None
     return current_principal().role in PROFESSIONAL_ROLES
+
+
+def bearer_token() -> str | None:
+    """Return the token of an `Authorization: Bearer` header (None without one)."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+def token_user() -> User | None:
+    """Return the user of this request's bearer token if it is valid (looked up once)."""
+    if "token_user" not in g:
+        g.token_user = user_for_token(db.session(), bearer_token() or "")
+        db.session().commit()  # the token's last-used time
+    return g.token_user
 
 
 def _load_principal() -> None:

@@ -69,6 +69,8 @@ RATELIMIT_LOGIN_IP = (50, 900)  # sign-in attempts per client IP (offices share 
 RATELIMIT_TOTP = (5, 900)  # one-time code attempts per user (sign-in and set-up)
 RATELIMIT_INVITATION_IP = (30, 900)  # clinic invitation link requests per client IP
 RATELIMIT_SHARE_IP = (120, 900)  # shortlist share link views per client IP
+# Days an API token works unless `pmh api-token create --days N` says otherwise.
+API_TOKEN_DAYS = 365
 # Shown as the account name's issuer in authenticator apps.
 TOTP_ISSUER = "妊産婦こころの医療機関ナビ"
 # Seconds a request waits for the index writer before leaving its change to the outbox
