@@ -69,6 +69,10 @@ RATELIMIT_LOGIN_IP = (50, 900)  # sign-in attempts per client IP (offices share 
 RATELIMIT_TOTP = (5, 900)  # one-time code attempts per user (sign-in and set-up)
 RATELIMIT_INVITATION_IP = (30, 900)  # clinic invitation link requests per client IP
 RATELIMIT_SHARE_IP = (120, 900)  # shortlist share link views per client IP
+# Staff and admin sessions end after this long without a request, and this long after the
+# sign-in however active (checked on every request; the user signs in again).
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
 # Days an API token works unless `pmh api-token create --days N` says otherwise.
 API_TOKEN_DAYS = 365
 # Shown as the account name's issuer in authenticator apps.
