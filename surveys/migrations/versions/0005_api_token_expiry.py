@@ -1,4 +1,4 @@
-"""api token expiry and last use
+"""api token expiry and last use, key fingerprints
 
 Revision ID: 0005
 Revises: 0004
@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from alembic import op
 import sqlalchemy as sa
+import sqlmodel
 import surveys.models.types
 
 
@@ -19,6 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('keymark',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('recorded_at', surveys.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
     # Tokens made before expiry existed keep working for one year from the upgrade.
     expires = (datetime.now(UTC) + timedelta(days=365)).isoformat()
     with op.batch_alter_table('apitoken', schema=None) as batch_op:
@@ -34,3 +41,4 @@ def downgrade() -> None:
     with op.batch_alter_table('apitoken', schema=None) as batch_op:
         batch_op.drop_column('last_used_at')
         batch_op.drop_column('expires_at')
+    op.drop_table('keymark')
