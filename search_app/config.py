@@ -5,6 +5,10 @@ ENV_NAME = "development"
 DATABASE_URL = ""
 # Empty means: a random key created once in instance/secret_key.
 SECRET_KEY = ""
+# Key of the audit log's HMAC chain; keep it outside the database (and its backups) so that
+# someone who can write to the database cannot rewrite the log. Empty means: derived from
+# SECRET_KEY. Changing it (or the secret key it is derived from) makes `pmh audit verify` fail.
+AUDIT_KEY = ""
 # Prefecture whose facilities the master import keeps (JIS code).
 PREFECTURE_CODE = "13"
 QUESTIONNAIRE_VERSION = "2026.1"
@@ -65,6 +69,12 @@ RATELIMIT_LOGIN_IP = (50, 900)  # sign-in attempts per client IP (offices share 
 RATELIMIT_TOTP = (5, 900)  # one-time code attempts per user (sign-in and set-up)
 RATELIMIT_INVITATION_IP = (30, 900)  # clinic invitation link requests per client IP
 RATELIMIT_SHARE_IP = (120, 900)  # shortlist share link views per client IP
+# Staff and admin sessions end after this long without a request, and this long after the
+# sign-in however active (checked on every request; the user signs in again).
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
+# Days an API token works unless `pmh api-token create --days N` says otherwise.
+API_TOKEN_DAYS = 365
 # Shown as the account name's issuer in authenticator apps.
 TOTP_ISSUER = "妊産婦こころの医療機関ナビ"
 # Seconds a request waits for the index writer before leaving its change to the outbox

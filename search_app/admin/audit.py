@@ -154,9 +154,12 @@ def audit_log():
     return render_template("admin/audit.html", form=form, page=page, message="", **_helpers())
 
 
-@bp.route("/audit.csv")
+@bp.route("/audit.csv", methods=["POST"])
 def audit_export():
-    """Download the filtered events as CSV and record the export."""
+    """Download the filtered events (filters in the query string) as CSV; record the export.
+
+    A POST with a CSRF token, because the export writes an audit row (no GET changes state).
+    """
     form, wanted = _filter_form()
     if wanted is None:
         return _refused(form)
