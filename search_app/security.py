@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from index.errors import InvalidParameter
+from search_app import uploads
 
 csrf = CSRFProtect()
 
@@ -33,6 +34,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     """Turn on CSRF for every form post and add security headers to every response."""
+    uploads.init_app(app)  # first: the body limit must be set before any hook reads the form
     app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its routes
     csrf.init_app(app)
     app.before_request(_refuse_nul)

@@ -57,7 +57,8 @@ def _huge_sheet(last_cell: str | None) -> bytes:
                     rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>', data
                 )
                 if last_cell:
-                    far = f'<row r="1048576"><c r="{last_cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+                    cell = f'<c r="{last_cell}" t="inlineStr"><is><t>x</t></is></c>'
+                    far = f'<row r="1048576">{cell}</row>'
                     data = data.replace(b"</sheetData>", far.encode() + b"</sheetData>")
             target.writestr(info.filename, data)
     return out.getvalue()
