@@ -93,6 +93,12 @@ def _multipart(path: Path, files: list[tuple[str, Path]], token: str) -> int:
     return path.stat().st_size
 
 
+def _expanded(file: Path) -> int:
+    """Return the uncompressed size of a ZIP's members."""
+    with zipfile.ZipFile(file) as archive:
+        return sum(member.file_size for member in archive.infolist())
+
+
 def _admin_client(app):
     """Return a test client signed in as an admin (session set directly, as the tests do)."""
     with Session(app.extensions["pmh_engine"]) as session:
@@ -129,7 +135,7 @@ def main() -> None:
         token = TOKEN_RE.search(client.get("/admin/import").get_data(as_text=True)).group(1)
         body = Path(folder) / "body"
         length = _multipart(body, files, token)
-        sizes = {file.name: file.stat().st_size for _f, file in files}
+        sizes = {file.name: [file.stat().st_size, _expanded(file)] for _f, file in files}
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         with body.open("rb") as stream:
@@ -149,7 +155,7 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({
         "speciality_rows": args.rows, "facility_rows": args.facilities,
-        "zipped_bytes": sizes, "body_bytes": length,
+        "zipped_and_expanded_bytes": sizes, "body_bytes": length,
         "preview_status": preview.status_code, "preview_seconds": round(previewed, 1),
         "new": re.search(r'data-count="new">(\d+)<', page).group(1) if reference else page[-3000:],
         "apply_status": done.status_code, "apply_seconds": round(applied, 1),
