@@ -26,7 +26,10 @@ PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), 
 
 class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` that stops at the largest database id: /facilities/99999999999999999999 is a
-    404, not an overflow inside the database driver."""
+    404, not an overflow inside the database driver. At most 10 digits match, so a long
+    number is never converted (Python refuses over 4,300 digits)."""
+
+    regex = r"\d{1,10}"
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
         super().__init__(url_map, fixed_digits, min, max, signed)

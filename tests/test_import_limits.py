@@ -13,7 +13,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import select
 
-from surveys.importer import Source, parse_import
+from surveys.importer import Source, parse_import, readers
 from surveys.importer.readers import XLSX_MAX_ROWS
 from surveys.models import AuditEvent, Facility, ImportEdition
 from tests.test_import import CLINIC_HOURS, CLINICS, HOSPITAL_HOURS, HOSPITALS, _facilities, _import
@@ -229,3 +229,14 @@ def test_zipped_files_keep_their_edition(app, db, tmp_path):
     shutil.copy(CLINIC_HOURS, tmp_path / CLINIC_HOURS.name)
     assert _import(app, zipped, tmp_path / CLINIC_HOURS.name).exit_code == 0
     assert str(db.get(ImportEdition, "clinic").edition) == "2026-06-01"
+
+
+def test_sheet_reading_is_time_boxed(app, db, tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "XLSX_MAX_SECONDS", -1.0)  # any sheet is already too slow
+    sheet = tmp_path / "施設一覧.xlsx"
+    sheet.write_bytes(_huge_sheet(None))
+    result = _import(app, sheet)
+    _refused(
+        result, "ファイルの読み込みが-1秒を超えたため中止しました", "took longer than -1 seconds"
+    )
+    assert _facilities(db) == {}

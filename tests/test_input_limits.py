@@ -111,3 +111,9 @@ def test_clinic_survey_refuses_huge_numbers(client, db, make_facility, make_invi
     assert huge_version.status_code == 400  # nothing saved yet: no conflict page to show
     db.expire_all()
     assert db.exec(select(SurveyResponse)).all() == []
+
+
+@pytest.mark.parametrize("prefix", ["/facilities/", "/api/v1/facilities/", "/admin/users/"])
+def test_ids_in_urls_are_bounded(client, prefix):
+    for number in (NINES, LONG, "2147483648"):
+        assert client.get(prefix + number).status_code == 404
