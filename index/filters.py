@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from index.errors import InvalidParameter
+from surveys.numbers import whole_number
 from surveys.questionnaire import Item, Questionnaire
 
 MAX_INT_PARAM = 100_000
@@ -60,11 +61,11 @@ def _parse_one(item: Item, raw: str) -> Filter:
 
 def _parse_int(name: str, raw: str) -> int:
     """Parse a non-negative whole number parameter."""
-    text = raw.strip()
-    if not text.isdigit() or not text.isascii() or int(text) > MAX_INT_PARAM:
+    value = whole_number(raw, MAX_INT_PARAM)
+    if value is None:
         raise InvalidParameter(
             name,
-            f"「{name}」は0以上の整数で指定してください。",
+            f"「{name}」は0〜{MAX_INT_PARAM}の整数で指定してください。",
             f"'{name}' must be a whole number from 0 to {MAX_INT_PARAM}.",
         )
-    return int(text)
+    return value

@@ -83,7 +83,10 @@ INDEX_SYNC_LOCK_TIMEOUT = 1.0
 # INDEX_AUTO_REBUILD: rebuild a missing or corrupt index in the background while search shows
 # a 503 page. Unset means on, except under TESTING.
 # Admin uploads (XLSX is a ZIP archive): refused past these uncompressed sizes or this
-# compression ratio (a "zip bomb"); MAX_CONTENT_LENGTH above bounds the upload itself.
-IMPORT_MAX_UNCOMPRESSED = 64 * 1024 * 1024
-IMPORT_MAX_MEMBER = 32 * 1024 * 1024
+# compression ratio (a "zip bomb"). Sized for the zipped 医療情報ネット speciality file
+# (about 600,000 rows). The facility import page alone takes bodies up to
+# IMPORT_MAX_CONTENT_LENGTH from a signed-in session, spooled to disk in the instance folder.
+IMPORT_MAX_CONTENT_LENGTH = 128 * 1024 * 1024
+IMPORT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+IMPORT_MAX_MEMBER = 768 * 1024 * 1024
 IMPORT_MAX_RATIO = 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -59,8 +59,8 @@ def _http_error(exc: HTTPException):
 
 
 def _too_large(_exc: RequestEntityTooLarge):
-    """An upload over MAX_CONTENT_LENGTH: say the limit and what to do."""
-    megabytes = "{:g}".format((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / 2**20)
+    """An upload over the limit (MAX_CONTENT_LENGTH, or the import page's): say the limit."""
+    megabytes = f"{(request.max_content_length or 0) / 2**20:g}"
     message = _(
         "ファイルが大きすぎます（上限 %(mb)s MB）。ファイルを分けてもう一度お試しください。",
         mb=megabytes,

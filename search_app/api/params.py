@@ -11,12 +11,14 @@ from index.filters import parse_filters
 from index.gazetteer import municipality_by_code
 from index.locators import Locator
 from index.searcher import SORTS, SearchRequest
+from surveys.numbers import whole_number
 from surveys.questionnaire import Questionnaire
 
 MAX_TEXT = 200
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_RADIUS_KM = 300.0
+MAX_NUMBER_TEXT = 32  # longer than any number these parameters accept (checked before parsing)
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,7 @@ def _number(params, name: str, default: float, low: float, high: float, whole=Fa
     raw = (params.get(name) or "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        value = math.nan
+    value = _whole(raw, low, high) if whole else _float(raw)
     if not (low <= value <= high):
         kind_ja, kind_en = ("整数", "a whole number") if whole else ("数値", "a number")
         raise _bad(
@@ -82,6 +81,22 @@ def _number(params, name: str, default: float, low: float, high: float, whole=Fa
             f"'{name}' must be {kind_en} from {low:g} to {high:g}.",
         )
     return value
+
+
+def _whole(raw: str, low: float, high: float) -> float:
+    """Return a whole number (bounded by its length before conversion), NaN when not one."""
+    value = whole_number(raw, int(high), int(low))
+    return math.nan if value is None else value
+
+
+def _float(raw: str) -> float:
+    """Return a decimal number, NaN when not one (or longer than any valid value)."""
+    if len(raw) > MAX_NUMBER_TEXT:
+        return math.nan
+    try:
+        return float(raw)
+    except ValueError:
+        return math.nan
 
 
 def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
