@@ -10,7 +10,7 @@ from index.errors import AddressNotUnderstood, InvalidParameter
 from search_app import search
 from search_app.auth import is_professional
 from search_app.i18n import current_lang
-from search_app.search_form import build_search_form, has_search, to_params
+from search_app.search_form import build_search_form, has_search, situation_summary, to_params
 from surveys.questionnaire import load_version
 
 bp = Blueprint("main", __name__)
@@ -47,7 +47,18 @@ def home():
         questionnaire=questionnaire,
         pages=_pages(result),
         markers=_markers(rows),
+        declined_url=_declined_url(result),
+        situation_text=situation_summary(params),
+        back_args={"back": request.full_path},
     )
+
+
+def _declined_url(result) -> str | None:
+    """Return the link that adds declining and unanswered facilities (None: nothing to add)."""
+    if not result.declined_total or request.args.get("include_declined"):
+        return None
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
+    return url_for("main.home", _anchor="results", **args, include_declined="true")
 
 
 def _pages(result) -> list[tuple[int, str]]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from index.errors import InvalidParameter
-from index.filters import parse_filters
+from index.filters import parse_filters, parse_flag, parse_situation
 from index.gazetteer import municipality_by_code
 from index.locators import Locator
 from index.searcher import SORTS, SearchRequest
@@ -34,6 +34,7 @@ def parse_search(
 ) -> tuple[SearchRequest, Origin | None]:
     """Validate every parameter; raise InvalidParameter naming the first bad one."""
     origin = _origin(params, locator)
+    situation, situation_filters = parse_situation(questionnaire, params)
     request = SearchRequest(
         q=_text(params, "q"),
         filters=tuple(parse_filters(questionnaire, params)),
@@ -44,6 +45,9 @@ def parse_search(
         page=int(_number(params, "page", 1, 1, MAX_PAGE, whole=True)),
         per_page=int(_number(params, "per_page", 20, 1, MAX_PER_PAGE, whole=True)),
         professional=professional,
+        situation=situation,
+        situation_filters=tuple(situation_filters),
+        include_declined=parse_flag(params, "include_declined", False),
     )
     return request, origin
 

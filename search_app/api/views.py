@@ -57,12 +57,18 @@ def search_facilities():
     questionnaire = _questionnaire()
     found = search.find(request.args, questionnaire, professional)
     result, origin = found.result, found.origin
+    lang = current_lang()
     results = [
-        _facility_json(listing, questionnaire, professional, hit.distance_km)
+        {
+            **_facility_json(listing, questionnaire, professional, hit.distance_km),
+            "accepts": hit.accepts,
+            "rank_reasons": [{**r.as_dict(), "text": r.text(lang)} for r in hit.reasons],
+        }
         for hit, listing in found.rows
     ]
     return jsonify(
         total=result.total,
+        declined_total=result.declined_total,
         page=result.page,
         per_page=result.per_page,
         sort=result.sort,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
-from search_app import db
+from search_app import db, search
 from search_app.auth import PROFESSIONAL_ROLES, current_principal, is_professional, role_required
 from search_app.facilities import display
 from search_app.facilities.forms import AddForm, ReportForm
@@ -75,6 +75,7 @@ def report(facility_id: int):
         flash(exc.message(current_lang()), "info")
         return redirect(url_for("facilities.detail", facility_id=facility_id))
     db.session().commit()
+    search.sync_after_commit(db.session())
     flash(_thanks(), "success")
     return redirect(url_for("facilities.detail", facility_id=facility_id))
 
