@@ -57,6 +57,7 @@ class Found:
     result: SearchResult
     origin: Origin | None
     rows: list[tuple[Hit, Listing]]
+    outside_area: str = ""  # the place's prefecture when the directory does not cover it
 
 
 def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: bool) -> Found:
@@ -69,7 +70,26 @@ def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: 
         for hit in result.hits
         if hit.facility_id in listings and listings[hit.facility_id].visible_to(professional)
     ]
-    return Found(result, origin, rows)
+    return Found(result, origin, rows, _outside_area(origin))
+
+
+def _outside_area(origin: Origin | None) -> str:
+    """Return the origin's prefecture when it is not the one the directory covers."""
+    covered = current_app.config["PREFERRED_PREFECTURE"]
+    if origin is None or not origin.prefecture or origin.prefecture == covered:
+        return ""
+    return origin.prefecture
+
+
+def outside_area_message(prefecture: str, lang: str) -> str:
+    """Say that a place lies outside the directory's prefecture (ja / en)."""
+    covered = current_app.config["PREFERRED_PREFECTURE"]
+    if lang == "en":
+        return (
+            f"The place you entered is in {prefecture}. This directory lists facilities in "
+            f"{covered} only."
+        )
+    return f"入力された場所は{prefecture}です。このナビは{covered}内の医療機関を掲載しています。"
 
 
 class _Damaged(Exception):

@@ -35,6 +35,7 @@ def home():
             searched=False,
             error=exc.message(current_lang()),
             error_field=field,
+            suggestions=_suggestion_links(getattr(exc, "suggestions", ())),
         ), 400
     result, rows = found.result, found.rows
     return render_template(
@@ -49,8 +50,19 @@ def home():
         markers=_markers(rows),
         declined_url=_declined_url(result),
         situation_text=situation_summary(params),
+        outside_area=found.outside_area
+        and search.outside_area_message(found.outside_area, current_lang()),
+        place_suggestions=_suggestion_links(found.origin.suggestions if found.origin else ()),
         back_args={"back": request.full_path},
     )
+
+
+def _suggestion_links(names) -> list[tuple[str, str]]:
+    """Return (name, URL of the same search near that name) for each suggested place."""
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "near")}
+    for key in ("lat", "lng"):
+        args.pop(key, None)
+    return [(name, url_for("main.home", _anchor="results", **args, near=name)) for name in names]
 
 
 def _declined_url(result) -> str | None:

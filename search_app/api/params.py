@@ -27,6 +27,8 @@ class Origin:
     lng: float
     label: str
     level: str
+    prefecture: str = ""
+    suggestions: tuple[str, ...] = ()  # close names, when the place matched only loosely
 
 
 def parse_search(
@@ -131,4 +133,6 @@ def _origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     if not near:
         return None
     found = locator.geocode(near)
-    return Origin(found.lat, found.lng, found.label, found.level)
+    return Origin(
+        found.lat, found.lng, found.label, found.level, found.prefecture, found.suggestions
+    )

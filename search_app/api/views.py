@@ -66,13 +66,20 @@ def search_facilities():
         }
         for hit, listing in found.rows
     ]
+    notice = None
+    if found.outside_area:
+        notice = {
+            "code": "outside_area",
+            "message": search.outside_area_message(found.outside_area, lang),
+        }
     return jsonify(
         total=result.total,
         declined_total=result.declined_total,
+        notice=notice,
         page=result.page,
         per_page=result.per_page,
         sort=result.sort,
-        origin=origin.__dict__ if origin else None,
+        origin={**origin.__dict__, "suggestions": list(origin.suggestions)} if origin else None,
         results=results,
     )
 
