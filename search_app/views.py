@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, session, url_for
 
 from index.errors import AddressNotUnderstood, InvalidParameter
 from search_app import search
 from search_app.auth import is_professional
+from search_app.facilities.shortlist import Shortlist
 from search_app.i18n import current_lang
 from search_app.search_form import build_search_form, has_search, situation_summary, to_params
 from surveys.questionnaire import load_version
@@ -54,6 +55,7 @@ def home():
         and search.outside_area_message(found.outside_area, current_lang()),
         place_suggestions=_suggestion_links(found.origin.suggestions if found.origin else ()),
         back_args={"back": request.full_path},
+        shortlisted=set(Shortlist.from_session(session).ids),
     )
 
 
