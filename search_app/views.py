@@ -56,7 +56,14 @@ def home():
         place_suggestions=_suggestion_links(found.origin.suggestions if found.origin else ()),
         back_args={"back": request.full_path},
         shortlisted=set(Shortlist.from_session(session).ids),
+        patients_keys=_patients_keys(params.get("situation", "")),
     )
+
+
+def _patients_keys(situation: str) -> list[str]:
+    """Return the "which patients" items that matter for the situations asked (all if none)."""
+    kinds = [k for k in ("pregnant", "postpartum") if k in situation] or ["pregnant", "postpartum"]
+    return [f"{kind}_patients" for kind in kinds]
 
 
 def _suggestion_links(names) -> list[tuple[str, str]]:

@@ -45,7 +45,7 @@ def test_search_postpartum_breastfeeding_near_station(client, town, reindex):
     ]
     assert "3件見つかりました" in page
     assert "錦糸町駅" in page  # the place as understood
-    assert "km</strong>" in page
+    assert re.search(r'<p class="why">.*0\.\d km・', page)  # the distance leads the why-line
 
 
 def test_search_pregnant_with_trimester_and_quick_wait(client, town, reindex):
