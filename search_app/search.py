@@ -81,13 +81,24 @@ def _outside_area(origin: Origin | None) -> str:
     return origin.prefecture
 
 
+def covered_name(lang: str) -> str:
+    """Return the name of the prefecture the directory covers, in the page's language."""
+    covered = current_app.config["PREFERRED_PREFECTURE"]
+    return ENGLISH_NAMES.get(covered, covered) if lang == "en" else covered
+
+
+# English names of prefectures the directory may cover (others stay in Japanese).
+ENGLISH_NAMES = {"東京都": "Tokyo"}
+
+
 def outside_area_message(prefecture: str, lang: str) -> str:
     """Say that a place lies outside the directory's prefecture (ja / en)."""
-    covered = current_app.config["PREFERRED_PREFECTURE"]
+    covered = covered_name(lang)
     if lang == "en":
+        place = ENGLISH_NAMES.get(prefecture, prefecture)
         return (
-            f"The place you entered is in {prefecture}. This directory lists facilities in "
-            f"{covered} only."
+            f"The place you entered is in {place}. "
+            f"This directory lists facilities in {covered} only."
         )
     return f"入力された場所は{prefecture}です。このナビは{covered}内の医療機関を掲載しています。"
 

@@ -7,11 +7,12 @@ import math
 from flask import Blueprint, current_app, render_template, request, session, url_for
 
 from index.errors import AddressNotUnderstood, InvalidParameter
-from search_app import search
+from search_app import db, search
 from search_app.auth import is_professional
 from search_app.facilities.shortlist import Shortlist
 from search_app.i18n import current_lang
 from search_app.search_form import build_search_form, has_search, situation_summary, to_params
+from surveys.listings import Scope, directory_scope
 from surveys.questionnaire import load_version
 
 bp = Blueprint("main", __name__)
@@ -23,7 +24,13 @@ def home():
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
     form = build_search_form(questionnaire, request.args)
     if not has_search(request.args):
-        return render_template("search.html", form=form, searched=False)
+        return render_template(
+            "search.html",
+            form=form,
+            searched=False,
+            scope=_scope(),
+            prefecture=search.covered_name(current_lang()),
+        )
     professional = is_professional()
     params = {**to_params(form), "page": request.args.get("page", "1")}
     try:
@@ -80,6 +87,29 @@ def _declined_url(result) -> str | None:
         return None
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
     return url_for("main.home", _anchor="results", **args, include_declined="true")
+
+
+@bp.route("/help")
+def help_page():
+    """How to search: the situation, the recommended order, places, reports."""
+    return render_template("pages/help.html")
+
+
+@bp.route("/contact")
+def contact():
+    """The programme office's contact details (from configuration)."""
+    return render_template("pages/contact.html")
+
+
+@bp.route("/privacy")
+def privacy():
+    """What is stored and what is not."""
+    return render_template("pages/privacy.html")
+
+
+def _scope() -> Scope:
+    """Return what the directory holds, for the home page's scope sentence."""
+    return directory_scope(db.session())
 
 
 def _pages(result) -> list[tuple[int, str]]:

@@ -109,7 +109,7 @@ def test_a_place_outside_tokyo_is_answered_with_that_fact(client, town, reindex,
     assert "このナビは東京都内の医療機関を掲載しています" in page
     assert "範囲を広げるか" not in page
     english = client.get("/", query_string={"near": place, "lang": "en"}).get_data(True)
-    assert "This directory lists facilities in 東京都 only" in english
+    assert "This directory lists facilities in Tokyo only" in english
 
 
 def test_a_place_in_tokyo_has_no_notice(client, town, reindex):
