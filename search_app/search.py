@@ -8,18 +8,19 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask, current_app
 from sqlmodel import Session
 
 from index import text
-from index.errors import IndexUnavailable
+from index.errors import IndexDomainError, IndexUnavailable
 from index.locators import Locator, locator_from_config
 from index.searcher import Hit, Searcher, SearchResult
 from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
 from search_app import db
-from search_app.api.params import Origin, parse_search
+from search_app.api.params import Origin, parse_origin, parse_search
 from surveys.listings import Listing, load_listings
 from surveys.questionnaire import Questionnaire, load_version
 
@@ -79,6 +80,28 @@ def _outside_area(origin: Origin | None) -> str:
     if origin is None or not origin.prefecture or origin.prefecture == covered:
         return ""
     return origin.prefecture
+
+
+def back_to_results(target: str | None) -> str | None:
+    """Return a results URL on this site to link back to (None when it is anything else)."""
+    target = (target or "").strip()
+    if not target.startswith("/?") or "\\" in target or len(target) > MAX_BACK_URL:
+        return None
+    return target
+
+
+MAX_BACK_URL = 2000
+
+
+def searched_place(back: str | None) -> Origin | None:
+    """Return the place a results URL searched from (None: none given or not understood)."""
+    if not back:
+        return None
+    params = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
+    try:
+        return parse_origin(params, locator())
+    except (IndexDomainError, ValueError):
+        return None
 
 
 def covered_name(lang: str) -> str:

@@ -35,7 +35,7 @@ def parse_search(
     params: Mapping[str, str], questionnaire: Questionnaire, professional: bool, locator: Locator
 ) -> tuple[SearchRequest, Origin | None]:
     """Validate every parameter; raise InvalidParameter naming the first bad one."""
-    origin = _origin(params, locator)
+    origin = parse_origin(params, locator)
     situation, situation_filters = parse_situation(questionnaire, params)
     request = SearchRequest(
         q=_text(params, "q"),
@@ -116,7 +116,7 @@ def _municipality(params: Mapping[str, str]) -> str:
     return code
 
 
-def _origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
+def parse_origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     """Locate the origin from lat/lng or from a typed place (`near`)."""
     if params.get("lat") or params.get("lng"):
         lat = _number(params, "lat", math.nan, -90, 90)

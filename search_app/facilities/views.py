@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from search_app import db, search
@@ -42,8 +52,11 @@ def _render_detail(listing: Listing, professional: bool, report_form=None, statu
     questionnaire = display.questionnaire_for(
         db.session(), listing, current_app.config["QUESTIONNAIRE_VERSION"]
     )
+    back = search.back_to_results(request.args.get("back"))
     return render_template(
         "facilities/detail.html",
+        back=back,
+        **display.getting_there(listing.facility, search.searched_place(back)),
         listing=listing,
         facility=listing.facility,
         sections=display.answer_sections(questionnaire, listing, professional),
