@@ -30,6 +30,11 @@ INDEX_SYNC_IN_REQUEST = True
 GEOCODER = ""
 GEOCODER_OPTIONS: dict = {}
 PREFERRED_PREFECTURE = "東京都"
+# The programme office, linked from every page's footer (PMH_OFFICE_NAME etc.).
+OFFICE_NAME = "東京都 妊産婦メンタルヘルス対策事業 事務局"
+OFFICE_PHONE = "03-0000-0000"
+OFFICE_EMAIL = "office@example.jp"
+OFFICE_HOURS = "平日 9:00〜17:00"
 # Map tiles: any XYZ tile URL (default 地理院タイル). Empty: no tiles; the list and markers still
 # work. The tile host is added to the page's Content-Security-Policy.
 MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"

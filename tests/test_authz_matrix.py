@@ -46,6 +46,9 @@ class Rule:
 RULES: dict[str, Rule] = {
     # public pages
     "main.home": Rule(EVERYONE),
+    "main.help_page": Rule(EVERYONE),
+    "main.contact": Rule(EVERYONE),
+    "main.privacy": Rule(EVERYONE),
     "facilities.detail": Rule(EVERYONE, note="public listings; 404 only for hidden ones"),
     "shortlist.shared": Rule(EVERYONE, note="a signed share link is the credential"),
     "api.search_facilities": Rule(EVERYONE),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from index.errors import InvalidParameter
-from index.filters import parse_filters
+from index.filters import parse_filters, parse_flag, parse_situation
 from index.gazetteer import municipality_by_code
 from index.locators import Locator
 from index.searcher import SORTS, SearchRequest
@@ -29,13 +29,16 @@ class Origin:
     lng: float
     label: str
     level: str
+    prefecture: str = ""
+    suggestions: tuple[str, ...] = ()  # close names, when the place matched only loosely
 
 
 def parse_search(
     params: Mapping[str, str], questionnaire: Questionnaire, professional: bool, locator: Locator
 ) -> tuple[SearchRequest, Origin | None]:
     """Validate every parameter; raise InvalidParameter naming the first bad one."""
-    origin = _origin(params, locator)
+    origin = parse_origin(params, locator)
+    situation, situation_filters = parse_situation(questionnaire, params)
     request = SearchRequest(
         q=_text(params, "q"),
         filters=tuple(parse_filters(questionnaire, params)),
@@ -46,6 +49,9 @@ def parse_search(
         page=int(_number(params, "page", 1, 1, MAX_PAGE, whole=True)),
         per_page=int(_number(params, "per_page", 20, 1, MAX_PER_PAGE, whole=True)),
         professional=professional,
+        situation=situation,
+        situation_filters=tuple(situation_filters),
+        include_declined=parse_flag(params, "include_declined", False),
     )
     return request, origin
 
@@ -125,7 +131,7 @@ def _municipality(params: Mapping[str, str]) -> str:
     return code
 
 
-def _origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
+def parse_origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     """Locate the origin from lat/lng or from a typed place (`near`)."""
     if params.get("lat") or params.get("lng"):
         lat = _number(params, "lat", math.nan, -90, 90)
@@ -142,4 +148,6 @@ def _origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     if not near:
         return None
     found = locator.geocode(near)
-    return Origin(found.lat, found.lng, found.label, found.level)
+    return Origin(
+        found.lat, found.lng, found.label, found.level, found.prefecture, found.suggestions
+    )

@@ -69,16 +69,29 @@ def search_facilities():
     questionnaire = _questionnaire()
     found = search.find(request.args, questionnaire, professional)
     result, origin = found.result, found.origin
+    lang = current_lang()
     results = [
-        _facility_json(listing, questionnaire, professional, hit.distance_km)
+        {
+            **_facility_json(listing, questionnaire, professional, hit.distance_km),
+            "accepts": hit.accepts,
+            "rank_reasons": [{**r.as_dict(), "text": r.text(lang)} for r in hit.reasons],
+        }
         for hit, listing in found.rows
     ]
+    notice = None
+    if found.outside_area:
+        notice = {
+            "code": "outside_area",
+            "message": search.outside_area_message(found.outside_area, lang),
+        }
     return jsonify(
         total=result.total,
+        declined_total=result.declined_total,
+        notice=notice,
         page=result.page,
         per_page=result.per_page,
         sort=result.sort,
-        origin=origin.__dict__ if origin else None,
+        origin={**origin.__dict__, "suggestions": list(origin.suggestions)} if origin else None,
         results=results,
     )
 
