@@ -27,7 +27,7 @@ from sqlmodel import col, select, update
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from search_app import db, ratelimit, session_limits
+from search_app import db, login_throttle, ratelimit, session_limits
 from surveys import totp
 from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
@@ -252,12 +252,13 @@ def login():
     if form.validate_on_submit():
         email, ip = normal_email(form.email.data), ratelimit.client_ip()
         ratelimit.enforce("login_ip", ip, f"ip:{ip}")
-        ratelimit.enforce("login_address", email, f"unknown:{email[:100]}")
+        login_throttle.check(email, ip)
         user = authenticate(email, form.password.data)
         if user is not None:
             _rehash_if_outdated(user, form.password.data)
             return _after_password(user)
         _audit(Actor(f"unknown:{email[:100]}"), "auth.login_failed")
+        login_throttle.failed(email, ip)
         flash(_("メールアドレスまたはパスワードが正しくありません。"), "error")
     return render_template("auth/login.html", form=form)
 
@@ -305,7 +306,7 @@ def _complete_sign_in(user: User):
     db.session().add(user)
     _audit(Actor(f"user:{user.email}", user.id), "auth.login", user)
     flash(_("ログインしました。"), "success")
-    return redirect(url_for(_home_endpoint(user.role)))
+    return login_throttle.remember_device(redirect(url_for(_home_endpoint(user.role))), user.email)
 
 
 def _pending_user() -> User | None:
