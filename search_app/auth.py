@@ -21,13 +21,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
-from flask_wtf import FlaskForm
 from sqlmodel import col, select, update
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
 
-from search_app import db, ratelimit, session_limits
+from search_app import db, login_throttle, ratelimit, session_limits
+from search_app.auth_forms import CodeForm, LoginForm, PasswordCodeForm
 from surveys import invitations, totp
 from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
@@ -190,50 +187,6 @@ def role_required(*roles: str):
     return decorator
 
 
-class LoginForm(FlaskForm):
-    """E-mail and password."""
-
-    email = EmailField(
-        lazy_gettext("メールアドレス"),
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            # No control characters: PostgreSQL refuses NUL in a query (a 500, not a message).
-            Regexp(
-                r"^[^\x00-\x1f\x7f]*\Z",
-                message=lazy_gettext("メールアドレスの形式が正しくありません。"),
-            ),
-        ],
-    )
-    password = PasswordField(
-        lazy_gettext("パスワード"), validators=[DataRequired(), Length(max=200)]
-    )
-
-
-class CodeForm(FlaskForm):
-    """A six-digit one-time code from the authenticator app."""
-
-    code = StringField(
-        lazy_gettext("確認コード(6桁)"),
-        validators=[
-            DataRequired(),
-            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=lazy_gettext("6桁の数字を入力してください。")),
-        ],
-        render_kw={"inputmode": "numeric", "maxlength": 7},
-    )
-
-
-class PasswordCodeForm(CodeForm):
-    """Adding or replacing an authenticator when signed in: the password, then the new code.
-
-    Someone at an unattended signed-in browser cannot tie the account to their own phone.
-    """
-
-    password = PasswordField(
-        lazy_gettext("現在のパスワード"), validators=[DataRequired(), Length(max=200)]
-    )
-
-
 @functools.cache
 def _dummy_hash() -> str:
     """A hash checked for unknown addresses so both answers take the same time (made once)."""
@@ -256,12 +209,13 @@ def login():
     if form.validate_on_submit():
         email, ip = normal_email(form.email.data), ratelimit.client_ip()
         ratelimit.enforce("login_ip", ip, f"ip:{ip}")
-        ratelimit.enforce("login_address", email, f"unknown:{email[:100]}")
+        login_throttle.check(email, ip)
         user = authenticate(email, form.password.data)
         if user is not None:
             _rehash_if_outdated(user, form.password.data)
             return _after_password(user)
         _audit(Actor(f"unknown:{email[:100]}"), "auth.login_failed")
+        login_throttle.failed(email, ip)
         flash(_("メールアドレスまたはパスワードが正しくありません。"), "error")
     return render_template("auth/login.html", form=form)
 
@@ -309,7 +263,7 @@ def _complete_sign_in(user: User):
     db.session().add(user)
     _audit(Actor(f"user:{user.email}", user.id), "auth.login", user)
     flash(_("ログインしました。"), "success")
-    return redirect(url_for(_home_endpoint(user.role)))
+    return login_throttle.remember_device(redirect(url_for(_home_endpoint(user.role))), user.email)
 
 
 def _pending_user() -> User | None:

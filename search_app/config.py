@@ -69,7 +69,6 @@ RATELIMIT_KEY_PREFIX = "pmh:"
 RATELIMIT_ENABLED = True
 # Each limit is (hits, seconds) per fixed window; past it the request gets a 429 page with
 # Retry-After and is not processed (a sign-in past the limit is not even checked).
-RATELIMIT_LOGIN_ADDRESS = (10, 900)  # sign-in attempts per e-mail address
 RATELIMIT_LOGIN_IP = (50, 900)  # sign-in attempts per client IP (offices share one IP)
 RATELIMIT_TOTP = (5, 900)  # one-time code attempts per user (sign-in and set-up)
 RATELIMIT_INVITATION_IP = (30, 900)  # clinic invitation link requests per client IP
@@ -80,6 +79,15 @@ SESSION_IDLE_MINUTES = 30
 SESSION_MAX_HOURS = 12
 # Days an API token works unless `pmh api-token create --days N` says otherwise.
 API_TOKEN_DAYS = 365
+# Failed sign-ins slow the guesser, never lock the address: after LOGIN_FREE_FAILURES failures
+# a day for one address from one IP (or from one known browser), and LOGIN_ADDRESS_FREE_FAILURES
+# for one address from browsers that never signed in to it, each failure makes the next
+# attempt wait twice as long (2 s, 4 s, ... up to LOGIN_MAX_WAIT_SECONDS). A browser that signed
+# in before keeps a signed cookie for KNOWN_DEVICE_DAYS; other browsers' failures never slow it.
+LOGIN_FREE_FAILURES = 5
+LOGIN_ADDRESS_FREE_FAILURES = 20
+LOGIN_MAX_WAIT_SECONDS = 900
+KNOWN_DEVICE_DAYS = 180
 # Shown as the account name's issuer in authenticator apps.
 TOTP_ISSUER = "妊産婦こころの医療機関ナビ"
 # Seconds a request waits for the index writer before leaving its change to the outbox

@@ -87,6 +87,8 @@ def production_problems(config) -> list[str]:
         problems.append("DEBUG must be off in production")
     if not config.get("SECRET_KEY"):
         problems.append("set SECRET_KEY (PMH_SECRET_KEY) explicitly in production")
+    if config.get("AUDIT_KEY") and len(str(config["AUDIT_KEY"])) < 32:
+        problems.append("AUDIT_KEY (PMH_AUDIT_KEY) must be at least 32 characters")
     if config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
         problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict in production")
     return problems

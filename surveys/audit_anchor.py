@@ -111,6 +111,16 @@ def rekey(session: Session, key: bytes) -> RekeyReport:
     return RekeyReport(count, unkeyed)
 
 
+def needs_rekey(session: Session, key: bytes) -> bool:
+    """Tell whether the chain starts with a row hashed without a key (an upgraded instance)."""
+    first = next(audit.rows(session), None)
+    if first is None:
+        return False
+    values = {name: getattr(first, name) for name in audit.HASHED}
+    keyed = hmac.compare_digest(audit.row_mac(values, key), first.row_hash)
+    return not keyed and audit.legacy_hash(values) == first.row_hash
+
+
 def _check_for_rekey(session: Session, key: bytes) -> tuple[int, int]:
     """Walk the chain accepting unkeyed rows up to the first keyed one; return both counts."""
     prev, count, unkeyed, keyed_seen = audit.GENESIS, 0, 0, False

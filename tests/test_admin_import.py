@@ -17,7 +17,7 @@ from sqlmodel import func, select
 from surveys.importer import write_template_xlsx
 from surveys.models import AuditEvent, Facility, ImportEdition
 from surveys.totp import generate_secret
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, open_user_session
 
 HEADER = "施設ID,名称,種別,診療科,所在地,市区町村コード\r\n"
 ROWS = (
@@ -34,8 +34,7 @@ def sign_in(client, db, user) -> None:
         db.add(user)
         db.commit()
     with client.session_transaction() as session:
-        session["user_id"] = user.id
-        session["epoch"] = user.session_epoch
+        open_user_session(session, user)
 
 
 @pytest.fixture

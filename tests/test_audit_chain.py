@@ -226,6 +226,8 @@ def test_migration_chains_existing_rows_and_rekey_puts_them_under_the_key(app, d
         session.commit()
     result = _verify(app)
     assert result.exit_code == 1 and "run `pmh audit rekey`" in result.output
+    upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert "run `pmh audit rekey` once now" in upgraded.output
     rekeyed = app.test_cli_runner().invoke(args=["audit", "rekey"])
     assert rekeyed.exit_code == 0, rekeyed.output
     assert (
@@ -236,6 +238,8 @@ def test_migration_chains_existing_rows_and_rekey_puts_them_under_the_key(app, d
     assert "5 rows" in result.output  # the three old, the new one, and the rekey itself
     again = app.test_cli_runner().invoke(args=["audit", "rekey"])
     assert "Nothing to do" in again.output
+    upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert "rekey" not in upgraded.output
 
 
 def test_rekey_refuses_a_row_changed_before_it(app, db):
