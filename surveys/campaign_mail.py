@@ -253,7 +253,7 @@ def send_pending(
                 if deadline is not None and time.monotonic() > deadline:
                     break  # at least one message per run, so pressing again always advances
     except OSError as exc:  # e.g. the file backend's folder cannot be written
-        raise _interrupted(report, f"{type(exc).__name__}") from exc
+        raise interrupted(report, f"{type(exc).__name__}") from exc
     finally:
         session.rollback()
         report.remaining = pending_count(session, campaign, retry_failed)
@@ -271,17 +271,31 @@ def _send_one(session, campaign, transport: Transport, settings, message_id, rep
     check_open(campaign)  # closed by someone else meanwhile
     # A run claims a message for settings.send_lease seconds before sending it; a run that died
     # mid-message leaves the claim behind, and another run takes the message over after that.
-    if not _claim(session, message_id, retry, timedelta(seconds=settings.send_lease)):
+    if not claim(session, message_id, retry, timedelta(seconds=settings.send_lease)):
         return  # another run has it, or sent it already
     message = session.get(MailMessage, message_id, populate_existing=True)
-    key = f"pmh.campaign{campaign.id}.message{message.id}"
+    deliver(
+        session,
+        transport,
+        settings,
+        message,
+        f"pmh.campaign{campaign.id}.message{message.id}",
+        report,
+    )
+
+
+def deliver(session: Session, transport: Transport, settings, message, key: str, report) -> None:
+    """Send one claimed message (MailMessage or PulseMail) and mark it sent or failed; commit.
+
+    A temporary failure gives the message back and raises SendInterrupted.
+    """
     email = build_message(settings, message.to_address, message.subject, message.body, key)
     try:
         transport.send(email)
     except MailError as exc:
         if not _refused_for_good(exc):
             _release(session, message, _describe(exc))
-            raise _interrupted(report, _describe(exc)) from exc
+            raise interrupted(report, _describe(exc)) from exc
         message.status, message.last_error, message.sent_at = "failed", _describe(exc), None
         session.commit()
         report.failed += 1
@@ -291,18 +305,20 @@ def _send_one(session, campaign, transport: Transport, settings, message_id, rep
     report.sent += 1
 
 
-def _claim(session: Session, message_id: int, retry_failed: bool, lease: timedelta) -> bool:
-    """Take a message for this run (a lease in sent_at while still queued); commit."""
+def claim(
+    session: Session, message_id: int, retry_failed: bool, lease: timedelta, model=MailMessage
+) -> bool:
+    """Take a message of `model` for this run (a lease in sent_at while still queued); commit."""
     now = utcnow()
     statuses = ["queued", "failed"] if retry_failed else ["queued"]
     result = session.exec(
-        update(MailMessage)
+        update(model)
         .where(
-            MailMessage.id == message_id,
-            col(MailMessage.status).in_(statuses),
-            or_(col(MailMessage.sent_at).is_(None), col(MailMessage.sent_at) < now - lease),
+            model.id == message_id,
+            col(model.status).in_(statuses),
+            or_(col(model.sent_at).is_(None), col(model.sent_at) < now - lease),
         )
-        .values(sent_at=now, attempts=MailMessage.attempts + 1)
+        .values(sent_at=now, attempts=model.attempts + 1)
     )
     session.commit()
     return result.rowcount == 1
@@ -341,7 +357,7 @@ def _describe(exc: MailError) -> str:
     return f"{code} {text}"[:500]
 
 
-def _interrupted(report: SendReport, reason: str) -> SendInterrupted:
+def interrupted(report: SendReport, reason: str) -> SendInterrupted:
     """Say the run stopped, what it did, and that running it again continues."""
     done = f"{report.sent}/{report.total}"
     return SendInterrupted(

@@ -15,7 +15,7 @@ from flask import url_for
 from sqlmodel import select
 
 from search_app.facilities import share
-from surveys import audit, password_links, reports
+from surveys import audit, password_links, pulse_mail, reports
 from surveys.models import Invitation, utcnow
 from surveys.totp import generate_secret
 
@@ -61,6 +61,8 @@ RULES: dict[str, Rule] = {
     "account.setup": Rule(EVERYONE, note="the signed set-password link is the credential"),
     "clinic.invitation": Rule(EVERYONE, note="the token is the credential"),
     "clinic.redeem": Rule(EVERYONE, note="the token is the credential"),
+    "pulse.confirm": Rule(EVERYONE, note="the signed pulse link is the credential"),
+    "pulse.record": Rule(EVERYONE, note="the signed pulse link is the credential"),
     # staff referral work
     "facilities.report": Rule(REFERRERS),
     "shortlist.index": Rule(REFERRERS),
@@ -75,9 +77,12 @@ RULES: dict[str, Rule] = {
     "clinic.survey": Rule(CLINICS, owner=True),
     "clinic.confirm": Rule(CLINICS, owner=True),
     "clinic.history": Rule(CLINICS, owner=True),
+    "clinic.capacity": Rule(CLINICS, owner=True),
     # admin area: the programme office only
     "admin.report_list": Rule(ADMINS),
     "admin.resolve": Rule(ADMINS),
+    "admin.pulse_rates": Rule(ADMINS),
+    "admin.referral_counts": Rule(ADMINS),
     "admin.import_facilities": Rule(ADMINS),
     "admin.import_apply": Rule(ADMINS),
     "admin.dashboard": Rule(ADMINS),
@@ -118,6 +123,7 @@ class World:
     campaign_id: int
     target_user_id: int
     setup_token: str
+    pulse_token: str
     users: dict[str, object]
 
 
@@ -153,8 +159,16 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         campaign_id=invitation.campaign_id,
         target_user_id=target.id,
         setup_token=password_links.make_token(app.config["SECRET_KEY"], target),
+        pulse_token=_pulse_token(app, db, a),
         users=users,
     )
+
+
+def _pulse_token(app, db, facility) -> str:
+    """Return a signed pulse link token ("room") for a facility."""
+    pulse_round = pulse_mail.open_round(db)
+    links = pulse_mail.answer_links(app.config["SECRET_KEY"], "", pulse_round, facility.id)
+    return links["room"].rsplit("/", 1)[1]
 
 
 def open_session(client, db, world: World, role: str) -> None:
@@ -189,6 +203,8 @@ TOKENS = {
     "clinic.redeem": lambda w: w.invitation_token,
     "shortlist.shared": lambda w: w.share_token,
     "account.setup": lambda w: w.setup_token,
+    "pulse.confirm": lambda w: w.pulse_token,
+    "pulse.record": lambda w: w.pulse_token,
 }
 
 

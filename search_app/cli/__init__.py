@@ -44,11 +44,13 @@ def init_app(app: Flask) -> None:
         demo,
         exports,
         facilities,
+        pulse,
         search_index,
         users,
     )
 
-    for module in (campaigns, coverage, db, demo, exports, facilities, search_index, users):
+    modules = (campaigns, coverage, db, demo, exports, facilities, pulse, search_index, users)
+    for module in modules:
         module.register(app.cli)
     _register_integrity(app)
 

@@ -26,6 +26,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(display.japan_date, "japan_date")
     app.add_template_global(open_access_reports)
     app.add_template_global(reports.reason_label, "report_reason_label")
+    app.add_template_global(display.capacity_label, "capacity_label")
+    app.add_template_global(display.capacity_fresh, "capacity_fresh")
+    app.add_template_filter(display.month_day, "mdate")
 
 
 def open_access_reports(facility_id: int) -> list:

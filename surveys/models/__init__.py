@@ -5,17 +5,21 @@ from surveys.models.audit import AuditEvent
 from surveys.models.campaign import MAIL_KINDS, MAIL_STATUSES, Campaign, Invitation, MailMessage
 from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
 from surveys.models.outbox import IndexOutbox
+from surveys.models.pulse import CAPACITY_CODES, PulseAnswer, PulseMail, PulseRound
 from surveys.models.questionnaire import QuestionnaireVersion
 from surveys.models.ratelimit import RateLimitCounter
+from surveys.models.referral import OUTCOME_CODES, Referral
 from surveys.models.report import REPORT_REASONS, AccessReport
 from surveys.models.response import SurveyResponse
 from surveys.models.types import utcnow
 from surveys.models.user import ROLES, User, UserFacility
 
 __all__ = [
+    "CAPACITY_CODES",
     "FACILITY_KINDS",
     "MAIL_KINDS",
     "MAIL_STATUSES",
+    "OUTCOME_CODES",
     "REPORT_REASONS",
     "ROLES",
     "AccessReport",
@@ -27,8 +31,12 @@ __all__ = [
     "IndexOutbox",
     "Invitation",
     "MailMessage",
+    "PulseAnswer",
+    "PulseMail",
+    "PulseRound",
     "QuestionnaireVersion",
     "RateLimitCounter",
+    "Referral",
     "SurveyResponse",
     "User",
     "UserFacility",
