@@ -185,7 +185,7 @@ def answer_outcome(
         outcome=outcome,
     )  # fmt: skip
     if outcome == "no_appointment":
-        _open_report(session, referral, actor, moment)
+        _open_report(session, referral, audit.Actor(actor.label, user.id), moment)
     return referral
 
 

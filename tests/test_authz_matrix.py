@@ -15,7 +15,7 @@ from flask import url_for
 from sqlmodel import select
 
 from search_app.facilities import share
-from surveys import audit, password_links, pulse_mail, reports
+from surveys import audit, password_links, pulse_mail, referrals, reports
 from surveys.models import Invitation, utcnow
 from surveys.totp import generate_secret
 
@@ -72,6 +72,9 @@ RULES: dict[str, Rule] = {
     "shortlist.clear": Rule(REFERRERS),
     "shortlist.print_view": Rule(REFERRERS),
     "shortlist.make_share": Rule(REFERRERS),
+    "referrals.refer": Rule(REFERRERS),
+    "referrals.index": Rule(REFERRERS),
+    "referrals.outcome": Rule(REFERRERS, note="the referrer's organisation: see test_referrals"),
     # clinic portal
     "clinic.index": Rule(CLINICS),
     "clinic.survey": Rule(CLINICS, owner=True),
@@ -124,6 +127,7 @@ class World:
     target_user_id: int
     setup_token: str
     pulse_token: str
+    referral_id: int
     users: dict[str, object]
 
 
@@ -150,6 +154,8 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         CLINIC_B: make_user("clinic", facilities=[b]),
     }
     shared = share.dumps(app.config["SECRET_KEY"], share.shared_list([a.id, b.id], 14))
+    referral = referrals.create_referral(db, a.id, staff, audit.CLI_ACTOR)
+    db.commit()
     return World(
         facility={"a": a.id, "b": b.id},
         invitation_token=token,
@@ -160,6 +166,7 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         target_user_id=target.id,
         setup_token=password_links.make_token(app.config["SECRET_KEY"], target),
         pulse_token=_pulse_token(app, db, a),
+        referral_id=referral.id,
         users=users,
     )
 
@@ -196,6 +203,7 @@ PARAMS = {
     "report_id": lambda w, which: w.report_id,
     "campaign_id": lambda w, which: w.campaign_id,
     "user_id": lambda w, which: w.target_user_id,
+    "referral_id": lambda w, which: w.referral_id,
     "token": None,  # depends on the endpoint: see _token
 }
 TOKENS = {
