@@ -55,6 +55,9 @@ MAIL_SEND_REQUEST_SECONDS = 20
 PULSE_ENABLED = True
 PULSE_SEND_DAY = 1
 PULSE_LINK_DAYS = 31
+# `pmh referrals remind` (daily from cron) mails referrers whose outcome questions became due
+# that day; off by default (the questions are always on the start page).
+REFERRAL_OUTCOME_MAIL = False
 # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto give the
 # client's address (per-IP rate limits) and https; 0 trusts no such header.
 TRUSTED_PROXIES = 0

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import String, Text, select
 from sqlmodel import SQLModel
 
 from index.documents import load_docs
-from surveys import audit, referrals, reports
+from surveys import audit, referral_mail, referrals, reports
+from surveys.mail import MailSettings
 from surveys.models import AccessReport, AuditEvent, Referral, utcnow
 from surveys.operations import today_in_japan
 from tests.conftest import csrf_token
+from tests.smtp_server import running_smtp
 
 ORGANISATION = "江東区 子ども家庭センター"
 # What a careless form post might carry about the mother: none of it may be stored anywhere.
@@ -285,3 +288,34 @@ def test_privacy_walk_finds_no_patient_data_after_a_full_referral_cycle(
     # 4. Every other table that changed is one we expect (no hidden copy of the request).
     changed = {name for name in after if after[name] != before[name]}
     assert changed <= {"referral", "accessreport", "auditevent", "indexoutbox", "ratelimitcounter"}
+
+
+def test_optional_mail_tells_referrers_once_when_their_question_becomes_due(
+    make_app, db, make_user, nurse, clinic
+):
+    start = utcnow()
+    referrals.create_referral(db, clinic.id, nurse, audit.CLI_ACTOR, start)
+    db.commit()
+    with running_smtp() as smtp:
+        app = make_app("mailing", MAIL_BACKEND="smtp", MAIL_SMTP_PORT=smtp.port)
+        settings = MailSettings.from_config(app.config, app.instance_path)
+        day_13 = start + timedelta(days=referrals.FOLLOW_UP_DAYS - 1)
+        assert referral_mail.mail_due_questions(db, settings, "https://navi.example", day_13) == 0
+        day_14 = start + timedelta(days=referrals.FOLLOW_UP_DAYS)
+        assert referral_mail.mail_due_questions(db, settings, "https://navi.example", day_14) == 1
+        (message,) = smtp.messages
+        assert message["To"] == nurse.email
+        assert "（1件）" in message["Subject"]
+        assert "https://navi.example/referrals/" in message.get_content()
+        assert clinic.name not in message.get_content()
+        day_15 = start + timedelta(days=referrals.FOLLOW_UP_DAYS + 1)
+        assert referral_mail.mail_due_questions(db, settings, "https://navi.example", day_15) == 0
+
+
+def test_remind_command_is_off_unless_configured(app):
+    result = app.test_cli_runner().invoke(args=["referrals", "remind"])
+    assert result.exit_code == 0 and "switched off" in result.output
+    app.config["REFERRAL_OUTCOME_MAIL"] = True
+    app.config["MAIL_FOLDER"] = str(Path(app.instance_path) / "mail")
+    result = app.test_cli_runner().invoke(args=["referrals", "remind"])
+    assert result.exit_code == 0 and "Mailed 0 referrer(s)." in result.output

@@ -45,12 +45,13 @@ def init_app(app: Flask) -> None:
         exports,
         facilities,
         pulse,
+        referrals,
         search_index,
         users,
     )
 
-    modules = (campaigns, coverage, db, demo, exports, facilities, pulse, search_index, users)
-    for module in modules:
+    modules = (campaigns, coverage, db, demo, exports, facilities, pulse, referrals)
+    for module in (*modules, search_index, users):
         module.register(app.cli)
     _register_integrity(app)
 
