@@ -75,7 +75,6 @@ def index():
         "referrals/index.html",
         due=referrals.due_questions(session, user),
         waiting=referrals.waiting(session, user),
-        form=OutcomeForm(),
         follow_up_days=referrals.FOLLOW_UP_DAYS,
     )
 
