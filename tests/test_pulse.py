@@ -279,3 +279,17 @@ def test_pulse_send_command_waits_for_its_day_then_sends(app, db, smtp, clinics)
     assert sorted(smtp.to()) == ["a@example.jp", "b@example.jp"]
     status = runner.invoke(args=["pulse", "status"], catch_exceptions=False)
     assert "mailed 2, answered 0" in status.output
+
+
+def test_index_columns_carry_the_newest_answer_and_its_day_for_the_order(app, db, clinics, reindex):
+    from index.schema import EPOCH, NO_WAIT
+
+    _answer(db, clinics["a"], "none")
+    reindex()
+    with app.extensions["pmh_index"].open().reader() as reader:
+        ids = list(reader.column_reader("fid"))
+        capacity = dict(zip(ids, reader.column_reader("capacity"), strict=True))
+        day = dict(zip(ids, reader.column_reader("capacity_day"), strict=True))
+    assert capacity[clinics["a"].id] == "none" and capacity[clinics["b"].id] == ""
+    assert day[clinics["a"].id] == (today_in_japan() - EPOCH).days
+    assert day[clinics["b"].id] == NO_WAIT
