@@ -243,17 +243,12 @@ def send_pending(
     check_open(campaign)
     ids = list(session.exec(_pending_query(campaign, retry_failed)))
     report = SendReport(total=len(ids))
-    deadline = time.monotonic() + time_budget if time_budget is not None else None
+
+    def send_one(transport: Transport, message_id: int) -> None:
+        _send_one(session, campaign, transport, settings, message_id, report, retry_failed)
+
     try:
-        with open_transport(settings) as transport:
-            for message_id in ids:
-                _send_one(session, campaign, transport, settings, message_id, report, retry_failed)
-                if advance:
-                    advance(1)
-                if deadline is not None and time.monotonic() > deadline:
-                    break  # at least one message per run, so pressing again always advances
-    except OSError as exc:  # e.g. the file backend's folder cannot be written
-        raise interrupted(report, f"{type(exc).__name__}") from exc
+        send_each(ids, settings, report, send_one, advance, time_budget)
     finally:
         session.rollback()
         report.remaining = pending_count(session, campaign, retry_failed)
@@ -263,6 +258,29 @@ def send_pending(
         )  # fmt: skip
         session.commit()
     return report
+
+
+def send_each(
+    ids: list[int],
+    settings: MailSettings,
+    report: SendReport,
+    send_one: Callable[[Transport, int], object],
+    advance: Callable[[int], object] | None = None,
+    time_budget: float | None = None,
+) -> None:
+    """Call send_one(transport, id) for each message over one transport, until the time budget
+    (seconds) is spent; a transport that fails to open or write raises SendInterrupted."""
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
+    try:
+        with open_transport(settings) as transport:
+            for message_id in ids:
+                send_one(transport, message_id)
+                if advance:
+                    advance(1)
+                if deadline is not None and time.monotonic() > deadline:
+                    break  # at least one message per run, so pressing again always advances
+    except OSError as exc:  # e.g. the file backend's folder cannot be written
+        raise interrupted(report, type(exc).__name__) from exc
 
 
 def _send_one(session, campaign, transport: Transport, settings, message_id, report, retry) -> None:

@@ -8,7 +8,6 @@ marked sent (its body, which holds the links, emptied) right after the server ac
 from __future__ import annotations
 
 import calendar
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,9 +24,9 @@ from surveys.campaign_mail import (
     claim,
     closing_date,
     deliver,
-    interrupted,
+    send_each,
 )
-from surveys.mail import MailSettings, open_transport
+from surveys.mail import MailSettings, Transport
 from surveys.models import Facility, PulseMail, PulseRound, utcnow
 from surveys.operations import TOKYO, current_responses, today_in_japan
 from surveys.pulse import PulseLink, make_token
@@ -181,21 +180,16 @@ def send_round(
     query = select(PulseMail.id).where(*_pending(pulse_round, retry_failed)).order_by(PulseMail.id)
     ids = list(session.exec(query))
     report = SendReport(total=len(ids))
-    deadline = time.monotonic() + time_budget if time_budget is not None else None
     lease = timedelta(seconds=settings.send_lease)
+
+    def send_one(transport: Transport, message_id: int) -> None:
+        if claim(session, message_id, retry_failed, lease, model=PulseMail):
+            message = session.get(PulseMail, message_id, populate_existing=True)
+            key = f"pmh.pulse{pulse_round.id}.message{message.id}"
+            deliver(session, transport, settings, message, key, report)
+
     try:
-        with open_transport(settings) as transport:
-            for message_id in ids:
-                if claim(session, message_id, retry_failed, lease, model=PulseMail):
-                    message = session.get(PulseMail, message_id, populate_existing=True)
-                    key = f"pmh.pulse{pulse_round.id}.message{message.id}"
-                    deliver(session, transport, settings, message, key, report)
-                if advance:
-                    advance(1)
-                if deadline is not None and time.monotonic() > deadline:
-                    break
-    except OSError as exc:  # e.g. the file backend's folder cannot be written
-        raise interrupted(report, type(exc).__name__) from exc
+        send_each(ids, settings, report, send_one, advance, time_budget)
     finally:
         session.rollback()
         report.remaining = pending_count(session, pulse_round, retry_failed)

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from index.sync import check
 from surveys import audit, pulse, pulse_mail
+from surveys.campaign_mail import SendInterrupted
 from surveys.models import AuditEvent, IndexOutbox, PulseAnswer, PulseMail, utcnow
 from surveys.operations import today_in_japan
 from tests.conftest import KINSHICHO, csrf_token
@@ -293,3 +294,16 @@ def test_index_columns_carry_the_newest_answer_and_its_day_for_the_order(app, db
     assert capacity[clinics["a"].id] == "none" and capacity[clinics["b"].id] == ""
     assert day[clinics["a"].id] == (today_in_japan() - EPOCH).days
     assert day[clinics["b"].id] == NO_WAIT
+
+
+def test_interrupted_pulse_send_resumes_and_sends_nothing_twice(app, db, smtp, clinics):
+    pulse_round = pulse_mail.open_round(db)
+    pulse_mail.queue_round(db, pulse_round, app.config["SECRET_KEY"], BASE_URL, audit.CLI_ACTOR)
+    smtp.busy_after = 1  # the server asks to try later after one message
+    with pytest.raises(SendInterrupted):
+        pulse_mail.send_round(db, pulse_round, _settings(app), audit.CLI_ACTOR)
+    assert len(smtp.messages) == 1
+    smtp.busy_after = None
+    report = pulse_mail.send_round(db, pulse_round, _settings(app), audit.CLI_ACTOR)
+    assert (report.sent, report.remaining) == (1, 0)
+    assert sorted(smtp.to()) == ["a@example.jp", "b@example.jp"]
