@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
 # A pulse answer older than this says nothing about this month any more.
 CAPACITY_FRESH_DAYS = 45
 CAPACITY_STATES = ("room", "little", "none", "unknown")
@@ -30,3 +32,17 @@ def seen_rate(seen: int, no_appointment: int, refused: int) -> float | None:
     if counted < MIN_OUTCOMES:
         return None
     return seen / counted
+
+
+def capacity_states(answers: np.ndarray, days: np.ndarray, today_day: int) -> np.ndarray:
+    """Vectorised capacity_state: answers and their days since EPOCH (NaN: none) per facility."""
+    age = today_day - np.nan_to_num(days, nan=-(10**9))
+    fresh = (age >= 0) & (age <= CAPACITY_FRESH_DAYS) & np.isin(answers, CAPACITY_STATES[:3])
+    return np.where(fresh, answers, "unknown")
+
+
+def seen_rates(seen: np.ndarray, no_appointment: np.ndarray, refused: np.ndarray) -> np.ndarray:
+    """Vectorised seen_rate: NaN where fewer than MIN_OUTCOMES referrals were counted."""
+    counted = seen + no_appointment + refused
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counted >= MIN_OUTCOMES, seen / np.maximum(counted, 1), np.nan)
