@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     from search_app.api import bp as api_bp
     from search_app.api import health_bp
     from search_app.cli import init_app as init_cli
+    from search_app.clinic import access_bp
     from search_app.clinic import bp as clinic_bp
     from search_app.security import init_app as init_security
 
@@ -83,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(clinic_bp)
+    app.register_blueprint(access_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(account_bp)

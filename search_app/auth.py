@@ -28,11 +28,11 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from search_app import db, ratelimit
-from surveys import invitations, totp
+from surveys import invitations, signin_links, totp
 from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
 from surveys.audit import Actor, record
-from surveys.models import Invitation, User, UserFacility, utcnow
+from surveys.models import Invitation, SignInLink, User, UserFacility, utcnow
 from surveys.users import normal_email
 
 bp = Blueprint("auth", __name__)
@@ -100,6 +100,8 @@ def _principal_from_session() -> Principal:
         if _session_current(user, session.get("epoch")):
             return principal_for_user(user)
         session.clear()
+    if "signin_link_id" in session:
+        return _signin_link_principal() or _cleared()
     if "invitation_id" in session:
         until = datetime.fromisoformat(session.get("invitation_until", "2000-01-01T00:00:00+00:00"))
         invitation = db.session().get(Invitation, session["invitation_id"])
@@ -111,6 +113,29 @@ def _principal_from_session() -> Principal:
             return PUBLIC
         session.clear()
     return PUBLIC
+
+
+def _cleared() -> Principal:
+    """End the session; the request is public."""
+    session.clear()
+    return PUBLIC
+
+
+def _signin_link_principal() -> Principal | None:
+    """Return the clinic signed in through a mailed sign-in link, while the session lasts."""
+    until = datetime.fromisoformat(session.get("signin_until", "2000-01-01T00:00:00+00:00"))
+    link = db.session().get(SignInLink, session["signin_link_id"])
+    if link is None or utcnow() >= until:
+        return None
+    label = signin_links.actor_for(link).label
+    return Principal("clinic", label, None, None, frozenset({link.facility_id}))
+
+
+def start_signin_link_session(link: SignInLink, hours: int) -> None:
+    """Sign the clinic in for the link's facility for `hours`."""
+    _fresh_session()
+    session["signin_link_id"] = link.id
+    session["signin_until"] = (utcnow() + timedelta(hours=hours)).isoformat()
 
 
 def _session_current(user: User | None, epoch: object) -> bool:

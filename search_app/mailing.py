@@ -8,11 +8,17 @@ from sqlmodel import Session
 from surveys import audit, password_links
 from surveys.mail import MailSettings
 from surveys.models import User
+from surveys.office import OfficeContact
 
 
 def mail_settings() -> MailSettings:
     """Return the mail settings of the running app."""
     return MailSettings.from_config(current_app.config, current_app.instance_path)
+
+
+def office_contact() -> OfficeContact:
+    """Return the programme office's contact as configured (OFFICE_*)."""
+    return OfficeContact.from_config(current_app.config)
 
 
 def base_url() -> str:

@@ -15,8 +15,9 @@ from flask import url_for
 from sqlmodel import select
 
 from search_app.facilities import share
-from surveys import audit, password_links, reports
-from surveys.models import Invitation, utcnow
+from surveys import audit, letter_codes, password_links, reports, signin_links
+from surveys.invitations import create_invitation
+from surveys.models import Campaign, Invitation, utcnow
 from surveys.totp import generate_secret
 
 PUBLIC, STAFF, ADMIN = "public", "staff", "admin"
@@ -61,6 +62,12 @@ RULES: dict[str, Rule] = {
     "account.setup": Rule(EVERYONE, note="the signed set-password link is the credential"),
     "clinic.invitation": Rule(EVERYONE, note="the token is the credential"),
     "clinic.redeem": Rule(EVERYONE, note="the token is the credential"),
+    "clinic_access.for_clinics": Rule(EVERYONE),
+    "clinic_access.signin_link": Rule(EVERYONE, note="the mailed token is the credential"),
+    "clinic_access.signin_redeem": Rule(EVERYONE, note="the mailed token is the credential"),
+    "clinic_access.letter_code": Rule(EVERYONE, note="the typed code is the credential"),
+    "clinic_access.letter_link": Rule(EVERYONE, note="the printed code is the credential"),
+    "clinic_access.letter_redeem": Rule(EVERYONE, note="the printed code is the credential"),
     # staff referral work
     "facilities.report": Rule(REFERRERS),
     "shortlist.index": Rule(REFERRERS),
@@ -119,6 +126,8 @@ class World:
     target_user_id: int
     setup_token: str
     users: dict[str, object]
+    signin_token: str = ""
+    letter_code: str = ""
 
 
 @pytest.fixture
@@ -144,6 +153,10 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         CLINIC_B: make_user("clinic", facilities=[b]),
     }
     shared = share.dumps(app.config["SECRET_KEY"], share.shared_list([a.id, b.id], 14))
+    _link, signin_token = signin_links.create_link(db, a, 30)
+    code = letter_codes.new_code()
+    create_invitation(db, a, db.get(Campaign, invitation.campaign_id), audit.CLI_ACTOR, token=code)
+    db.commit()
     return World(
         facility={"a": a.id, "b": b.id},
         invitation_token=token,
@@ -154,6 +167,8 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         target_user_id=target.id,
         setup_token=password_links.make_token(app.config["SECRET_KEY"], target),
         users=users,
+        signin_token=signin_token,
+        letter_code=code,
     )
 
 
@@ -189,6 +204,10 @@ TOKENS = {
     "clinic.redeem": lambda w: w.invitation_token,
     "shortlist.shared": lambda w: w.share_token,
     "account.setup": lambda w: w.setup_token,
+    "clinic_access.signin_link": lambda w: w.signin_token,
+    "clinic_access.signin_redeem": lambda w: w.signin_token,
+    "clinic_access.letter_link": lambda w: w.letter_code,
+    "clinic_access.letter_redeem": lambda w: w.letter_code,
 }
 
 

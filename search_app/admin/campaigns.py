@@ -27,7 +27,7 @@ from search_app.admin.views import bp, perform
 from search_app.auth import current_principal
 from search_app.forms import CheckboxesField, language_choices, strip
 from search_app.i18n import current_lang
-from search_app.mailing import base_url, mail_settings
+from search_app.mailing import base_url, mail_settings, office_contact
 from surveys import audit, campaign_mail, campaigns
 from surveys.errors import UserFacingError
 from surveys.models import Campaign, Facility, MailMessage
@@ -160,7 +160,7 @@ def campaign_send(campaign_id: int):
         _mail_action(
             campaign,
             lambda s, actor: campaign_mail.queue_invitations(
-                s, campaign, actor, base_url(), form.language.data
+                s, campaign, actor, base_url(), form.language.data, office=office_contact()
             ),
             form.retry_failed.data,
         )
@@ -181,6 +181,7 @@ def campaign_remind(campaign_id: int):
                 base_url(),
                 form.language.data,
                 expected_round=form.round.data,
+                office=office_contact(),
             ),
             False,
         )

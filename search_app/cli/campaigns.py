@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from search_app.cli import run
 from search_app.db import engine
-from search_app.mailing import base_url, mail_settings
+from search_app.mailing import base_url, mail_settings, office_contact
 from surveys import audit, campaign_mail, campaigns
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.models.facility import FACILITY_KINDS
@@ -97,7 +97,7 @@ def send_command(campaign_id: int, language: str, retry_failed: bool) -> None:
         campaign = _campaign(session, campaign_id)
         report = run(
             lambda: campaign_mail.queue_invitations(
-                session, campaign, audit.CLI_ACTOR, base_url(), language
+                session, campaign, audit.CLI_ACTOR, base_url(), language, office=office_contact()
             )
         )
         _echo_queued(report)
@@ -114,7 +114,7 @@ def remind_command(campaign_id: int, language: str) -> None:
         campaign = _campaign(session, campaign_id)
         report = run(
             lambda: campaign_mail.queue_reminders(
-                session, campaign, audit.CLI_ACTOR, base_url(), language
+                session, campaign, audit.CLI_ACTOR, base_url(), language, office=office_contact()
             )
         )
         _echo_queued(report)

@@ -1,5 +1,6 @@
-"""Clinic portal: invitation links, answering and confirming the survey."""
+"""Clinic portal: invitation links, answering and confirming the survey; coming back."""
 
+from search_app.clinic.access import bp as access_bp
 from search_app.clinic.views import bp
 
-__all__ = ["bp"]
+__all__ = ["access_bp", "bp"]

@@ -3,6 +3,12 @@
 from surveys.models.api_token import ApiToken
 from surveys.models.audit import AuditEvent
 from surveys.models.campaign import MAIL_KINDS, MAIL_STATUSES, Campaign, Invitation, MailMessage
+from surveys.models.clinic_access import (
+    CORRECTION_FIELDS,
+    CORRECTION_STATUSES,
+    FacilityCorrection,
+    SignInLink,
+)
 from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
 from surveys.models.outbox import IndexOutbox
 from surveys.models.questionnaire import QuestionnaireVersion
@@ -13,6 +19,8 @@ from surveys.models.types import utcnow
 from surveys.models.user import ROLES, User, UserFacility
 
 __all__ = [
+    "CORRECTION_FIELDS",
+    "CORRECTION_STATUSES",
     "FACILITY_KINDS",
     "MAIL_KINDS",
     "MAIL_STATUSES",
@@ -24,11 +32,13 @@ __all__ = [
     "Campaign",
     "Facility",
     "FacilityBase",
+    "FacilityCorrection",
     "IndexOutbox",
     "Invitation",
     "MailMessage",
     "QuestionnaireVersion",
     "RateLimitCounter",
+    "SignInLink",
     "SurveyResponse",
     "User",
     "UserFacility",
