@@ -96,6 +96,7 @@ RULES: dict[str, Rule] = {
     "admin.campaign_send": Rule(ADMINS),
     "admin.campaign_remind": Rule(ADMINS),
     "admin.campaign_close": Rule(ADMINS),
+    "admin.campaign_letters": Rule(ADMINS),
     "admin.coverage": Rule(ADMINS),
     "admin.coverage_csv": Rule(ADMINS),
     "admin.exports": Rule(ADMINS),

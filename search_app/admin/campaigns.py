@@ -23,12 +23,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from index.gazetteer import municipalities
 from search_app import db
-from search_app.admin.views import bp, perform
+from search_app.admin.views import attachment, bp, perform
 from search_app.auth import current_principal
 from search_app.forms import CheckboxesField, language_choices, strip
 from search_app.i18n import current_lang
 from search_app.mailing import base_url, mail_settings, office_contact
-from surveys import audit, campaign_mail, campaigns
+from surveys import audit, campaign_mail, campaigns, letters
 from surveys.errors import UserFacingError
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.operations import today_in_japan
@@ -86,6 +86,20 @@ class RemindForm(FlaskForm):
     confirm = BooleanField(
         lazy_gettext("未回答の医療機関に督促メールを送信します"), validators=[DataRequired()]
     )
+
+
+class LettersForm(FlaskForm):
+    """Print invitation letters: to whom, and whether as a reminder."""
+
+    audience = RadioField(
+        lazy_gettext("対象"),
+        choices=[
+            SelectChoice("without_email", lazy_gettext("メールアドレスがない医療機関")),
+            SelectChoice("all", lazy_gettext("対象のすべての医療機関")),
+        ],
+        default="without_email",
+    )
+    reminder = BooleanField(lazy_gettext("督促として、まだ回答していない医療機関にだけ作成する"))
 
 
 class CloseForm(FlaskForm):
@@ -149,7 +163,28 @@ def campaign_detail(campaign_id: int):
         send_form=SendForm(),
         remind_form=RemindForm(round=campaign_mail.next_reminder_round(session, campaign)),
         close_form=CloseForm(),
+        letters_form=LettersForm(),
     )
+
+
+@bp.route("/campaigns/<int:campaign_id>/letters", methods=["POST"])
+def campaign_letters(campaign_id: int):
+    """Create letter invitations and download them as one PDF to print."""
+    campaign, form = campaigns.get_campaign(db.session(), campaign_id), LettersForm()
+    if not form.validate_on_submit():
+        abort(400)
+    run = letters.LetterRun(form.audience.data == "all", bool(form.reminder.data))
+    pdf = perform(lambda session, actor: _letters(session, actor, campaign, run), None)
+    if pdf is None:
+        return redirect(url_for("admin.campaign_detail", campaign_id=campaign_id))
+    name = f"letters-campaign{campaign.id}-{today_in_japan():%Y%m%d}.pdf"
+    return attachment(pdf, "application/pdf", name)
+
+
+def _letters(session: Session, actor: audit.Actor, campaign: Campaign, run) -> bytes:
+    """Make the letters with the app's font, public address and office contact."""
+    font = letters.find_font(current_app.config.get("LETTER_FONT", ""))
+    return letters.make_letters(session, campaign, actor, base_url(), office_contact(), run, font)
 
 
 @bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
