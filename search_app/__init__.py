@@ -64,7 +64,7 @@ def _instance_secret(instance: Path) -> str:
 
 def _init_extensions(app: Flask) -> None:
     """Bind extensions and register blueprints."""
-    from search_app import auth, db, errors, facilities, i18n, privacy, search, views
+    from search_app import auth, db, errors, facilities, i18n, privacy, qr, search, views
     from search_app.account import bp as account_bp
     from search_app.api import bp as api_bp
     from search_app.api import health_bp
@@ -80,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     init_security(app)
     auth.init_app(app)
     errors.init_app(app)
+    qr.init_app(app)
     init_cli(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)

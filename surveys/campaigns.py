@@ -59,6 +59,24 @@ class Scope:
         }
 
 
+REGIONS = ("wards", "tama", "islands")
+
+
+def region_of(code: str) -> str:
+    """Return Tokyo's region of a municipality code: 23 wards, Tama, or the islands."""
+    if code.startswith("131"):
+        return "wards"
+    return "islands" if code >= "13360" else "tama"
+
+
+def region_codes(prefecture: str, regions: Iterable[str]) -> list[str]:
+    """Return the municipality codes of the chosen regions (Tokyo only; none elsewhere)."""
+    chosen = set(regions)
+    if prefecture != "13" or not chosen:
+        return []
+    return [m.code for m in municipalities(prefecture) if m.code and region_of(m.code) in chosen]
+
+
 def close_of_day_in_japan(day: date) -> datetime:
     """Return the end of a Japanese calendar day as an aware datetime."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=TOKYO)

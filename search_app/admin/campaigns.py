@@ -15,7 +15,6 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -35,6 +34,11 @@ from surveys.operations import today_in_japan
 from surveys.questionnaire import load_version
 
 KIND_LABELS = {"hospital": lazy_gettext("病院"), "clinic": lazy_gettext("診療所")}
+REGION_LABELS = {
+    "wards": lazy_gettext("23区"),
+    "tama": lazy_gettext("多摩"),
+    "islands": lazy_gettext("島しょ"),
+}
 
 
 def _not_past(_form, field) -> None:
@@ -50,11 +54,15 @@ class CampaignForm(FlaskForm):
         lazy_gettext("名称"), filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     closes_on = DateField(lazy_gettext("締切日"), validators=[DataRequired(), _not_past])
-    municipalities = SelectMultipleField(
+    municipalities = CheckboxesField(
         lazy_gettext("区市町村（選ばなければ全域）"),
         choices=[],
         validate_choice=True,
         render_kw={"lang": "ja"},  # place names stay Japanese on the English page
+    )
+    regions = CheckboxesField(
+        lazy_gettext("地域ごとにすべて選ぶ"),
+        choices=[SelectChoice(key, label) for key, label in REGION_LABELS.items()],
     )
     kinds = CheckboxesField(
         lazy_gettext("種別（選ばなければ両方）"),
@@ -134,12 +142,31 @@ def campaign_new():
         )
         if campaign is not None:
             return redirect(url_for("admin.campaign_detail", campaign_id=campaign.id))
-    return render_template("admin/campaigns/new.html", form=form)
+    return render_template(
+        "admin/campaigns/new.html", form=form, groups=_municipality_groups(form, prefecture)
+    )
+
+
+def _municipality_groups(form: CampaignForm, prefecture: str) -> list[tuple]:
+    """Return (region key, label, region check box, [municipality check boxes]) per region."""
+    if prefecture != "13":
+        return [("all", form.municipalities.label.text, None, list(form.municipalities))]
+    boxes = {box.data: box for box in form.regions}
+    return [
+        (
+            key,
+            label,
+            boxes[key],
+            [b for b in form.municipalities if campaigns.region_of(b.data) == key],
+        )
+        for key, label in REGION_LABELS.items()
+    ]
 
 
 def _create(session: Session, actor: audit.Actor, form: CampaignForm, prefecture: str) -> Campaign:
     """Create the campaign the form describes."""
-    scope = campaigns.make_scope(prefecture, form.municipalities.data, form.kinds.data)
+    codes = [*form.municipalities.data, *campaigns.region_codes(prefecture, form.regions.data)]
+    scope = campaigns.make_scope(prefecture, codes, form.kinds.data)
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
     closes_on: date = form.closes_on.data
     return campaigns.create_campaign(
