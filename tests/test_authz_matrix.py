@@ -15,7 +15,7 @@ from flask import url_for
 from sqlmodel import select
 
 from search_app.facilities import share
-from surveys import audit, letter_codes, password_links, reports, signin_links
+from surveys import audit, corrections, letter_codes, password_links, reports, signin_links
 from surveys.invitations import create_invitation
 from surveys.models import Campaign, Invitation, utcnow
 from surveys.totp import generate_secret
@@ -82,6 +82,7 @@ RULES: dict[str, Rule] = {
     "clinic.survey": Rule(CLINICS, owner=True),
     "clinic.confirm": Rule(CLINICS, owner=True),
     "clinic.history": Rule(CLINICS, owner=True),
+    "clinic.details": Rule(CLINICS, owner=True),
     # admin area: the programme office only
     "admin.report_list": Rule(ADMINS),
     "admin.resolve": Rule(ADMINS),
@@ -97,6 +98,8 @@ RULES: dict[str, Rule] = {
     "admin.campaign_remind": Rule(ADMINS),
     "admin.campaign_close": Rule(ADMINS),
     "admin.campaign_letters": Rule(ADMINS),
+    "admin.correction_queue": Rule(ADMINS),
+    "admin.correction_decide": Rule(ADMINS),
     "admin.coverage": Rule(ADMINS),
     "admin.coverage_csv": Rule(ADMINS),
     "admin.exports": Rule(ADMINS),
@@ -128,6 +131,7 @@ class World:
     setup_token: str
     users: dict[str, object]
     signin_token: str = ""
+    correction_id: int = 0
     letter_code: str = ""
 
 
@@ -155,6 +159,7 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
     }
     shared = share.dumps(app.config["SECRET_KEY"], share.shared_list([a.id, b.id], 14))
     _link, signin_token = signin_links.create_link(db, a, 30)
+    correction = corrections.propose(db, a, {"phone": "03-1111-2222"}, audit.CLI_ACTOR)[0]
     code = letter_codes.new_code()
     create_invitation(db, a, db.get(Campaign, invitation.campaign_id), audit.CLI_ACTOR, token=code)
     db.commit()
@@ -170,6 +175,7 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         users=users,
         signin_token=signin_token,
         letter_code=code,
+        correction_id=correction.id,
     )
 
 
@@ -196,6 +202,7 @@ def open_session(client, db, world: World, role: str) -> None:
 PARAMS = {
     "facility_id": lambda w, which: w.facility[which],
     "report_id": lambda w, which: w.report_id,
+    "correction_id": lambda w, which: w.correction_id,
     "campaign_id": lambda w, which: w.campaign_id,
     "user_id": lambda w, which: w.target_user_id,
     "token": None,  # depends on the endpoint: see _token

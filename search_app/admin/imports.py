@@ -10,10 +10,11 @@ from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from search_app import db, search
@@ -39,6 +40,10 @@ class ConfirmForm(FlaskForm):
     """Apply the previewed upload; carries the signed reference to the stored files."""
 
     upload = HiddenField(validators=[DataRequired()])
+    # Unticked: fields a clinic corrected (approved by the office) keep the correction.
+    overwrite_corrections = BooleanField(
+        lazy_gettext("医療機関からの修正（承認済み）も取込データで上書きする")
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -78,7 +83,8 @@ def import_apply():
         flash(_("この取り込みは実行済みか、期限が切れています。"), "info")
         return redirect(url_for("admin.import_facilities"))
     try:
-        _parsed, report = _run(folder.name, dry_run=False)
+        keep = not form.overwrite_corrections.data
+        _parsed, report = _run(folder.name, dry_run=False, keep_corrections=keep)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if report is None:
@@ -177,7 +183,7 @@ def _claim(upload_id: str) -> Path | None:
     return claimed
 
 
-def _run(upload_id: str, dry_run: bool):
+def _run(upload_id: str, dry_run: bool, keep_corrections: bool = True):
     """Parse the stored files and apply them (dry run: rolled back); (parsed, report or None)."""
     folder = _uploads() / upload_id
     names = json.loads((folder / "meta.json").read_text())["names"]
@@ -192,14 +198,14 @@ def _run(upload_id: str, dry_run: bool):
                 spec.close()
     if parsed.problems:
         return parsed, None
-    return parsed, _apply(parsed, names, dry_run)
+    return parsed, _apply(parsed, names, dry_run, keep_corrections)
 
 
-def _apply(parsed, names: dict, dry_run: bool) -> ImportReport:
+def _apply(parsed, names: dict, dry_run: bool, keep_corrections: bool = True) -> ImportReport:
     """Apply (or dry-run) the parsed file; a real run is audited and made searchable."""
     session = db.session()
     actor = current_principal().actor
-    report = apply_import(session, parsed, actor, dry_run=dry_run)
+    report = apply_import(session, parsed, actor, dry_run, keep_corrections)
     if dry_run:
         session.rollback()
         return report

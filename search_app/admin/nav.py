@@ -20,6 +20,7 @@ PAGES = (
     ("admin.audit_log", lazy_gettext("監査ログ")),
     ("admin.report_list", lazy_gettext("予約不可の報告")),
     ("admin.import_facilities", lazy_gettext("施設データ取込")),
+    ("admin.correction_queue", lazy_gettext("修正依頼")),
 )
 
 

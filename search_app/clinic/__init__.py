@@ -1,5 +1,6 @@
 """Clinic portal: invitation links, answering and confirming the survey; coming back."""
 
+from search_app.clinic import details  # noqa: F401  (registers the details page on bp)
 from search_app.clinic.access import bp as access_bp
 from search_app.clinic.views import bp
 
