@@ -355,7 +355,7 @@ def account():
             return redirect(url_for("auth.login"))
         abort(403)  # a clinic that came through an invitation link has no account
     user = db.session().get(User, principal.user_id)
-    can_setup = user.role in PROFESSIONAL_ROLES
+    can_setup = user.role in (*PROFESSIONAL_ROLES, "clinic")
     return render_template("auth/account.html", user=user, can_setup=can_setup)
 
 
@@ -388,7 +388,7 @@ def totp_setup():
 def _setup_user() -> tuple[User | None, bool]:
     """Return who may set up a code: a signed-in professional, or an admin mid sign-in."""
     principal = current_principal()
-    if principal.user_id is not None and principal.role in PROFESSIONAL_ROLES:
+    if principal.user_id is not None and principal.role in (*PROFESSIONAL_ROLES, "clinic"):
         return db.session().get(User, principal.user_id), False
     user = _pending_user()
     if user is not None and user.role in TOTP_REQUIRED_ROLES and not user.totp_secret:

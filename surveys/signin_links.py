@@ -11,10 +11,10 @@ from string import Template
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from surveys import audit
+from surveys import audit, users
 from surveys.errors import SurveyError
 from surveys.mail import MailError, MailSettings, build_message, open_transport
-from surveys.models import Facility, SignInLink, utcnow
+from surveys.models import Facility, SignInLink, User, utcnow
 from surveys.office import OfficeContact
 from surveys.tokens import hash_token, new_token
 
@@ -168,3 +168,42 @@ def redeem_link(session: Session, token: str, now: datetime | None = None) -> Si
 def actor_for(link: SignInLink) -> audit.Actor:
     """Return the audit actor of a clinic signed in through a sign-in link."""
     return audit.Actor(f"signin:{link.id}")
+
+
+class NoRegisteredAddress(SurveyError):
+    """An account needs the facility's registered contact address first."""
+
+    status = 409
+    message_ja = (
+        "調査の連絡先メールアドレスが登録されていません。"
+        "回答ページで連絡先メールアドレスを入力して保存してから、もう一度お試しください。"
+    )
+    message_en = (
+        "No survey contact address is registered. Enter one on the survey page, save, "
+        "and try again."
+    )
+
+
+class AddressTaken(SurveyError):
+    """The registered address belongs to an account of another kind (staff, admin)."""
+
+    status = 409
+    message_ja = (
+        "このアドレスは別の種類のアカウントで使われています。事務局にお問い合わせください。"
+    )
+    message_en = "This address belongs to another kind of account. Please contact the office."
+
+
+def clinic_account(session: Session, facility: Facility, actor: audit.Actor):
+    """Return the clinic account of the facility's registered address, made or linked now;
+    its set-password link can only go to that address."""
+    if not facility.email:
+        raise NoRegisteredAddress()
+    address = users.normal_email(facility.email)
+    user = session.exec(select(User).where(User.email == address)).first()
+    if user is None:
+        return users.invite_user(session, actor, address, "clinic", facility_ids=[facility.id])
+    if user.role != "clinic":
+        raise AddressTaken()
+    users.link_facility(session, actor, user, facility.id)  # no change when linked already
+    return user

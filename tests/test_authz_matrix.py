@@ -58,7 +58,7 @@ RULES: dict[str, Rule] = {
     "auth.logout": Rule(EVERYONE),
     "auth.login_code": Rule(EVERYONE, note="step 2 of a sign-in; others are sent to /login"),
     "auth.account": Rule(USERS, note="an invitation session has no account"),
-    "auth.totp_setup": Rule(REFERRERS, denial="login", note="or an admin mid sign-in"),
+    "auth.totp_setup": Rule(USERS, denial="login", note="or an admin mid sign-in"),
     "account.setup": Rule(EVERYONE, note="the signed set-password link is the credential"),
     "clinic.invitation": Rule(EVERYONE, note="the token is the credential"),
     "clinic.redeem": Rule(EVERYONE, note="the token is the credential"),
@@ -83,6 +83,7 @@ RULES: dict[str, Rule] = {
     "clinic.confirm": Rule(CLINICS, owner=True),
     "clinic.history": Rule(CLINICS, owner=True),
     "clinic.details": Rule(CLINICS, owner=True),
+    "clinic.make_account": Rule(CLINICS, owner=True),
     # admin area: the programme office only
     "admin.report_list": Rule(ADMINS),
     "admin.resolve": Rule(ADMINS),

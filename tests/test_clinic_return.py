@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from surveys import campaign_mail
-from surveys.models import AuditEvent, Facility, SignInLink, utcnow
+from surveys.models import AuditEvent, Facility, SignInLink, User, utcnow
 from surveys.office import OfficeContact
 from tests.conftest import csrf_token
 from tests.test_campaign_mail import smtp  # noqa: F401  (the real SMTP server fixture)
@@ -169,3 +169,58 @@ def test_invitation_mail_says_how_to_come_back_and_whom_to_call(db, make_facilit
     )
     assert "http://127.0.0.1:5000/clinics" in body
     assert "電話: 03-5320-0000" in body and "受付時間: 平日 9:00〜17:00" in body
+
+
+SETUP_RE = re.compile(r"http://127\.0\.0\.1:5000(/account/setup/\S+)")
+NEW_PASSWORD = "kameido-kokoro-2026"
+
+
+def test_clinic_sets_a_password_and_two_step_sign_in(
+    app,
+    client,
+    db,
+    make_facility,
+    make_invitation,
+    smtp,  # noqa: F811
+    login,
+):
+    facility = make_facility(name="亀戸こころのクリニック", email="desk@kameido.example.jp")
+    token = make_invitation(facility)
+    url = f"/clinic/invite/{token}"
+    client.post(url, data={"csrf_token": csrf_token(client, url)})
+    portal = client.get("/clinic/").get_data(as_text=True)
+    assert "パスワード設定用のリンクを受け取る" in portal
+    sent = client.post(
+        f"/clinic/facilities/{facility.id}/account",
+        data={"csrf_token": csrf_token(client, "/clinic/")},
+    )
+    assert sent.status_code == 302
+    assert smtp.to() == ["desk@kameido.example.jp"]  # only the registered address
+    path = SETUP_RE.search(smtp.messages[0].get_content()).group(1)
+
+    owner = app.test_client()
+    token = csrf_token(owner, path)
+    data = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": token}
+    assert owner.post(path, data=data).status_code == 302
+    user = db.exec(select(User).where(User.email == "desk@kameido.example.jp")).one()
+    assert user.role == "clinic"
+
+    signed_in = app.test_client()
+    login(user, NEW_PASSWORD, using=signed_in)
+    assert "亀戸こころのクリニック" in signed_in.get("/clinic/").get_data(as_text=True)
+    setup = signed_in.get("/account/two-factor")
+    assert setup.status_code == 200 and 'class="qr"' in setup.get_data(as_text=True)
+
+
+def test_account_needs_a_registered_address(client, make_facility, make_invitation, smtp):  # noqa: F811
+    facility = make_facility(email="")
+    url = f"/clinic/invite/{make_invitation(facility)}"
+    client.post(url, data={"csrf_token": csrf_token(client, url)})
+    response = client.post(
+        f"/clinic/facilities/{facility.id}/account",
+        data={"csrf_token": csrf_token(client, "/clinic/")},
+    )
+    assert "連絡先メールアドレスが登録されていません" in client.get(response.location).get_data(
+        as_text=True
+    )
+    assert smtp.messages == []

@@ -13,9 +13,11 @@ from wtforms.validators import Length
 from search_app import db
 from search_app.auth import current_principal, role_required
 from search_app.clinic.views import _own_facility, bp
-from search_app.forms import strip
+from search_app.forms import ActionForm, strip
 from search_app.i18n import current_lang
-from surveys import corrections
+from search_app.mailing import send_setup_link
+from surveys import corrections, signin_links
+from surveys.errors import SurveyError
 
 FIELD_LABELS = {
     "phone": lazy_gettext("電話番号"),
@@ -76,3 +78,29 @@ def _proposed_message(count: int) -> str:
     if not count:
         return _("変更された項目はありませんでした。")
     return _("%(count)d件の修正を事務局に送りました。確認後に検索結果へ反映されます。", count=count)
+
+
+@bp.route("/facilities/<int:facility_id>/account", methods=["POST"])
+@role_required("clinic")
+def make_account(facility_id: int):
+    """Give the clinic a password sign-in: a set-password link to the registered address."""
+    facility = _own_facility(facility_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("clinic.index"))
+    session, actor = db.session(), current_principal().actor
+    try:
+        user = signin_links.clinic_account(session, facility, actor)
+    except SurveyError as exc:
+        session.rollback()
+        flash(exc.message(current_lang()), "error")
+        return redirect(url_for("clinic.index"))
+    sent = send_setup_link(session, actor, user, current_lang())
+    session.commit()
+    if sent.mailed:
+        flash(
+            _("パスワード設定用のリンクを %(address)s に送りました。", address=user.email),
+            "success",
+        )
+    else:
+        flash(_("メールを送れませんでした。時間をおいてもう一度お試しください。"), "error")
+    return redirect(url_for("clinic.index"))

@@ -92,7 +92,9 @@ def index():
         .all()
     )
     rows = [(f, operations.current_response(db.session(), f.id)) for f in facilities]
-    return render_template("clinic/index.html", rows=rows, form=ConfirmForm())
+    return render_template(
+        "clinic/index.html", rows=rows, form=ConfirmForm(), account_form=ActionForm()
+    )
 
 
 @bp.route("/facilities/<int:facility_id>/survey", methods=["GET", "POST"])
