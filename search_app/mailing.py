@@ -32,5 +32,5 @@ def send_setup_link(
     """Mail a set-up link with the app's mail settings, secret and public address."""
     secret = current_app.config["SECRET_KEY"]
     return password_links.send_setup_link(
-        session, actor, user, mail_settings(), secret, base_url(), lang
+        session, actor, user, mail_settings(), secret, base_url(), lang, office_contact()
     )

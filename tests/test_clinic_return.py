@@ -196,6 +196,7 @@ def test_clinic_sets_a_password_and_two_step_sign_in(
     )
     assert sent.status_code == 302
     assert smtp.to() == ["desk@kameido.example.jp"]  # only the registered address
+    assert "03-5320-0000" in smtp.messages[0].get_content()  # whom to call, in every mail
     path = SETUP_RE.search(smtp.messages[0].get_content()).group(1)
 
     owner = app.test_client()

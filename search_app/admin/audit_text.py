@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlmodel import Session, col, select
 
+from surveys.errors import QuestionnaireError
 from surveys.exports.table import render as render_answer
 from surveys.models import AuditEvent, Campaign, Facility, Invitation, User
 from surveys.questionnaire import Questionnaire, load_version
@@ -129,7 +130,7 @@ def _questionnaire() -> Questionnaire | None:
     """Return the edition currently asked (labels for the answers' keys)."""
     try:
         return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
-    except Exception:  # a broken file must not take the audit log down with it
+    except (QuestionnaireError, OSError, KeyError):  # a broken file must not hide the log
         return None
 
 
