@@ -225,3 +225,8 @@ def test_account_needs_a_registered_address(client, make_facility, make_invitati
         as_text=True
     )
     assert smtp.messages == []
+
+
+def test_login_page_points_clinics_to_their_sign_in_link(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'href="/clinics"' in page and "医療機関の方へ" in page
