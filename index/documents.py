@@ -9,9 +9,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from surveys.models import Facility, SurveyResponse
+from surveys.models import Facility, PulseAnswer, SurveyResponse
 from surveys.operations import current_responses
+from surveys.pulse import latest_answers
 from surveys.questionnaire import Questionnaire
+from surveys.referrals import OutcomeCounts, outcome_counts
+from surveys.reports import open_reports
 
 
 @dataclass(frozen=True)
@@ -32,21 +35,51 @@ class FacilityDoc:
     answers: dict[str, Any] = field(default_factory=dict)
     body_public: str = ""
     body_pro: str = ""
+    # The newest capacity pulse answer ("room", "little", "none"; "" for none) and its date;
+    # index/capacity.py says whether it is still fresh.
+    capacity: str = ""
+    capacity_on: date | None = None
+    # Answered referral outcomes (counts, never shown publicly): for the default order.
+    outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)
+    # Open "could not get an appointment" reports (index/ranking.py).
+    open_reports: int = 0
 
 
-def stamp_of(facility: Facility, response: SurveyResponse | None) -> str:
-    """Identify the state a document was built from (master data time + answer version)."""
+@dataclass(frozen=True)
+class Signals:
+    """What besides the survey answers a document is built from."""
+
+    pulse: PulseAnswer | None = None
+    outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)
+    open_reports: int = 0
+
+
+def stamp_of(
+    facility: Facility, response: SurveyResponse | None, signals: Signals | None = None
+) -> str:
+    """Identify the state a document was built from: master data time, newest pulse answer,
+    answered outcomes, open reports and answer version
+    ("<time>|p<pulse id>.o<outcomes>.r<open reports>|v<version>")."""
     version = response.version_no if response else 0
-    return f"{facility.updated_at.isoformat()}|v{version}"
+    signals = signals or Signals()
+    pulse = signals.pulse.id if signals.pulse else 0
+    counts = f"o{signals.outcomes.answered}.r{signals.open_reports}"
+    return f"{facility.updated_at.isoformat()}|p{pulse}.{counts}|v{version}"
 
 
-def build_doc(facility: Facility, response: SurveyResponse | None, q: Questionnaire) -> FacilityDoc:
+def build_doc(
+    facility: Facility,
+    response: SurveyResponse | None,
+    q: Questionnaire,
+    signals: Signals | None = None,
+) -> FacilityDoc:
     """Build the document of one facility; unanswered facilities are professionals-only."""
     answers = response.answers if response else {}
+    signals = signals or Signals()
     public, pro = _free_text(answers, q)
     return FacilityDoc(
         id=facility.id,
-        stamp=stamp_of(facility, response),
+        stamp=stamp_of(facility, response, signals),
         name=facility.name,
         kana=facility.kana,
         address=facility.address,
@@ -59,6 +92,10 @@ def build_doc(facility: Facility, response: SurveyResponse | None, q: Questionna
         answers=answers,
         body_public=" ".join([facility.departments.replace(",", " "), *public]),
         body_pro=" ".join(pro),
+        capacity=signals.pulse.capacity if signals.pulse else "",
+        capacity_on=signals.pulse.answered_on if signals.pulse else None,
+        outcomes=signals.outcomes,
+        open_reports=signals.open_reports,
     )
 
 
@@ -81,9 +118,23 @@ def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], li
 def load_docs(session: Session, facility_ids: Iterable[int], q: Questionnaire) -> list[FacilityDoc]:
     """Build documents for the facilities that exist among `facility_ids`."""
     ids = list(facility_ids)
-    facilities = session.exec(select(Facility).where(col(Facility.id).in_(ids))).all()
+    query = select(Facility).where(col(Facility.id).in_(ids))
+    # Fresh rows even for objects this session already holds: documents must be current.
+    facilities = session.exec(query.execution_options(populate_existing=True)).all()
     responses = current_responses(session, ids)
-    return [build_doc(f, responses.get(f.id), q) for f in facilities]
+    signals = load_signals(session, ids)
+    return [build_doc(f, responses.get(f.id), q, signals.get(f.id)) for f in facilities]
+
+
+def load_signals(session: Session, facility_ids: list[int]) -> dict[int, Signals]:
+    """Return the newest pulse answer, outcome counts and open reports of these facilities."""
+    pulses = latest_answers(session, facility_ids)
+    outcomes = outcome_counts(session, facility_ids)
+    reports = open_reports(session, facility_ids)
+    return {
+        i: Signals(pulses.get(i), outcomes.get(i, OutcomeCounts()), len(reports.get(i, ())))
+        for i in set(pulses) | set(outcomes) | set(reports)
+    }
 
 
 def all_facility_ids(session: Session) -> list[int]:

@@ -6,16 +6,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
 from whoosh.query import And, Every, Query, Term
 
+from index import capacity, ranking
 from index.errors import IndexUnavailable
 from index.execute import run
-from index.filters import Filter
+from index.filters import SITUATIONS, Filter, Situation
 from index.geocoder import EARTH_RADIUS_KM
 from index.schema import (
+    EPOCH,
     NO_COORD,
     NO_WAIT,
     PROFESSIONAL_TEXT,
@@ -23,12 +26,14 @@ from index.schema import (
     WAIT_ITEM,
     field_name_of,
     filter_query,
+    situation_query,
 )
 from index.snapshot import Generations, Snapshot
 from index.store import SearchIndex
 from index.text import text_query
+from surveys.operations import today_in_japan
 
-SORTS = ("distance", "relevance", "wait", "name")
+SORTS = ("recommended", "distance", "relevance", "wait", "name")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,11 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     professional: bool = False
+    # The mother's situation: facilities accepting it come first; the others only on request.
+    situation: Situation | None = None
+    situation_filters: tuple[Filter, ...] = ()
+    include_declined: bool = False
+    today: date | None = None  # for the answers' age (default: today in Japan)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ class Hit:
     facility_id: int
     distance_km: float | None = None
     score: float | None = None
+    accepts: bool | None = True  # accepts the situation (None: did not answer)
+    reasons: tuple[ranking.Reason, ...] = ()  # why it is here (index/ranking.py)
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ class SearchResult:
     per_page: int
     sort: str
     hits: list[Hit] = field(default_factory=list)
+    declined_total: int = 0  # in range but not accepting (shown with include_declined)
 
 
 class Searcher:
@@ -85,12 +98,16 @@ class Searcher:
         sort = effective_sort(request)
         with self._reading() as snap:
             docnums, scores = run(snap, _query(request), scored=sort == "relevance")
+            accepting = _accepting(snap, request, docnums)
             columns = Columns(snap)
-            order, distances, total = _order(docnums, scores, columns, request, sort)
+            order, distances, total, declined = _order(
+                docnums, scores, columns, request, sort, accepting
+            )
             start = (request.page - 1) * request.per_page
             page = order[start : start + request.per_page]
-            hits = [_hit(columns, docnums, scores, distances, i) for i in page]
-        return SearchResult(total, request.page, request.per_page, sort, hits)
+            view = _View(columns, docnums, scores, distances, accepting, request)
+            hits = [_hit(view, i) for i in page]
+        return SearchResult(total, request.page, request.per_page, sort, hits, declined)
 
     @contextmanager
     def _reading(self) -> Iterator[Snapshot]:
@@ -168,12 +185,10 @@ class Searcher:
 
 
 def effective_sort(request: SearchRequest) -> str:
-    """Pick the order: as asked, else distance with an origin, relevance with text, else name."""
+    """Pick the order: as asked, else relevance for text without a place, else recommended."""
     if request.sort in SORTS and (request.sort != "distance" or request.origin):
         return request.sort
-    if request.origin:
-        return "distance"
-    return "relevance" if request.q.strip() else "name"
+    return "relevance" if request.q.strip() and not request.origin else "recommended"
 
 
 @lru_cache(maxsize=1024)
@@ -274,6 +289,23 @@ def _names(leaf) -> tuple[np.ndarray, np.ndarray]:
     return names, inverse.ravel()
 
 
+def _strength_of(kind: str) -> Callable[[Snapshot], np.ndarray]:
+    """Derive acceptance strength (-1 unanswered ... 2 yes) from its column (stored + 1)."""
+    return lambda snap: snap.column(f"acc_{kind}") - 1
+
+
+def _text(name: str) -> Callable[[Snapshot], np.ndarray]:
+    """Derive a text column as str objects ("" for none)."""
+
+    def derive(snap: Snapshot) -> np.ndarray:
+        raw = snap.column(name)
+        return np.array(
+            [v.decode() if isinstance(v, bytes) else v or "" for v in raw], dtype=object
+        )
+
+    return derive
+
+
 DERIVED: dict[str, Callable[[Snapshot], np.ndarray]] = {
     "ids": lambda snap: snap.column("fid"),
     "lat": _degrees("lat_e6", 90),
@@ -281,8 +313,12 @@ DERIVED: dict[str, Callable[[Snapshot], np.ndarray]] = {
     "wait": _days(field_name_of(WAIT_ITEM)),
     "verified": _days("verified_day"),
     "name_rank": _name_rank,
+    **{f"strength_{kind}": _strength_of(kind) for kind in SITUATIONS},
+    "capacity_text": _text("capacity"),
+    "capacity_days": _days("capacity_day"),
 }
-WARM_COLUMNS = ("ids", "lat", "lng", "wait", "name_rank", "verified")
+WARM_COLUMNS = ("ids", "lat", "lng", "wait", "name_rank", "verified", "open_reports")
+_OUTCOME_COLUMNS = ("outcomes_seen", "outcomes_no_appointment", "outcomes_refused")
 
 
 def warm_terms(snap: Snapshot, per_field: int) -> None:
@@ -300,16 +336,78 @@ def _encoded(text: str | bytes) -> bytes:
     return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
-def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str):
-    """Return positions into `docnums` in result order up to the page, distances, and total."""
+def _accepting(snap: Snapshot, request: SearchRequest, docnums: np.ndarray) -> np.ndarray:
+    """Tell which matches accept the situation (all of them when none is asked about)."""
+    if request.situation is None or not len(docnums):
+        return np.ones(len(docnums), dtype=bool)
+    query = situation_query(request.situation, request.situation_filters)
+    accepted, _ = run(snap, query, scored=False)
+    return np.isin(docnums, accepted)
+
+
+def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str, accepting):
+    """Return positions into `docnums` in result order up to the page, distances, the total,
+    and the number of non-accepting matches (left out unless `include_declined`)."""
     distances = np.full(len(docnums), np.nan)
     keep = np.ones(len(docnums), dtype=bool)
     if request.origin is not None and len(docnums):
         keep = _near(docnums, columns, request, distances)
+    declined = int(np.count_nonzero(keep & ~accepting))
+    if not request.include_declined:
+        keep &= accepting
     kept = np.flatnonzero(keep)
-    positions = _first(kept, request.page * request.per_page, sort, scores, distances)
-    keys = _sort_keys(sort, positions, docnums, scores, distances, columns)
-    return positions[np.lexsort(keys)].tolist(), distances, len(kept)
+    if sort == "recommended":
+        keys = _recommended_keys(kept, docnums, distances, columns, request, accepting)
+        return kept[np.lexsort(keys)].tolist(), distances, len(kept), declined
+    # Accepting facilities first in every order: the page cut applies when all accept.
+    positions = kept
+    if accepting[kept].all():
+        positions = _first(kept, request.page * request.per_page, sort, scores, distances)
+    keys = (
+        *_sort_keys(sort, positions, docnums, scores, distances, columns),
+        ~accepting[positions],
+    )
+    return positions[np.lexsort(keys)].tolist(), distances, len(kept), declined
+
+
+def _recommended_keys(positions, docnums, distances, columns: Columns, request, accepting):
+    """Return lexsort keys for the recommended order (index/ranking.py), ties by name and id."""
+    docs = docnums[positions]
+    candidates = ranking.Candidates(
+        distance_km=distances[positions] if request.origin is not None else None,
+        strength=_strength(columns, docs, request.situation),
+        age_days=_age_days(columns, docs, request),
+        wait_days=columns.get("wait")[docs],
+        open_reports=columns.get("open_reports")[docs],
+        accepts=accepting[positions],
+        capacity=_capacity(columns, docs, request),
+        seen_rate=capacity.seen_rates(*(columns.get(name)[docs] for name in _OUTCOME_COLUMNS)),
+    )
+    ties = (columns.get("ids")[docs], columns.get("name_rank")[docs])
+    return (*ties, *ranking.recommended_keys(candidates))
+
+
+def _strength(columns: Columns, docs: np.ndarray, situation: Situation | None) -> np.ndarray:
+    """Return acceptance strength for the situation: the weakest kind asked, else the best."""
+    kinds = situation.kinds if situation and situation.kinds else SITUATIONS
+    values = np.array([columns.get(f"strength_{kind}")[docs] for kind in kinds])
+    return values.min(axis=0) if situation and situation.kinds else values.max(axis=0)
+
+
+def _today_day(request: SearchRequest) -> int:
+    """Return today (in Japan, or the request's day) as days since EPOCH."""
+    return ((request.today or today_in_japan()) - EPOCH).days
+
+
+def _age_days(columns: Columns, docs: np.ndarray, request: SearchRequest) -> np.ndarray:
+    """Return days since each answer was verified (NaN: never)."""
+    return _today_day(request) - columns.get("verified")[docs]
+
+
+def _capacity(columns: Columns, docs: np.ndarray, request: SearchRequest) -> np.ndarray:
+    """Return each document's capacity pulse state ("unknown" once older than 45 days)."""
+    answers, days = columns.get("capacity_text")[docs], columns.get("capacity_days")[docs]
+    return capacity.capacity_states(answers, days, _today_day(request))
 
 
 def _first(positions: np.ndarray, count: int, sort: str, scores, distances) -> np.ndarray:
@@ -381,13 +479,43 @@ def _sort_keys(sort, positions, docnums, scores, distances, columns: Columns):
     return ties + ORDERS[sort](chosen)
 
 
-def _hit(columns: Columns, docnums, scores, distances, position: int) -> Hit:
-    """Build the hit at one position."""
-    distance = distances[position]
+@dataclass(frozen=True)
+class _View:
+    """What building a hit needs: the columns, the matches and the request."""
+
+    columns: Columns
+    docnums: np.ndarray
+    scores: np.ndarray
+    distances: np.ndarray
+    accepting: np.ndarray
+    request: SearchRequest
+
+
+def _hit(view: _View, position: int) -> Hit:
+    """Build the hit at one position, with its acceptance and reasons."""
+    distance = view.distances[position]
+    doc = view.docnums[position : position + 1]
+    strength = int(_strength(view.columns, doc, view.request.situation)[0])
+    accepts = True if view.accepting[position] else (None if strength < 0 else False)
+    distance_km = None if np.isnan(distance) else round(float(distance), 3)
+    verified = view.columns.get("verified")[doc[0]]
+    wait = view.columns.get("wait")[doc[0]]
+    reasons = ranking.reasons_for(
+        accepts,
+        strength,
+        distance_km,
+        None if np.isnan(wait) else int(wait),
+        None if np.isnan(verified) else EPOCH + timedelta(days=int(verified)),
+        int(view.columns.get("open_reports")[doc[0]]),
+        view.request.today or today_in_japan(),
+        str(_capacity(view.columns, doc, view.request)[0]),
+    )
     return Hit(
-        facility_id=int(columns.get("ids")[docnums[position]]),
-        distance_km=None if np.isnan(distance) else round(float(distance), 3),
-        score=float(scores[position]) if scores[position] else None,
+        facility_id=int(view.columns.get("ids")[doc[0]]),
+        distance_km=distance_km,
+        score=float(view.scores[position]) if view.scores[position] else None,
+        accepts=accepts,
+        reasons=reasons,
     )
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import shutil
 import threading
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex, LockError
+from whoosh.reading import TermNotFound
+from whoosh.util.filelock import try_for
 
 from index.documents import FacilityDoc
 from index.errors import IndexUnavailable
@@ -100,24 +103,46 @@ class SearchIndex:
 
         Raises IndexBusy when another process holds the write lock for `timeout` seconds.
         """
-        ix = self.open()
+        return self.write_loaded(lambda: (list(docs), list(deleted_ids)), timeout)
+
+    def write_loaded(self, load: Loader, timeout: float = WRITE_TIMEOUT_S) -> int:
+        """Call `load` while holding the write lock, then write what it returns, in one commit.
+
+        Documents read from the database under the lock cannot be overtaken by a newer version
+        written by another process in between; an indexed document newer than the one loaded
+        is kept all the same (never an older answer over a newer one).
+        """
+        writer = self._writer(timeout)
         try:
-            writer = ix.writer(timeout=timeout, compound=False)
-        except LockError as exc:
-            raise IndexBusy() from exc
-        except (OSError, ValueError, EOFError) as exc:  # unreadable segments
-            raise IndexUnavailable() from exc
-        count = 0
-        try:
-            for facility_id in deleted_ids:
-                writer.delete_by_term("id", str(facility_id))
-            for doc in docs:
-                writer.update_document(**doc_fields(doc, self.questionnaire))
-                count += 1
+            docs, deleted_ids = load()
+            count = self._apply_to(writer, docs, deleted_ids)
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
+        return count
+
+    def _writer(self, timeout: float):
+        """Open a writer, translating lock and damage errors into IndexUnavailable."""
+        ix = self.open()
+        try:
+            return ix.writer(timeout=timeout, compound=False)
+        except LockError as exc:
+            raise IndexBusy() from exc
+        except (OSError, ValueError, EOFError) as exc:  # unreadable segments
+            raise IndexUnavailable() from exc
+
+    def _apply_to(self, writer, docs: Iterable[FacilityDoc], deleted_ids: Iterable[int]) -> int:
+        """Delete and replace documents through an open writer; return docs written."""
+        docs = list(docs)
+        indexed = _indexed_stamps(writer.reader(), docs)
+        for facility_id in deleted_ids:
+            writer.delete_by_term("id", str(facility_id))
+        count = 0
+        for doc in docs:
+            if not _older(doc.stamp, indexed.get(doc.id)):
+                writer.update_document(**doc_fields(doc, self.questionnaire))
+                count += 1
         return count
 
     def rebuild(self, batches: Iterable[list[FacilityDoc]]) -> int:
@@ -128,7 +153,18 @@ class SearchIndex:
         )
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
-        ix = whoosh_index.create_in(str(fresh), build_schema(self.questionnaire))
+        with self._live_lock_held():
+            try:
+                count = self._build_in(fresh, batches)
+            except BaseException:
+                shutil.rmtree(fresh, ignore_errors=True)
+                raise
+            self._swap(fresh)
+        return count
+
+    def _build_in(self, folder: Path, batches: Iterable[list[FacilityDoc]]) -> int:
+        """Write every document into a new index in `folder`; return the count."""
+        ix = whoosh_index.create_in(str(folder), build_schema(self.questionnaire))
         writer = ix.writer(limitmb=256)
         count = 0
         try:
@@ -138,11 +174,27 @@ class SearchIndex:
                     count += 1
         except BaseException:
             writer.cancel()
-            shutil.rmtree(fresh, ignore_errors=True)
             raise
         writer.commit()
-        self._swap(fresh)
         return count
+
+    @contextmanager
+    def _live_lock_held(self) -> Iterator[None]:
+        """Hold the live index's write lock, if it has one, while a rebuild reads and swaps.
+
+        A sync meanwhile waits or leaves its change in the outbox; without this it could write
+        a newer document into the old folder that the rebuild then replaces with an older one.
+        """
+        lock = None
+        with contextlib.suppress(IndexUnavailable):  # missing or damaged: nobody can write
+            candidate = self.open().lock("WRITELOCK")
+            if try_for(candidate.acquire, timeout=WRITE_TIMEOUT_S, delay=0.1):
+                lock = candidate
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.release()
 
     def _swap(self, fresh: Path) -> None:
         """Replace the live folder with the freshly built one."""
@@ -159,3 +211,39 @@ class SearchIndex:
         """Return {facility id: stamp} of every indexed document."""
         with self.open().reader() as reader:
             return {int(f["id"]): f["stamp"] for f in reader.all_stored_fields()}
+
+
+Loader = Callable[[], tuple[list[FacilityDoc], Iterable[int]]]
+
+
+def _indexed_stamps(reader, docs: list[FacilityDoc]) -> dict[int, str]:
+    """Return the stamps the index holds now for these documents' facilities."""
+    stamps = {}
+    with reader:
+        for doc in docs:
+            try:
+                number = reader.first_id("id", str(doc.id))
+            except TermNotFound:  # a single segment's reader raises where others say None
+                number = None
+            if number is not None:
+                stamps[doc.id] = reader.stored_fields(number)["stamp"]
+    return stamps
+
+
+def _older(stamp: str, indexed: str | None) -> bool:
+    """Tell whether a document stamp is older than the indexed one (answer version first)."""
+    new, old = _stamp_key(stamp), _stamp_key(indexed or "")
+    return new is not None and old is not None and new < old
+
+
+def _stamp_key(stamp: str) -> tuple[int, int, int, str] | None:
+    """Order stamps 'master-data time|pP.oO|vN' by answer version, newest pulse answer,
+    answered outcomes, then master-data time (the newer of two loads is never older in any)."""
+    rest, _, version = stamp.rpartition("|v")
+    updated, _, signals = rest.partition("|p")
+    pulse, _, counts = signals.partition(".o")
+    outcomes = counts.partition(".r")[0]  # open reports go up and down: not an order
+    try:
+        return int(version), int(pulse or 0), int(outcomes or 0), updated
+    except ValueError:  # not a stamp of ours: nothing to compare
+        return None

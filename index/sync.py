@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from index.documents import all_facility_ids, load_docs, stamp_of
+from index.documents import all_facility_ids, load_docs, load_signals, stamp_of
 from index.store import WRITE_TIMEOUT_S, SearchIndex
 from surveys.models import Facility, IndexOutbox, utcnow
 from surveys.operations import current_responses
@@ -47,9 +47,15 @@ def _apply(
 ) -> int:
     """Write the documents of one batch of outbox rows and mark the rows processed."""
     ids = sorted({row.facility_id for row in rows})
-    docs = load_docs(session, ids, search_index.questionnaire)
-    gone = set(ids) - {doc.id for doc in docs}
-    search_index.write(docs, gone, timeout=lock_timeout)
+
+    def load() -> tuple[list, set[int]]:
+        # Read under the index write lock: a version committed and synced by another process
+        # after this read would otherwise be overwritten by these older documents. Each read
+        # sees the latest commit (PostgreSQL READ COMMITTED; SQLite reads outside BEGIN).
+        docs = load_docs(session, ids, search_index.questionnaire)
+        return docs, set(ids) - {doc.id for doc in docs}
+
+    search_index.write_loaded(load, timeout=lock_timeout)
     session.exec(
         update(IndexOutbox)
         .where(col(IndexOutbox.id).in_([row.id for row in rows]))
@@ -118,5 +124,8 @@ def _expected_stamps(session: Session) -> dict[int, str]:
         chunk = ids[start : start + BATCH]
         facilities = session.exec(select(Facility).where(col(Facility.id).in_(chunk))).all()
         responses = current_responses(session, chunk)
-        stamps.update({f.id: stamp_of(f, responses.get(f.id)) for f in facilities})
+        signals = load_signals(session, chunk)
+        stamps.update(
+            {f.id: stamp_of(f, responses.get(f.id), signals.get(f.id)) for f in facilities}
+        )
     return stamps

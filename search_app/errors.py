@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from index.errors import IndexDomainError
 from search_app.i18n import current_lang
-from surveys.errors import SurveyError
+from surveys.errors import InvitationError, SurveyError
+from surveys.signin_links import SignInLinkError
 
 # Lazy: translated when a page is shown, in that request's language.
 MESSAGES = {
@@ -33,11 +34,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-def render_error(status: int, message: str):
-    """Render the error page (or JSON for the API) with a status code."""
+def render_error(status: int, message: str, clinic_help: bool = False):
+    """Render the error page (or JSON for the API) with a status code; `clinic_help` adds how a
+    clinic gets back in and how to reach the office (used, expired or closed links)."""
     if request.path.startswith("/api/"):
         return jsonify(error={"code": status, "message": message, "field": None}), status
-    return render_template("error.html", status=status, message=message), status
+    page = render_template("error.html", status=status, message=message, clinic_help=clinic_help)
+    return page, status
 
 
 def _message(status: int) -> str:
@@ -59,8 +62,8 @@ def _http_error(exc: HTTPException):
 
 
 def _too_large(_exc: RequestEntityTooLarge):
-    """An upload over MAX_CONTENT_LENGTH: say the limit and what to do."""
-    megabytes = "{:g}".format((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / 2**20)
+    """An upload over the limit (MAX_CONTENT_LENGTH, or the import page's): say the limit."""
+    megabytes = f"{(request.max_content_length or 0) / 2**20:g}"
     message = _(
         "ファイルが大きすぎます（上限 %(mb)s MB）。ファイルを分けてもう一度お試しください。",
         mb=megabytes,
@@ -70,7 +73,8 @@ def _too_large(_exc: RequestEntityTooLarge):
 
 def _domain_error(exc: SurveyError | IndexDomainError):
     """Show a domain error's own user-safe message."""
-    return render_error(exc.status, exc.message(current_lang()))
+    clinic_help = isinstance(exc, InvitationError | SignInLinkError)
+    return render_error(exc.status, exc.message(current_lang()), clinic_help)
 
 
 def _unexpected(exc: Exception):

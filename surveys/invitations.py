@@ -13,12 +13,22 @@ from surveys.tokens import hash_token, new_token
 
 
 def create_invitation(
-    session: Session, facility: Facility, campaign: Campaign, actor: audit.Actor, email: str = ""
+    session: Session,
+    facility: Facility,
+    campaign: Campaign,
+    actor: audit.Actor,
+    email: str = "",
+    channel: str = "link",
+    token: str | None = None,
 ) -> tuple[Invitation, str]:
     """Create an invitation; return it with the clear token, which is never stored."""
-    token = new_token()
+    token = token or new_token()
     invitation = Invitation(
-        facility_id=facility.id, campaign_id=campaign.id, token_hash=hash_token(token), email=email
+        facility_id=facility.id,
+        campaign_id=campaign.id,
+        token_hash=hash_token(token),
+        email=email,
+        channel=channel,
     )
     session.add(invitation)
     session.flush()
@@ -37,8 +47,7 @@ def find_invitation(session: Session, token: str, now: datetime | None = None) -
         raise InvitationError()
     if invitation.used_at is not None:
         raise InvitationUsed()
-    campaign = session.get(Campaign, invitation.campaign_id)
-    if campaign.closed or campaign.closes_at <= (now or utcnow()):
+    if not campaign_open(session, invitation, now):
         raise InvitationExpired()
     return invitation
 
@@ -69,3 +78,9 @@ def redeem_invitation(session: Session, token: str, now: datetime | None = None)
 def invitation_expires_at(session: Session, invitation: Invitation) -> datetime:
     """Return when the invitation's campaign closes."""
     return session.get(Campaign, invitation.campaign_id).closes_at
+
+
+def campaign_open(session: Session, invitation: Invitation, now: datetime | None = None) -> bool:
+    """Tell whether the invitation's campaign still takes answers (not closed, not past)."""
+    campaign = session.get(Campaign, invitation.campaign_id)
+    return not campaign.closed and (now or utcnow()) < campaign.closes_at

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from surveys import audit
+from surveys.database import hold_write_lock
 from surveys.errors import AnswerError, NothingToConfirm, VersionConflict
 from surveys.models import Facility, IndexOutbox, QuestionnaireVersion, SurveyResponse, utcnow
 from surveys.questionnaire import Questionnaire
@@ -25,18 +26,36 @@ def today_in_japan(now: datetime | None = None) -> date:
 
 def ensure_questionnaire(session: Session, questionnaire: Questionnaire) -> QuestionnaireVersion:
     """Return the database row of this edition, registering it on first use."""
-    row = session.exec(
-        select(QuestionnaireVersion).where(QuestionnaireVersion.version == questionnaire.version)
-    ).first()
-    if row is None:
-        row = QuestionnaireVersion(
-            version=questionnaire.version,
-            title=questionnaire.title_ja,
-            definition=questionnaire.source,
-        )
-        session.add(row)
-        session.flush()
+    query = select(QuestionnaireVersion).where(
+        QuestionnaireVersion.version == questionnaire.version
+    )
+    row = session.exec(query).first()
+    if row is not None:
+        return row
+    row = QuestionnaireVersion(
+        version=questionnaire.version,
+        title=questionnaire.title_ja,
+        definition=questionnaire.source,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # registered by a concurrent first save
+        return session.exec(query).one()
     return row
+
+
+def lock_facility(session: Session, facility_id: int) -> None:
+    """Hold the facility's answers against other writers until the transaction ends.
+
+    PostgreSQL locks the facility row; SQLite takes the database write lock. Reads after
+    this see the latest committed version, so a version check cannot be overtaken.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        hold_write_lock(connection)
+    else:
+        session.exec(select(Facility.id).where(Facility.id == facility_id).with_for_update())
 
 
 def current_response(session: Session, facility_id: int) -> SurveyResponse | None:
@@ -89,11 +108,13 @@ def submit_answers(
     cleaned, errors = questionnaire.clean(answers)
     if errors:
         raise AnswerError(errors)
+    lock_facility(session, facility.id)
     latest = current_response(session, facility.id)
     if _is_repeat(latest, base_version, cleaned, actor):
         return latest
     _check_base(latest, base_version)
-    row = _append(session, facility, questionnaire, cleaned, actor, "answer", now)
+    questionnaire_row = ensure_questionnaire(session, questionnaire)
+    row = _append_row(session, facility, questionnaire_row, cleaned, actor, base_version, now)
     audit.record(
         session,
         actor,
@@ -113,6 +134,7 @@ def confirm_still_accurate(
     now: datetime | None = None,
 ) -> SurveyResponse:
     """Record that the current answers are still true, setting today's verification date."""
+    lock_facility(session, facility.id)
     latest = current_response(session, facility.id)
     if latest is None:
         raise NothingToConfirm()
@@ -120,7 +142,9 @@ def confirm_still_accurate(
         return latest
     _check_base(latest, base_version)
     questionnaire_row = session.get(QuestionnaireVersion, latest.questionnaire_id)
-    row = _append_row(session, facility, questionnaire_row, latest.answers, actor, "confirm", now)
+    row = _append_row(
+        session, facility, questionnaire_row, latest.answers, actor, base_version, now, "confirm"
+    )
     audit.record(
         session,
         actor,
@@ -158,19 +182,18 @@ def _check_base(latest: SurveyResponse | None, base_version: int) -> None:
         raise VersionConflict()
 
 
-def _append(session, facility, questionnaire, answers, actor, kind, now) -> SurveyResponse:
-    """Append a version answering this questionnaire edition."""
-    questionnaire_row = ensure_questionnaire(session, questionnaire)
-    return _append_row(session, facility, questionnaire_row, answers, actor, kind, now)
+def _append_row(
+    session, facility, questionnaire_row, answers, actor, base, now, kind="answer"
+) -> SurveyResponse:
+    """Insert version `base` + 1 plus its outbox row; a concurrent save becomes a conflict.
 
-
-def _append_row(session, facility, questionnaire_row, answers, actor, kind, now) -> SurveyResponse:
-    """Insert the next version plus its outbox row; a concurrent save becomes a conflict."""
-    latest = current_response(session, facility.id)
+    The number comes from the base the user saw, never from a fresh read: if another save
+    took it, the unique (facility, version) constraint refuses this one.
+    """
     moment = now or utcnow()
     row = SurveyResponse(
         facility_id=facility.id,
-        version_no=(latest.version_no if latest else 0) + 1,
+        version_no=base + 1,
         questionnaire_id=questionnaire_row.id,
         kind=kind,
         answers=dict(answers),

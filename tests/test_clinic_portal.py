@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from surveys.models import AuditEvent, IndexOutbox, Invitation, SurveyResponse
+from surveys import audit
+from surveys.campaigns import close_campaign
+from surveys.models import AuditEvent, Campaign, IndexOutbox, Invitation, SurveyResponse
 from surveys.operations import today_in_japan
 from tests.conftest import csrf_token
 
@@ -259,3 +261,23 @@ def test_clinic_survey_in_english(client, make_facility, make_invitation):
     page = client.get(f"/clinic/facilities/{facility.id}/survey?lang=en").get_data(as_text=True)
     assert "Do you see pregnant patients?" in page
     assert "Save answers" in page
+
+
+def test_invitation_session_ends_when_its_campaign_closes(
+    client, db, make_facility, make_campaign, make_invitation
+):
+    facility = make_facility()
+    campaign = make_campaign()
+    _enter(client, make_invitation(facility, campaign))
+    assert _post_survey(client, facility.id, ANSWERS).status_code == 302
+    url = f"/clinic/facilities/{facility.id}/survey"
+    csrf = csrf_token(client, url)  # the form is open again when the office closes the round
+    close_campaign(db, db.get(Campaign, campaign.id), audit.CLI_ACTOR)
+    db.commit()
+    late = client.post(url, data={**ANSWERS, "base_version": 1, "csrf_token": csrf})
+    assert late.status_code == 302
+    assert "/login" in late.location
+    assert len(_versions(db, facility.id)) == 1
+    page = client.get(late.location).get_data(as_text=True)
+    assert "受付は終了しました" in page
+    assert client.get(url).status_code == 302  # the session is gone, not just this request

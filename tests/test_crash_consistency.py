@@ -20,7 +20,7 @@ from surveys.operations import current_responses
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITER = ROOT / "tests" / "crash_writer.py"
-ROUNDS, FACILITIES = 4, 30
+ROUNDS, WRITERS, FACILITIES = 4, 3, 30
 
 
 def _writer(app, database_url: str, seed, count: int | None = None) -> subprocess.Popen:
@@ -88,10 +88,10 @@ def test_index_matches_database_after_writers_are_killed(app, client, database_u
     pids: list[int] = []
     try:
         for round_no in range(ROUNDS):
-            # Two writers at once: they also compete for the index write lock.
-            forker.stdin.write(f"2 {round_no}\n")
+            # Several writers at once: they also compete for the index write lock.
+            forker.stdin.write(f"{WRITERS} {round_no}\n")
             forker.stdin.flush()
-            pids = [_ready_pid(forker) for _ in range(2)]
+            pids = [_ready_pid(forker) for _ in range(WRITERS)]
             time.sleep(rng.uniform(0.05, 0.8))
             for pid in pids:
                 os.kill(pid, signal.SIGKILL)

@@ -12,11 +12,27 @@ from hypothesis import strategies as st
 
 from index.filters import filter_items
 from surveys.questionnaire import load_version
-from tests.conftest import QUESTIONNAIRE
+from tests.conftest import QUESTIONNAIRE, open_user_session
 
 BOUNDED = settings(max_examples=60, deadline=None, derandomize=True)
 MARK = "<x-fuzz onload=alert(1)>"  # never appears unescaped in a page
-FIXED = ["q", "near", "lat", "lng", "radius_km", "sort", "page", "per_page", "municipality"]
+FIXED = [
+    "q",
+    "near",
+    "lat",
+    "lng",
+    "radius_km",
+    "sort",
+    "page",
+    "per_page",
+    "municipality",
+    "situation",
+    "months_postpartum",
+    "breastfeeding",
+    "needs_rx",
+    "new_patient",
+    "include_declined",
+]
 PAGE = [
     "near",
     "q",
@@ -26,7 +42,10 @@ PAGE = [
     "situation",
     "trimester",
     "needs_rx",
-    "new_patients_now",
+    "months_postpartum",
+    "breastfeeding",
+    "existing_patient",
+    "include_declined",
     "max_wait_days",
     "baby_ok",
     "sort",
@@ -235,7 +254,7 @@ def test_huge_ids_in_urls_are_not_found(app, town, make_user):
         client = app.test_client()
         if role_user is not None:
             with client.session_transaction() as session:
-                session["user_id"], session["epoch"] = role_user.id, role_user.session_epoch
+                open_user_session(session, role_user)
         for rule in app.url_map.iter_rules():
             if "<int:" not in rule.rule:
                 continue

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlmodel import select
+import contextlib
+import threading
 
+import pytest
+from sqlmodel import Session, select
+
+from index import sync as index_sync
+from index.documents import load_docs
 from index.searcher import SearchRequest
 from index.store import IndexBusy
 from index.sync import check, pending_count, rebuild, sync_outbox
 from surveys import audit
 from surveys.models import Facility, IndexOutbox
-from surveys.operations import submit_answers
+from surveys.operations import current_response, submit_answers
 
 ANSWERS = {"pregnant": "yes", "postpartum": "yes", "visibility": "public", "answered_by": "x"}
 
@@ -116,4 +121,78 @@ def test_sync_while_another_writer_holds_the_lock_keeps_outbox(
     finally:
         held.cancel()
     assert sync_outbox(db, index) == 1
+    assert check(db, index) == []
+
+
+def _answer_on_top(session, facility, questionnaire, **answers) -> None:
+    """Store a new version on top of the current one and commit."""
+    latest = current_response(session, facility.id)
+    submit_answers(
+        session,
+        session.get(Facility, facility.id),
+        questionnaire,
+        {**ANSWERS, **answers},
+        audit.CLI_ACTOR,
+        latest.version_no if latest else 0,
+    )
+    session.commit()
+
+
+def test_older_document_never_replaces_a_newer_one(
+    app, db, make_facility, questionnaire, monkeypatch
+):
+    """Sync A reads version 1; version 2 is saved and synced; then A writes: 2 must survive."""
+    index = app.extensions["pmh_index"]
+    facility = make_facility()
+    rebuild(db, index)
+    _answer_on_top(db, facility, questionnaire, wait_days=10)
+    loaded, go_on = threading.Event(), threading.Event()
+    real_load = index_sync.load_docs
+
+    def load_then_pause(*args, **kwargs):
+        docs = real_load(*args, **kwargs)
+        if not loaded.is_set():  # only sync A pauses, right after reading version 1
+            loaded.set()
+            go_on.wait(timeout=30)
+        return docs
+
+    monkeypatch.setattr(index_sync, "load_docs", load_then_pause)
+
+    def sync_a() -> None:
+        with Session(app.extensions["pmh_engine"]) as session:
+            sync_outbox(session, index, lock_timeout=30)
+
+    first = threading.Thread(target=sync_a)
+    first.start()
+    assert loaded.wait(timeout=30)
+    _answer_on_top(db, facility, questionnaire, wait_days=20)  # version 2
+    with contextlib.suppress(IndexBusy):  # A holds the index: version 2 waits in the outbox
+        sync_outbox(db, index, lock_timeout=0.2)
+    go_on.set()
+    first.join(timeout=60)
+    sync_outbox(db, index)  # the next save or `pmh index sync` applies what waits
+    assert check(db, index) == []
+    assert index.stamps()[facility.id].endswith("|v2")
+
+
+def test_write_keeps_a_newer_indexed_document(app, db, make_facility, questionnaire):
+    index = app.extensions["pmh_index"]
+    facility = make_facility()
+    _answer_on_top(db, facility, questionnaire, wait_days=10)
+    old_doc = load_docs(db, [facility.id], questionnaire)
+    _answer_on_top(db, facility, questionnaire, wait_days=20)
+    rebuild(db, index)
+    assert index.write(old_doc) == 0
+    assert index.stamps()[facility.id].endswith("|v2")
+    assert check(db, index) == []
+
+
+def test_sync_adds_a_facility_the_index_has_never_seen(app, db, make_facility, questionnaire):
+    index = app.extensions["pmh_index"]
+    make_facility()
+    rebuild(db, index)  # one segment, without the new facility's id term
+    newcomer = make_facility()
+    _answer_on_top(db, newcomer, questionnaire)
+    assert sync_outbox(db, index) == 1
+    assert newcomer.id in _ids(app)
     assert check(db, index) == []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlmodel import Session, select
 
 from surveys import audit
 from surveys.errors import VersionConflict
-from surveys.models import SurveyResponse
-from surveys.operations import submit_answers
+from surveys.models import Facility, SurveyResponse
+from surveys.operations import current_response, submit_answers
 
 ANSWERS = {"pregnant": "no", "postpartum": "yes", "visibility": "public", "answered_by": "x"}
 
@@ -31,3 +33,45 @@ def test_concurrent_first_saves_one_wins_other_conflicts(app, db, make_facility,
     db.expire_all()
     stored = db.exec(select(SurveyResponse)).all()
     assert [(r.version_no, r.answers["pregnant"]) for r in stored] == [(1, "no")]
+
+
+ROUNDS = 30
+
+
+def _save_at_once(engine, facility_id: int, questionnaire, barrier, outcome: list, tag: str):
+    """Read the current version, wait for the other saver, then save on top of it."""
+    with Session(engine) as session:
+        facility = session.get(Facility, facility_id)
+        latest = current_response(session, facility_id)
+        base = latest.version_no if latest else 0
+        barrier.wait()
+        try:
+            answers = dict(ANSWERS, answered_by=tag)
+            submit_answers(session, facility, questionnaire, answers, audit.Actor(tag), base)
+            session.commit()
+            outcome.append("saved")
+        except VersionConflict:
+            session.rollback()
+            outcome.append("conflict")
+
+
+def test_simultaneous_saves_on_one_base_store_one_version(app, db, make_facility, questionnaire):
+    facility = make_facility()
+    engine = app.extensions["pmh_engine"]
+    for round_no in range(ROUNDS):
+        barrier, outcome = threading.Barrier(2), []
+        savers = [
+            threading.Thread(
+                target=_save_at_once,
+                args=(engine, facility.id, questionnaire, barrier, outcome, f"{tag}{round_no}"),
+            )
+            for tag in ("a", "b")
+        ]
+        for saver in savers:
+            saver.start()
+        for saver in savers:
+            saver.join(timeout=60)
+        assert sorted(outcome) == ["conflict", "saved"], f"round {round_no}: {outcome}"
+    db.expire_all()
+    versions = db.exec(select(SurveyResponse.version_no)).all()
+    assert sorted(versions) == list(range(1, ROUNDS + 1))

@@ -6,13 +6,16 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from search_app import db
+from search_app.admin.audit_text import AuditReader
 from search_app.admin.views import attachment, bp
 from search_app.auth import current_principal
+from search_app.forms import BoundedIntegerField
+from search_app.i18n import current_lang
 from surveys import audit, audit_query
 from surveys.audit_query import AuditFilter
 from surveys.operations import today_in_japan
@@ -22,6 +25,17 @@ ACTION_LABELS = {
     "auth.login": lazy_gettext("ログイン"),
     "auth.login_failed": lazy_gettext("ログイン失敗"),
     "auth.logout": lazy_gettext("ログアウト"),
+    "auth.totp_enrolled": lazy_gettext("2段階認証の設定"),
+    "auth.totp_failed": lazy_gettext("確認コードの誤り"),
+    "auth.rate_limited": lazy_gettext("試行回数の上限"),
+    "clinic.signin_link_sent": lazy_gettext("ログイン用リンク送信"),
+    "clinic.signin_link_used": lazy_gettext("ログイン用リンク利用"),
+    "facility.contact_email": lazy_gettext("調査連絡先メールアドレスの変更"),
+    "campaign.close": lazy_gettext("調査の締め切り"),
+    "campaign.queue": lazy_gettext("招待メール作成"),
+    "campaign.remind": lazy_gettext("督促メール作成"),
+    "campaign.send": lazy_gettext("メール送信"),
+    "campaign.letters": lazy_gettext("案内状の印刷"),
     "user.create": lazy_gettext("ユーザー作成（コマンド）"),
     "user.invite": lazy_gettext("ユーザー招待"),
     "user.role_change": lazy_gettext("権限変更"),
@@ -91,7 +105,7 @@ class AuditFilterForm(FlaskForm):
         format=DATE_FORMATS,
         render_kw={"placeholder": "2026-04-30"},
     )
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    page = BoundedIntegerField(validators=[Optional()])
 
     def validate_date_to(self, field) -> None:
         """The end may not come before the start."""
@@ -132,6 +146,8 @@ def _date_message(form: AuditFilterForm) -> str:
             return _("日付は 2026-04-01 の形式で入力してください。")
     if form.date_to.errors:
         return form.date_to.errors[0]
+    if form.page.errors:
+        return form.page.errors[0]
     return _("絞り込みの条件を確認してください。")
 
 
@@ -151,12 +167,18 @@ def audit_log():
     if wanted is None:
         return _refused(form)
     page = audit_query.find_events(db.session(), wanted, form.page.data or 1)
-    return render_template("admin/audit.html", form=form, page=page, message="", **_helpers())
+    reader = AuditReader(db.session(), page.events, current_lang(), action_label)
+    return render_template(
+        "admin/audit.html", form=form, page=page, message="", reader=reader, **_helpers()
+    )
 
 
-@bp.route("/audit.csv")
+@bp.route("/audit.csv", methods=["POST"])
 def audit_export():
-    """Download the filtered events as CSV and record the export."""
+    """Download the filtered events (filters in the query string) as CSV; record the export.
+
+    A POST with a CSRF token, because the export writes an audit row (no GET changes state).
+    """
     form, wanted = _filter_form()
     if wanted is None:
         return _refused(form)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.filters import filter_items
+from index.filters import (
+    MAX_MONTHS_POSTPARTUM,
+    SITUATION_ITEMS,
+    SITUATIONS,
+    TRIMESTERS,
+    filter_items,
+)
 from index.searcher import SORTS
 from surveys.questionnaire import Item, Questionnaire
 
@@ -76,7 +82,10 @@ def _search_operation(questionnaire: Questionnaire) -> dict[str, Any]:
         ),
         _param(
             "sort",
-            "Order; default distance with an origin, else relevance with q, else name",
+            "Order. Default `recommended` (おすすめ: one score of distance, acceptance "
+            "strength, the answer's age, wait and open could-not-book reports; see README), "
+            "or `relevance` for q without a place. Accepting facilities come first in every "
+            "order.",
             {"type": "string", "enum": list(SORTS)},
         ),
         _param(
@@ -91,16 +100,62 @@ def _search_operation(questionnaire: Questionnaire) -> dict[str, Any]:
             "municipality", "5-digit municipality code", {"type": "string", "pattern": "^[0-9]{5}$"}
         ),
     ]
-    filters = [_filter_param(item) for item in filter_items(questionnaire)]
+    filters = [
+        _filter_param(item)
+        for item in filter_items(questionnaire)
+        if item.key not in SITUATION_ITEMS
+    ]
     return {
         "summary": "Search facilities",
-        "parameters": base + filters,
+        "parameters": base + _situation_params() + filters,
         "responses": {
             "200": _json({"$ref": "#/components/schemas/SearchResponse"}, "A page of results"),
             "400": _json(ERROR, "A parameter is invalid (field names it)"),
             "503": _json(ERROR, "The search index is being prepared"),
         },
     }
+
+
+def _situation_params() -> list[dict[str, Any]]:
+    """Describe the mother's situation: it decides which facilities are listed."""
+    flag = {"type": "boolean", "default": False}
+    return [
+        {
+            **_param(
+                "situation",
+                "The mother's situation; repeat for both. Only facilities accepting it "
+                "(yes or conditional; for a new patient not existing-patients-only and open to "
+                "new patients) are listed. Absent: accepting pregnant or postpartum patients.",
+                {"type": "array", "items": {"type": "string", "enum": list(SITUATIONS)}},
+            ),
+            "style": "form",
+            "explode": True,
+        },
+        _param(
+            "trimester",
+            "Stage of pregnancy (needs situation=pregnant)",
+            {"type": "string", "enum": list(TRIMESTERS)},
+        ),
+        _param(
+            "months_postpartum",
+            "Months since birth (needs situation=postpartum); the survey covers the first year",
+            {"type": "integer", "minimum": 0, "maximum": MAX_MONTHS_POSTPARTUM},
+        ),
+        _param("breastfeeding", "She is breastfeeding", flag),
+        _param(
+            "needs_rx",
+            "She needs psychotropic medication: prescribing in pregnancy (pregnant) or while "
+            "breastfeeding (breastfeeding) must be yes or after consultation",
+            flag,
+        ),
+        _param("new_patient", "She is new to the facility", {"type": "boolean", "default": True}),
+        _param(
+            "include_declined",
+            "Also list facilities that decline or have not answered, after all accepting ones "
+            "(their `accepts` is false or null)",
+            flag,
+        ),
+    ]
 
 
 def _filter_param(item: Item) -> dict[str, Any]:
@@ -195,15 +250,24 @@ def _schemas(questionnaire: Questionnaire) -> dict[str, Any]:
     }
     return {
         "Facility": facility,
+        "SearchResult": _search_result(),
         "SearchResponse": {
             "type": "object",
             "properties": {
-                "total": {"type": "integer"},
+                "total": {"type": "integer", "description": "Results listed (all pages)"},
+                "declined_total": {
+                    "type": "integer",
+                    "description": "Facilities in range that decline or have not answered "
+                    "(listed only with include_declined)",
+                },
                 "page": {"type": "integer"},
                 "per_page": {"type": "integer"},
                 "sort": {"type": "string"},
                 "origin": origin,
-                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Facility"}},
+                "results": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/SearchResult"},
+                },
             },
         },
         "Error": {
@@ -219,4 +283,52 @@ def _schemas(questionnaire: Questionnaire) -> dict[str, Any]:
                 }
             },
         },
+    }
+
+
+def _search_result() -> dict[str, Any]:
+    """Describe one search result: a facility, whether it accepts, and why it is there."""
+    reason = {
+        "type": "object",
+        "properties": {
+            "kind": {
+                "type": "string",
+                "enum": [
+                    "not_accepting",
+                    "unanswered",
+                    "distance",
+                    "conditional",
+                    "wait",
+                    "verified",
+                    "stale",
+                    "reports",
+                ],
+            },
+            "value": {
+                "nullable": True,
+                "description": "km, days, an ISO date or a report count, by kind",
+            },
+            "text": {"type": "string", "description": "The reason in the response language"},
+        },
+    }
+    return {
+        "allOf": [
+            {"$ref": "#/components/schemas/Facility"},
+            {
+                "type": "object",
+                "properties": {
+                    "accepts": {
+                        "type": "boolean",
+                        "nullable": True,
+                        "description": "Accepts the situation asked (null: not answered)",
+                    },
+                    "rank_reasons": {
+                        "type": "array",
+                        "items": reason,
+                        "description": "Why the result is where it is, e.g. "
+                        "「2.1 km・7日以内・2026年11月確認」",
+                    },
+                },
+            },
+        ]
     }

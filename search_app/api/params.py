@@ -7,16 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from index.errors import InvalidParameter
-from index.filters import parse_filters
+from index.filters import parse_filters, parse_flag, parse_situation
 from index.gazetteer import municipality_by_code
 from index.locators import Locator
 from index.searcher import SORTS, SearchRequest
+from surveys.numbers import whole_number
 from surveys.questionnaire import Questionnaire
 
 MAX_TEXT = 200
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_RADIUS_KM = 300.0
+MAX_NUMBER_TEXT = 32  # longer than any number these parameters accept (checked before parsing)
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,16 @@ class Origin:
     lng: float
     label: str
     level: str
+    prefecture: str = ""
+    suggestions: tuple[str, ...] = ()  # close names, when the place matched only loosely
 
 
 def parse_search(
     params: Mapping[str, str], questionnaire: Questionnaire, professional: bool, locator: Locator
 ) -> tuple[SearchRequest, Origin | None]:
     """Validate every parameter; raise InvalidParameter naming the first bad one."""
-    origin = _origin(params, locator)
+    origin = parse_origin(params, locator)
+    situation, situation_filters = parse_situation(questionnaire, params)
     request = SearchRequest(
         q=_text(params, "q"),
         filters=tuple(parse_filters(questionnaire, params)),
@@ -44,6 +49,9 @@ def parse_search(
         page=int(_number(params, "page", 1, 1, MAX_PAGE, whole=True)),
         per_page=int(_number(params, "per_page", 20, 1, MAX_PER_PAGE, whole=True)),
         professional=professional,
+        situation=situation,
+        situation_filters=tuple(situation_filters),
+        include_declined=parse_flag(params, "include_declined", False),
     )
     return request, origin
 
@@ -70,10 +78,7 @@ def _number(params, name: str, default: float, low: float, high: float, whole=Fa
     raw = (params.get(name) or "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        value = math.nan
+    value = _whole(raw, low, high) if whole else _float(raw)
     if not (low <= value <= high):
         kind_ja, kind_en = ("整数", "a whole number") if whole else ("数値", "a number")
         raise _bad(
@@ -82,6 +87,22 @@ def _number(params, name: str, default: float, low: float, high: float, whole=Fa
             f"'{name}' must be {kind_en} from {low:g} to {high:g}.",
         )
     return value
+
+
+def _whole(raw: str, low: float, high: float) -> float:
+    """Return a whole number (bounded by its length before conversion), NaN when not one."""
+    value = whole_number(raw, int(high), int(low))
+    return math.nan if value is None else value
+
+
+def _float(raw: str) -> float:
+    """Return a decimal number, NaN when not one (or longer than any valid value)."""
+    if len(raw) > MAX_NUMBER_TEXT:
+        return math.nan
+    try:
+        return float(raw)
+    except ValueError:
+        return math.nan
 
 
 def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
@@ -110,7 +131,7 @@ def _municipality(params: Mapping[str, str]) -> str:
     return code
 
 
-def _origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
+def parse_origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     """Locate the origin from lat/lng or from a typed place (`near`)."""
     if params.get("lat") or params.get("lng"):
         lat = _number(params, "lat", math.nan, -90, 90)
@@ -127,4 +148,6 @@ def _origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     if not near:
         return None
     found = locator.geocode(near)
-    return Origin(found.lat, found.lng, found.label, found.level)
+    return Origin(
+        found.lat, found.lng, found.label, found.level, found.prefecture, found.suggestions
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
 from sqlmodel import func, select
 
 from index.errors import AddressNotUnderstood, IndexDomainError, IndexUnavailable, InvalidParameter
 from index.sync import pending_count
 from search_app import db, search
 from search_app.api.openapi import openapi_document
-from search_app.auth import is_professional
+from search_app.auth import bearer_token, is_professional, token_user
 from search_app.i18n import current_lang
 from surveys.listings import Listing, load_listings
 from surveys.models import Facility
@@ -29,6 +30,17 @@ def _questionnaire() -> Questionnaire:
 def api_error(status: int, code: str, message: str, field: str | None = None, **extra):
     """Return the API's error body."""
     return jsonify(error={"code": code, "message": message, "field": field, **extra}), status
+
+
+@bp.before_request
+def _refuse_bad_token():
+    """A token that is wrong, revoked or expired gets 401 (not silently the public view)."""
+    if bearer_token() is None or token_user() is not None:
+        return None
+    message = _("APIトークンが無効です（誤り、失効済み、または有効期限切れ）。")
+    response, status = api_error(401, "invalid_token", message)
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response, status
 
 
 @bp.errorhandler(IndexDomainError)
@@ -57,16 +69,29 @@ def search_facilities():
     questionnaire = _questionnaire()
     found = search.find(request.args, questionnaire, professional)
     result, origin = found.result, found.origin
+    lang = current_lang()
     results = [
-        _facility_json(listing, questionnaire, professional, hit.distance_km)
+        {
+            **_facility_json(listing, questionnaire, professional, hit.distance_km),
+            "accepts": hit.accepts,
+            "rank_reasons": [{**r.as_dict(), "text": r.text(lang)} for r in hit.reasons],
+        }
         for hit, listing in found.rows
     ]
+    notice = None
+    if found.outside_area:
+        notice = {
+            "code": "outside_area",
+            "message": search.outside_area_message(found.outside_area, lang),
+        }
     return jsonify(
         total=result.total,
+        declined_total=result.declined_total,
+        notice=notice,
         page=result.page,
         per_page=result.per_page,
         sort=result.sort,
-        origin=origin.__dict__ if origin else None,
+        origin={**origin.__dict__, "suggestions": list(origin.suggestions)} if origin else None,
         results=results,
     )
 

@@ -8,11 +8,17 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from flask import url_for
 from sqlmodel import Session
 
+from index.capacity import capacity_state
+from index.geocoder import haversine_km
+from index.nearby import nearest_stations
+from search_app.i18n import current_lang
+from surveys import pulse
 from surveys.errors import QuestionnaireError
 from surveys.listings import Listing
-from surveys.models import QuestionnaireVersion
+from surveys.models import PulseAnswer, QuestionnaireVersion
 from surveys.operations import today_in_japan
 from surveys.questionnaire import Item, Questionnaire, Section, load_version, parse
 
@@ -109,6 +115,64 @@ def sheet_rows(questionnaire: Questionnaire, listings: list[Listing], notes=None
     return rows
 
 
+def capacity_label(code: str) -> str:
+    """Return the label of a capacity pulse answer in the page's language."""
+    return pulse.capacity_label(code, current_lang())
+
+
+def capacity_fresh(answer: PulseAnswer | None, today: date | None = None) -> bool:
+    """Tell whether a pulse answer still counts (45 days; older ones count as unknown)."""
+    if answer is None:
+        return False
+    state = capacity_state(answer.capacity, answer.answered_on, today or today_in_japan())
+    return state != "unknown"
+
+
+def month_day(value: date | None) -> str:
+    """Format a date as 12月3日 (Japanese) or 3 December (English)."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%B}" if current_lang() == "en" else f"{value.month}月{value.day}日"
+
+
 def japan_date(moment: datetime | None) -> date | None:
     """Return the Japanese calendar date of a UTC moment (for showing timestamps as dates)."""
     return today_in_japan(moment) if moment is not None else None
+
+
+def getting_there(facility, origin) -> dict[str, Any]:
+    """Return what the page needs to answer "how do I get there": map marker, nearest
+    stations, and the distance from the place searched (when a search led here)."""
+    if facility.lat is None or facility.lng is None:
+        return {"map_markers": [], "stations": [], "from_place": None, "map_origin": None}
+    url = url_for("facilities.detail", facility_id=facility.id)
+    marker = {"lat": facility.lat, "lng": facility.lng, "name": facility.name, "url": url, "n": 1}
+    from_place = None
+    if origin is not None:
+        km = haversine_km(origin.lat, origin.lng, facility.lat, facility.lng)
+        from_place = {"label": origin.label, "km": round(km, 1)}
+    return {
+        "map_markers": [marker],
+        "stations": nearest_stations(facility.lat, facility.lng),
+        "from_place": from_place,
+        "map_origin": [origin.lat, origin.lng] if origin is not None else None,
+    }
+
+
+LIST_SEPARATORS = {"ja": "、", "en": ", "}
+
+
+def join_list(values, lang: str | None = None) -> str:
+    """Join a list with the language's own separator: 江東区、墨田区 / Koto, Sumida."""
+    from search_app.i18n import current_lang
+
+    return LIST_SEPARATORS.get(lang or current_lang(), "、").join(str(v) for v in values)
+
+
+def facility_name(facility, lang: str | None = None) -> str:
+    """Return the facility's name for the page's language: its romaji name in English when
+    the master data has one (医療情報ネット's 英語表記), else the Japanese name."""
+    from search_app.i18n import current_lang
+
+    romaji = getattr(facility, "name_en", "") or ""
+    return romaji if romaji and (lang or current_lang()) == "en" else facility.name
