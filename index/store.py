@@ -165,7 +165,7 @@ class SearchIndex:
     def _build_in(self, folder: Path, batches: Iterable[list[FacilityDoc]]) -> int:
         """Write every document into a new index in `folder`; return the count."""
         ix = whoosh_index.create_in(str(folder), build_schema(self.questionnaire))
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(limitmb=256, compound=False)  # updates then open in ms, not copies
         count = 0
         try:
             for batch in batches:
