@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from index.errors import InvalidParameter
 from surveys.questionnaire import Item, Questionnaire
 
+# Largest value of an integer filter parameter (e.g. max_wait_days).
 MAX_INT_PARAM = 100_000
 
 
@@ -27,44 +26,3 @@ class Filter:
 def filter_items(questionnaire: Questionnaire) -> list[Item]:
     """Return the items a referrer can filter on."""
     return [item for item in questionnaire.items if item.filter]
-
-
-def parse_filters(questionnaire: Questionnaire, params: Mapping[str, str]) -> list[Filter]:
-    """Read every filter parameter present; raise InvalidParameter naming a bad one."""
-    filters = []
-    for item in filter_items(questionnaire):
-        raw = params.get(item.search_param)
-        if raw is None or not str(raw).strip():
-            continue
-        filters.append(_parse_one(item, str(raw)))
-    return filters
-
-
-def _parse_one(item: Item, raw: str) -> Filter:
-    """Parse one parameter value."""
-    name = item.search_param
-    if item.type == "integer":
-        return Filter(item, max_value=_parse_int(name, raw))
-    values = tuple(dict.fromkeys(v.strip() for v in raw.split(",") if v.strip()))
-    allowed = [c.value for c in item.choices]
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        shown = ", ".join(allowed)
-        raise InvalidParameter(
-            name,
-            f"「{name}」には次のいずれかを指定してください: {shown}",
-            f"'{name}' must be one or more of: {shown} (comma-separated).",
-        )
-    return Filter(item, values=values)
-
-
-def _parse_int(name: str, raw: str) -> int:
-    """Parse a non-negative whole number parameter."""
-    text = raw.strip()
-    if not text.isdigit() or not text.isascii() or int(text) > MAX_INT_PARAM:
-        raise InvalidParameter(
-            name,
-            f"「{name}」は0以上の整数で指定してください。",
-            f"'{name}' must be a whole number from 0 to {MAX_INT_PARAM}.",
-        )
-    return int(text)

@@ -1,14 +1,32 @@
-"""The OpenAPI 3 description, with one parameter per filterable questionnaire item."""
+"""The OpenAPI 3 description, generated from the search's own parameter table."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from index.filters import filter_items
-from index.searcher import SORTS
-from surveys.questionnaire import Item, Questionnaire
+from search_app.api.params import DATA_CODES, INVALID, Param, search_params
+from search_app.errors import STATUS_CODES
+from surveys.questionnaire import Questionnaire
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+# Codes more precise than the status's own (the parameter table adds its data checks).
+SPECIFIC_CODES = {
+    INVALID: "a parameter's value breaks its schema (`field` names it)",
+    **DATA_CODES,
+    "index_unavailable": "the search index is being prepared (503; retry after Retry-After)",
+}
+MAX_AGE = 60
+MAX_FACILITY_ID = 2**31 - 1
+DESCRIPTION = """Search psychiatric facilities that see pregnant and postpartum patients.
+
+Without a token only public listings and public answers are returned; a staff token
+(`Authorization: Bearer ...`) sees everything. An invalid token is treated as none.
+
+Every error, whatever its status, has the body `{"error": {"code", "message", "field"}}`
+(schema `Error`); `message` is in the language of the request (`?lang=en`), `field` names the
+parameter at fault or is null. A method a path does not offer gets 405 with an `Allow` header;
+HEAD is answered wherever GET is. Public answers may be cached for a minute; answers to a token
+are `private, no-store`. A facility carries an `ETag` and answers `If-None-Match` with 304."""
 
 
 def openapi_document(questionnaire: Questionnaire) -> dict[str, Any]:
@@ -18,163 +36,220 @@ def openapi_document(questionnaire: Questionnaire) -> dict[str, Any]:
         "info": {
             "title": "妊産婦こころの医療機関ナビ API",
             "version": "1",
-            "description": "Search psychiatric facilities that see pregnant and postpartum "
-            "patients. Without a token only public listings and public answers are returned; "
-            "a staff token (Authorization: Bearer ...) sees everything.",
+            "description": DESCRIPTION,
         },
         "paths": {
             "/api/v1/search": {"get": _search_operation(questionnaire)},
             "/api/v1/facilities/{id}": {"get": _detail_operation()},
+            "/api/v1/openapi.json": {"get": _document_operation()},
             "/healthz": {"get": _health_operation()},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": _schemas(questionnaire),
+            "headers": _headers(),
+            "responses": _error_responses(),
         },
         "security": [{}, {"bearer": []}],
     }
 
 
-def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """Return a query parameter description."""
-    return {
-        "name": name,
+def query_parameter(spec: Param) -> dict[str, Any]:
+    """Describe one search parameter exactly as the server reads it."""
+    notes = [spec.description, "Empty means the same as absent."]
+    if spec.repeatable:
+        notes.append("May be given more than once.")
+    notes += [f"400 `{code}`: {DATA_CODES[code]}." for code in spec.data_codes]
+    parameter = {
+        "name": spec.name,
         "in": "query",
         "required": False,
-        "description": description,
-        "schema": schema,
+        "description": " ".join(notes),
+        "schema": spec.schema(),
+        "allowEmptyValue": True,
+        "x-error-codes": [INVALID, *spec.data_codes],
     }
+    if spec.repeatable:
+        parameter |= {"style": "form", "explode": True}
+    return parameter
 
 
 def _search_operation(questionnaire: Questionnaire) -> dict[str, Any]:
     """Describe GET /api/v1/search."""
-    base = [
-        _param(
-            "q",
-            "Words to find in names, kana, addresses, notes",
-            {"type": "string", "maxLength": 200},
-        ),
-        _param(
-            "near",
-            "A place: address, station, postal code or municipality (geocoded offline)",
-            {"type": "string", "maxLength": 200},
-        ),
-        _param(
-            "lat",
-            "Latitude of the origin (with lng)",
-            {"type": "number", "minimum": -90, "maximum": 90},
-        ),
-        _param(
-            "lng",
-            "Longitude of the origin (with lat)",
-            {"type": "number", "minimum": -180, "maximum": 180},
-        ),
-        _param(
-            "radius_km",
-            "Radius around the origin",
-            {"type": "number", "default": 10, "minimum": 0.1, "maximum": 300},
-        ),
-        _param(
-            "sort",
-            "Order; default distance with an origin, else relevance with q, else name",
-            {"type": "string", "enum": list(SORTS)},
-        ),
-        _param(
-            "page", "Page number", {"type": "integer", "default": 1, "minimum": 1, "maximum": 1000}
-        ),
-        _param(
-            "per_page",
-            "Results per page",
-            {"type": "integer", "default": 20, "minimum": 1, "maximum": 100},
-        ),
-        _param(
-            "municipality", "5-digit municipality code", {"type": "string", "pattern": "^[0-9]{5}$"}
-        ),
-    ]
-    filters = [_filter_param(item) for item in filter_items(questionnaire)]
+    specs = search_params(questionnaire)
+    codes = sorted({INVALID, *(code for spec in specs for code in spec.data_codes)})
     return {
+        "operationId": "search",
         "summary": "Search facilities",
-        "parameters": base + filters,
+        "parameters": [query_parameter(spec) for spec in specs],
         "responses": {
-            "200": _json({"$ref": "#/components/schemas/SearchResponse"}, "A page of results"),
-            "400": _json(ERROR, "A parameter is invalid (field names it)"),
-            "503": _json(ERROR, "The search index is being prepared"),
+            "200": _json(
+                "#/components/schemas/SearchResponse", "A page of results", ["Cache-Control"]
+            ),
+            "400": _error("A parameter is refused; `code` is one of: " + ", ".join(codes)),
+            "500": {"$ref": "#/components/responses/ServerError"},
+            "503": {"$ref": "#/components/responses/IndexUnavailable"},
         },
     }
 
 
-def _filter_param(item: Item) -> dict[str, Any]:
-    """Describe the parameter of one filter item."""
-    if item.type == "integer":
-        schema: dict[str, Any] = {"type": "integer", "minimum": 0}
-        return _param(
-            item.search_param, f"{item.label_en}: at most this many {item.unit_en}", schema
-        )
-    values = [c.value for c in item.choices]
-    rule = "has all of" if item.type == "multi" else "is any of"
-    description = f"{item.label_en} ({item.label_ja}): answer {rule} these, comma-separated"
-    return _param(
-        item.search_param,
-        description,
-        {"type": "string", "pattern": f"^({'|'.join(values)})(,({'|'.join(values)}))*$"},
-    )
-
-
 def _detail_operation() -> dict[str, Any]:
     """Describe GET /api/v1/facilities/{id}."""
+    facility_id = {"type": "integer", "minimum": 1, "maximum": MAX_FACILITY_ID}
     return {
+        "operationId": "getFacility",
         "summary": "One facility with its current answers",
         "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            {"name": "id", "in": "path", "required": True, "schema": facility_id},
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of a copy held: 304 while it is current.",
+                "schema": {"type": "string", "maxLength": 200},
+            },
         ],
         "responses": {
-            "200": _json({"$ref": "#/components/schemas/Facility"}, "The facility"),
-            "404": _json(ERROR, "No such facility, or not public"),
+            "200": _json(
+                "#/components/schemas/Facility", "The facility", ["Cache-Control", "ETag"]
+            ),
+            "304": {
+                "description": "The copy with this ETag is current",
+                "headers": _header_refs(["Cache-Control", "ETag"]),
+            },
+            "404": {"$ref": "#/components/responses/NotFound"},
+            "500": {"$ref": "#/components/responses/ServerError"},
+        },
+    }
+
+
+def _document_operation() -> dict[str, Any]:
+    """Describe GET /api/v1/openapi.json (this document)."""
+    schema = {"type": "object", "required": ["openapi", "paths"]}
+    return {
+        "operationId": "getOpenapi",
+        "summary": "This document",
+        "responses": {
+            "200": {
+                "description": "The OpenAPI document",
+                "headers": _header_refs(["Cache-Control"]),
+                "content": {"application/json": {"schema": schema}},
+            },
+            "500": {"$ref": "#/components/responses/ServerError"},
         },
     }
 
 
 def _health_operation() -> dict[str, Any]:
     """Describe GET /healthz."""
-    schema = {
-        "type": "object",
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "degraded"]},
-            "facilities": {"type": "integer"},
-            "index": {"type": "object"},
+    health = "#/components/schemas/Health"
+    return {
+        "operationId": "health",
+        "summary": "Health for monitors (never cached)",
+        "responses": {
+            "200": _json(health, "Database and index are ready", ["Cache-Control"]),
+            "503": _json(
+                health, "The index is unavailable or rebuilding", ["Cache-Control", "Retry-After"]
+            ),
+            "500": {"$ref": "#/components/responses/ServerError"},
         },
     }
+
+
+def _json(ref: str, description: str, headers: list[str]) -> dict[str, Any]:
+    """Return a JSON response with the given schema and required headers."""
     return {
-        "summary": "Health",
-        "responses": {"200": _json(schema, "Healthy"), "503": _json(schema, "Index unavailable")},
+        "description": description,
+        "headers": _header_refs(headers),
+        "content": {"application/json": {"schema": {"$ref": ref}}},
     }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """Return a JSON response description."""
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _error(description: str, headers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Return an error response: the one Error body."""
+    response = {
+        "description": description,
+        "content": {"application/json": {"schema": ERROR_SCHEMA}},
+    }
+    if headers:
+        response["headers"] = _header_refs(list(headers))
+    return response
+
+
+def _header_refs(names: list[str]) -> dict[str, Any]:
+    """Reference response headers declared once in components."""
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _headers() -> dict[str, Any]:
+    """Declare the response headers."""
+    return {
+        "Cache-Control": {
+            "required": True,
+            "description": f"`public, max-age={MAX_AGE}` for the public; "
+            "`private, no-store` for an answer to a token or a signed-in user; "
+            "`no-store` for errors and /healthz.",
+            "schema": {"type": "string"},
+        },
+        "ETag": {
+            "required": True,
+            "description": "Version of this facility's answer in this view (strong)",
+            "schema": {"type": "string", "pattern": '^"[^"]+"$'},
+        },
+        "Retry-After": {
+            "required": True,
+            "description": "Seconds to wait before asking again",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+    }
+
+
+def _error_responses() -> dict[str, Any]:
+    """Declare the error responses every operation shares."""
+    return {
+        "NotFound": _error("No such facility, or not public (`not_found`)"),
+        "MethodNotAllowed": _error(
+            "The path does not offer this method (`method_not_allowed`; see `Allow`)"
+        ),
+        "TooManyRequests": _error("Too many requests (`too_many_requests`)", ("Retry-After",)),
+        "ServerError": _error("Unexpected failure (`internal_error`); no detail is shown"),
+        "IndexUnavailable": _error(
+            "The search index is being prepared (`index_unavailable`)", ("Retry-After",)
+        ),
+    }
 
 
 def _schemas(questionnaire: Questionnaire) -> dict[str, Any]:
     """Return the component schemas."""
+    return {
+        "Facility": _facility_schema(questionnaire),
+        "SearchResponse": _search_response_schema(),
+        "Health": _health_schema(),
+        "Error": _error_schema(),
+    }
+
+
+def _facility_schema(questionnaire: Questionnaire) -> dict[str, Any]:
+    """Describe one facility as the API shows it."""
     nullable_number = {"type": "number", "nullable": True}
-    facility = {
+    text = {"type": "string"}
+    return {
         "type": "object",
-        "required": ["id", "name", "answers"],
+        "required": ["id", "name", "kind", "address", "answers"],
         "properties": {
             "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "kana": {"type": "string"},
+            "name": text,
+            "kana": text,
             "kind": {"type": "string", "enum": ["hospital", "clinic"]},
-            "address": {"type": "string"},
-            "postal_code": {"type": "string"},
+            "address": text,
+            "postal_code": text,
             "lat": nullable_number,
             "lng": nullable_number,
             "distance_km": nullable_number,
-            "municipality_code": {"type": "string"},
-            "phone": {"type": "string"},
-            "website": {"type": "string"},
-            "hours": {"type": "string"},
+            "municipality_code": text,
+            "phone": text,
+            "website": text,
+            "hours": text,
             "verified_on": {"type": "string", "format": "date", "nullable": True},
             "answers": {
                 "type": "object",
@@ -183,9 +258,14 @@ def _schemas(questionnaire: Questionnaire) -> dict[str, Any]:
             },
         },
     }
+
+
+def _search_response_schema() -> dict[str, Any]:
+    """Describe a page of search results."""
     origin = {
         "type": "object",
         "nullable": True,
+        "required": ["lat", "lng", "label", "level"],
         "properties": {
             "lat": {"type": "number"},
             "lng": {"type": "number"},
@@ -194,29 +274,65 @@ def _schemas(questionnaire: Questionnaire) -> dict[str, Any]:
         },
     }
     return {
-        "Facility": facility,
-        "SearchResponse": {
-            "type": "object",
-            "properties": {
-                "total": {"type": "integer"},
-                "page": {"type": "integer"},
-                "per_page": {"type": "integer"},
-                "sort": {"type": "string"},
-                "origin": origin,
-                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Facility"}},
+        "type": "object",
+        "required": ["total", "page", "per_page", "sort", "origin", "results"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "sort": {"type": "string"},
+            "origin": origin,
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Facility"}},
+        },
+    }
+
+
+def _health_schema() -> dict[str, Any]:
+    """Describe the health report."""
+    return {
+        "type": "object",
+        "required": ["status", "facilities", "index"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "facilities": {"type": "integer", "minimum": 0},
+            "index": {
+                "type": "object",
+                "required": ["state"],
+                "properties": {
+                    "state": {"type": "string", "enum": ["ok", "unavailable", "rebuilding"]},
+                    "documents": {"type": "integer", "minimum": 0},
+                    "pending": {"type": "integer", "minimum": 0},
+                },
             },
         },
-        "Error": {
-            "type": "object",
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "field": {"type": "string", "nullable": True},
+    }
+
+
+def _error_schema() -> dict[str, Any]:
+    """Describe the one error body of every API error."""
+    codes = {**{code: f"HTTP {status}" for status, code in STATUS_CODES.items()}, **SPECIFIC_CODES}
+    listed = "; ".join(f"`{code}`: {meaning}" for code, meaning in codes.items())
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "field"],
+                "properties": {
+                    "code": {"type": "string", "description": f"What went wrong. {listed}"},
+                    "message": {"type": "string", "description": "For people, in their language"},
+                    "field": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The parameter at fault, or null",
                     },
-                }
-            },
+                    "suggestions": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "With `place_not_understood`: places the user may mean",
+                    },
+                },
+            }
         },
     }
