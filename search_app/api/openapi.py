@@ -71,6 +71,8 @@ def query_parameter(spec: Param) -> dict[str, Any]:
     }
     if spec.repeatable:
         parameter |= {"style": "form", "explode": True}
+    if spec.example is not None:
+        parameter["example"] = spec.example
     return parameter
 
 
@@ -106,7 +108,7 @@ def _detail_operation() -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "description": "The ETag of a copy held: 304 while it is current.",
-                "schema": {"type": "string", "maxLength": 200},
+                "schema": {"type": "string"},
             },
         ],
         "responses": {

@@ -66,6 +66,7 @@ class Param:
     item: Item | None = None
     # (ja, en) of "must be ..." when the kind's own wording does not fit.
     rule: tuple[str, str] | None = None
+    example: str | float | None = None
 
     def read(self, params: Mapping[str, str]) -> Any:
         """Return the checked value (a tuple when repeatable), None when absent or empty."""
@@ -200,13 +201,14 @@ _SCHEMAS = {
 }
 
 FIXED = (
-    Param("q", "text", "Words to find in names, kana, addresses and notes."),
+    Param("q", "text", "Words to find in names, kana, addresses and notes.", example="こころ"),
     Param(
         "near",
         "text",
         "A place: address, station, postal code or municipality (geocoded offline). "
         "Ignored when lat and lng are given.",
         data_codes=(PLACE_NOT_UNDERSTOOD,),
+        example="錦糸町駅",
     ),
     Param(
         "lat", "number", "Latitude of the origin (give lng too).", -90, 90, data_codes=(MISSING,)
@@ -229,6 +231,7 @@ FIXED = (
         "5-digit municipality code (全国地方公共団体コード without its check digit).",
         pattern="^[0-9]{5}$",
         data_codes=(UNKNOWN_MUNICIPALITY,),
+        example="13108",
         rule=("5桁の市区町村コード（例: 13108）です。", "must be a 5-digit code (e.g. 13108)."),
     ),
 )
