@@ -47,7 +47,8 @@ class Param:
     """One query parameter of the search: its kind, bounds and the errors it can cause.
 
     kind: text | number | integer | enum (one of `values`) | choices (comma-separated `values`).
-    An empty value means the same as an absent one. `repeatable` parameters may be given more
+    An empty value means the same as an absent one; other values are read exactly as given
+    (no trimming: " 5" is no integer), except that text is trimmed after checking. `repeatable` parameters may be given more
     than once (`enum` only) and read as a tuple. `data_codes` name the 400s a well-formed value
     can still get (see DATA_CODES).
     """
@@ -70,7 +71,7 @@ class Param:
 
     def read(self, params: Mapping[str, str]) -> Any:
         """Return the checked value (a tuple when repeatable), None when absent or empty."""
-        raws = [r.strip() for r in _given(params, self.name, self.repeatable) if r.strip()]
+        raws = [raw for raw in _given(params, self.name, self.repeatable) if raw != ""]
         if self.repeatable:
             return tuple(dict.fromkeys(self._one(raw) for raw in raws)) or None
         return self._one(raws[0]) if raws else None
