@@ -3,9 +3,14 @@ body, Allow on 405, HEAD, caching headers, ETag/304, Retry-After, UTF-8 JSON."""
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
 
-from search_app.api.params import search_params
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from index.errors import InvalidParameter
+from search_app.api.openapi import query_parameter
+from search_app.api.params import Param, search_params
 from surveys import audit
 from surveys.api_tokens import create_token
 
@@ -126,6 +131,9 @@ def test_public_answers_are_briefly_cacheable_and_token_answers_private(
     staff = client.get("/api/v1/search?q=こころ", headers={"Authorization": f"Bearer {token}"})
     assert staff.headers["Cache-Control"] == "private, no-store"
     assert client.get("/healthz").headers["Cache-Control"] == "no-store"
+    english = client.application.test_client().get("/api/v1/search?q=こころ&lang=en")
+    assert "Set-Cookie" in english.headers  # the language is remembered: not for shared caches
+    assert english.headers["Cache-Control"] == "private, no-store"
 
 
 def test_facility_etag_answers_if_none_match_with_304(client, town, reindex):
@@ -152,3 +160,24 @@ def test_unavailable_search_and_health_say_when_to_retry(client):
     assert int(search.headers["Retry-After"]) > 0
     health = client.get("/healthz")
     assert health.status_code == 503 and int(health.headers["Retry-After"]) > 0
+
+
+def test_parameter_table_reads_repeatable_and_boolean_parameters():
+    situation = Param("situation", "enum", "Situation", values=("pregnant", "postpartum"))
+    situation = replace(situation, repeatable=True)
+    args = MultiDict([("situation", "pregnant"), ("situation", ""), ("situation", "postpartum")])
+    assert situation.read(args) == ("pregnant", "postpartum")
+    assert situation.schema() == {
+        "type": "array",
+        "items": {"type": "string", "enum": ["pregnant", "postpartum"]},
+    }
+    assert query_parameter(situation)["explode"] is True
+    with pytest.raises(InvalidParameter):
+        situation.read(MultiDict([("situation", "pregnant"), ("situation", "other")]))
+    needs_rx = Param("needs_rx", "boolean", "Needs medication")
+    assert needs_rx.read({"needs_rx": "true"}) is True
+    assert needs_rx.read({"needs_rx": ""}) is None
+    for wrong in ("1", "yes", "True"):
+        with pytest.raises(InvalidParameter):
+            needs_rx.read({"needs_rx": wrong})
+    assert needs_rx.schema() == {"type": "boolean"}

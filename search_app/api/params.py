@@ -46,11 +46,12 @@ NO_NUL = "^[^\\u0000]*$"
 class Param:
     """One query parameter of the search: its kind, bounds and the errors it can cause.
 
-    kind: text | number | integer | enum (one of `values`) | choices (comma-separated `values`).
+    kind: text | number | integer | boolean (`true` / `false`) | enum (one of `values`) |
+    choices (comma-separated `values`).
     An empty value means the same as an absent one; other values are read exactly as given
-    (no trimming: " 5" is no integer), except that text is trimmed after checking. `repeatable` parameters may be given more
-    than once (`enum` only) and read as a tuple. `data_codes` name the 400s a well-formed value
-    can still get (see DATA_CODES).
+    (no trimming: " 5" is no integer), except that text is trimmed after checking. A
+    `repeatable` parameter may be given more than once and reads as a tuple of distinct values.
+    `data_codes` name the 400s a well-formed value can still get (see DATA_CODES).
     """
 
     name: str
@@ -94,7 +95,7 @@ class Param:
         if self.default is not None:
             schema["default"] = self.default
         if self.repeatable:
-            return {"type": "array", "items": schema, "uniqueItems": False}
+            return {"type": "array", "items": schema}
         return schema
 
 
@@ -140,6 +141,11 @@ def _within(param: Param, value: float) -> bool:
     return low <= value <= high
 
 
+def _read_boolean(_param: Param, raw: str) -> bool | None:
+    """`true` or `false`, as OpenAPI clients write a boolean in a URL."""
+    return {"true": True, "false": False}.get(raw)
+
+
 def _read_enum(param: Param, raw: str) -> str | None:
     """Exactly one of the values."""
     return raw if raw in param.values else None
@@ -160,6 +166,7 @@ _READERS = {
     "text": _read_text,
     "number": _read_number,
     "integer": _read_integer,
+    "boolean": _read_boolean,
     "enum": _read_enum,
     "choices": _read_choices,
 }
@@ -176,6 +183,7 @@ _RULES = {
         f"{_bounds_ja(p)}の整数で指定してください。",
         f"must be a whole number from {p.minimum:g} to {p.maximum:g}.",
     ),
+    "boolean": lambda p: ("true または false で指定してください。", "must be true or false."),
     "enum": lambda p: (
         f"次のいずれかで指定してください: {', '.join(p.values)}",
         f"must be one of: {', '.join(p.values)}.",
@@ -197,6 +205,7 @@ _SCHEMAS = {
     "text": lambda p: {"type": "string", "maxLength": p.max_length, "pattern": p.pattern or NO_NUL},
     "number": lambda p: {"type": "number", "minimum": p.minimum, "maximum": p.maximum},
     "integer": lambda p: {"type": "integer", "minimum": p.minimum, "maximum": p.maximum},
+    "boolean": lambda p: {"type": "boolean"},
     "enum": lambda p: {"type": "string", "enum": list(p.values)},
     "choices": lambda p: {"type": "string", "pattern": _choices_pattern(p.values)},
 }

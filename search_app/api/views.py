@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, session
 from sqlmodel import func, select
 
 from index.sync import pending_count
@@ -46,7 +46,10 @@ def _cache_control(status: int) -> str:
     """Return the Cache-Control of an API answer."""
     if request.path == "/healthz" or status >= 400:
         return "no-store"
+    # A token, a signed-in user, or a session being written (?lang= sets a cookie).
     if "Authorization" in request.headers or current_principal().role is not None:
+        return "private, no-store"
+    if session.modified:
         return "private, no-store"
     return f"public, max-age={MAX_AGE}"
 
