@@ -113,7 +113,7 @@ def _read_text(param: Param, raw: str) -> str | None:
     """Free text: bounded, no NUL; other control characters become spaces."""
     if len(raw) > param.max_length or "\x00" in raw:
         return None
-    if param.pattern and not re.fullmatch(param.pattern.strip("^$"), raw):
+    if param.pattern and not re.fullmatch(param.pattern, raw):
         return None
     return "".join(ch if ch.isprintable() else " " for ch in raw).strip()
 
