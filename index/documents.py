@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from surveys.models import Facility, SurveyResponse
 from surveys.operations import current_responses
 from surveys.questionnaire import Questionnaire
+from surveys.reports import open_reports
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class FacilityDoc:
     answers: dict[str, Any] = field(default_factory=dict)
     body_public: str = ""
     body_pro: str = ""
+    open_reports: int = 0
 
 
 def stamp_of(facility: Facility, response: SurveyResponse | None) -> str:
@@ -40,7 +42,9 @@ def stamp_of(facility: Facility, response: SurveyResponse | None) -> str:
     return f"{facility.updated_at.isoformat()}|v{version}"
 
 
-def build_doc(facility: Facility, response: SurveyResponse | None, q: Questionnaire) -> FacilityDoc:
+def build_doc(
+    facility: Facility, response: SurveyResponse | None, q: Questionnaire, open_reports: int = 0
+) -> FacilityDoc:
     """Build the document of one facility; unanswered facilities are professionals-only."""
     answers = response.answers if response else {}
     public, pro = _free_text(answers, q)
@@ -59,6 +63,7 @@ def build_doc(facility: Facility, response: SurveyResponse | None, q: Questionna
         answers=answers,
         body_public=" ".join([facility.departments.replace(",", " "), *public]),
         body_pro=" ".join(pro),
+        open_reports=open_reports,
     )
 
 
@@ -85,7 +90,8 @@ def load_docs(session: Session, facility_ids: Iterable[int], q: Questionnaire) -
     # Fresh rows even for objects this session already holds: documents must be current.
     facilities = session.exec(query.execution_options(populate_existing=True)).all()
     responses = current_responses(session, ids)
-    return [build_doc(f, responses.get(f.id), q) for f in facilities]
+    reports = open_reports(session, ids)
+    return [build_doc(f, responses.get(f.id), q, len(reports.get(f.id, ()))) for f in facilities]
 
 
 def all_facility_ids(session: Session) -> list[int]:

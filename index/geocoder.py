@@ -11,17 +11,18 @@ import math
 import re
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from index import gazetteer as gz
+from index import romaji
 from index.errors import AddressNotUnderstood
 from index.normalize import clean, fold, postal_code, strip_brackets
 
-LEVELS = ("town", "municipality", "station", "postal_code")
+LEVELS = ("town", "municipality", "station", "postal_code", "prefecture")
 EARTH_RADIUS_KM = 6371.009  # mean radius, the one geopy's great_circle uses
 _LEADING_NUMBER = re.compile(r"^(\d+)(丁目|丁|-|番|の|$)")
 _HAS_DIGIT = re.compile(r"\d")
@@ -42,11 +43,13 @@ class GeocodeResult:
     municipality_code: str = ""
     approximate: bool = False
     alternatives: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()  # what the text may have meant, when matched loosely
 
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-ready dict."""
         data = asdict(self)
         data["alternatives"] = list(self.alternatives)
+        data["suggestions"] = list(self.suggestions)
         return data
 
 
@@ -103,19 +106,36 @@ class OfflineGeocoder:
         text = clean(query or "")
         if not text:
             raise AddressNotUnderstood(query or "", reason_ja="入力が空です。")
+        if romaji.parse(query) is not None:  # "Kinshicho", "Setagaya-ku": look up the reading
+            text = romaji.to_japanese(query, self.preferred) or ""
+            if not text:
+                raise AddressNotUnderstood(query, romaji.suggest(query, self.preferred))
         result = (
             self._postal(query, text)
             or self._station(query, text, anywhere=False)
             or self._address(query, text)
             or self._station(query, text, anywhere=True)
             or self._nationwide(query, text)
+            or self._prefecture(query, text)
         )
         if result is None:
             raise AddressNotUnderstood(query, self.suggest(text))
+        return self._with_suggestions(result, text)
+
+    def _with_suggestions(self, result: GeocodeResult, text: str) -> GeocodeResult:
+        """Add suggestions when the text matched only loosely (a station name that became a
+        town, or a town whose rest was not understood)."""
+        asked_station = fold(strip_brackets(text)[0]).endswith("駅")
+        if (asked_station and result.level != "station") or (
+            result.approximate and result.level == "town"
+        ):
+            found = [s for s in self.suggest(text) if s not in result.label]
+            found.sort(key=lambda s: asked_station and not s.endswith("駅"))
+            return replace(result, suggestions=tuple(found))
         return result
 
     def suggest(self, text: str, limit: int = 5) -> list[str]:
-        """Return known names close to a text that was not understood."""
+        """Return known names close to a text that was not understood (spelling or reading)."""
         key = fold(strip_brackets(text)[0]).removesuffix("駅")
         names = {
             fold(c.name): c.name
@@ -126,7 +146,7 @@ class OfflineGeocoder:
         pref_code = gz.prefecture_codes()[self.preferred]
         names.update(
             {
-                k: s[0].name + "駅"
+                k.removeprefix("kana:"): s[0].name + "駅"
                 for k, s in gz.station_index().items()
                 if s[0].prefecture_code == pref_code
             }
@@ -239,6 +259,17 @@ class OfflineGeocoder:
         prefs = [pref] if pref else [self.preferred]
         match = self._find_town(prefs, list(gz.town_groups(prefs[0])), key, shortest=2)
         return self._town_result(query, match) if match else None
+
+    def _prefecture(self, query: str, text: str) -> GeocodeResult | None:
+        """Resolve a prefecture on its own ('大阪府'): the median of its municipalities."""
+        pref, rest = self._split_prefecture(fold(text))
+        if pref is None or rest:
+            return None
+        code = gz.prefecture_codes()[pref]
+        points = [(m.lat, m.lng) for m in gz.municipalities(code) if m.lat is not None]
+        lat = statistics.median(p[0] for p in points)
+        lng = statistics.median(p[1] for p in points)
+        return GeocodeResult(query, lat, lng, "prefecture", pref, pref, approximate=True)
 
     def _nationwide(self, query: str, text: str) -> GeocodeResult | None:
         """Resolve a town name without prefecture or municipality anywhere in Japan."""

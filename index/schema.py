@@ -9,7 +9,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 from whoosh.query import And, NumericRange, Or, Query, Term
 
 from index.documents import FacilityDoc
-from index.filters import Filter
+from index.filters import Filter, Situation, acceptance_strength, accepted_situations
 from index.text import normalize, text_schema_fields
 from surveys.questionnaire import Item, Questionnaire
 
@@ -41,6 +41,13 @@ def build_schema(questionnaire: Questionnaire) -> Schema:
         "lat_e6": NUMERIC(int, bits=32, signed=False, sortable=True, default=NO_COORD),
         "lng_e6": NUMERIC(int, bits=32, signed=False, sortable=True, default=NO_COORD),
         "verified_day": NUMERIC(int, bits=32, signed=True, sortable=True, default=NO_WAIT),
+        # The mother's situation: which situations a facility accepts, how strongly, and the
+        # open "could not get an appointment" reports (index/ranking.py reads the columns).
+        "accepts": KEYWORD(commas=True, lowercase=False, scorable=False),
+        # Strength + 1 (columns are unsigned): 0 unanswered, 1 no/unknown, 2 conditional, 3 yes.
+        "acc_pregnant": NUMERIC(int, bits=8, signed=False, sortable=True, default=0),
+        "acc_postpartum": NUMERIC(int, bits=8, signed=False, sortable=True, default=0),
+        "open_reports": NUMERIC(int, bits=32, signed=False, sortable=True, default=0),
         **text_schema_fields(PROFESSIONAL_TEXT),
     }
     for item in questionnaire.items:
@@ -87,6 +94,10 @@ def doc_fields(doc: FacilityDoc, questionnaire: Questionnaire) -> dict[str, Any]
         "address": doc.address,
         "body": doc.body_public,
         "body_pro": doc.body_pro,
+        "accepts": ",".join(accepted_situations(doc.answers)) or None,
+        "acc_pregnant": acceptance_strength(doc.answers, "pregnant") + 1,
+        "acc_postpartum": acceptance_strength(doc.answers, "postpartum") + 1,
+        "open_reports": doc.open_reports,
     }
     for item in questionnaire.items:
         if item.filter:
@@ -115,3 +126,10 @@ def filter_query(spec: Filter) -> Query:
         return NumericRange(name, None, spec.max_value)
     terms = [Term(name, v) for v in spec.values]
     return And(terms) if spec.item.type == "multi" else Or(terms)
+
+
+def situation_query(situation: Situation, filters: tuple[Filter, ...]) -> Query:
+    """Return the query for facilities that accept this situation (with its answer filters)."""
+    terms = [Term("accepts", token) for token in situation.tokens]
+    accepts = And(terms) if situation.needs_all else Or(terms)
+    return And([accepts, *(filter_query(f) for f in filters)]) if filters else accepts

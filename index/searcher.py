@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import numpy as np
 from whoosh.query import And, Every, Query, Term
 from whoosh.searching import Searcher as WhooshSearcher
 
-from index.filters import Filter
+from index import ranking
+from index.filters import SITUATIONS, Filter, Situation
 from index.geocoder import EARTH_RADIUS_KM
 from index.schema import (
+    EPOCH,
     NO_COORD,
     NO_WAIT,
     PROFESSIONAL_TEXT,
@@ -19,11 +22,13 @@ from index.schema import (
     WAIT_ITEM,
     field_name_of,
     filter_query,
+    situation_query,
 )
 from index.store import SearchIndex
 from index.text import text_query
+from surveys.operations import today_in_japan
 
-SORTS = ("distance", "relevance", "wait", "name")
+SORTS = ("recommended", "distance", "relevance", "wait", "name")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,11 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     professional: bool = False
+    # The mother's situation: facilities accepting it come first; the others only on request.
+    situation: Situation | None = None
+    situation_filters: tuple[Filter, ...] = ()
+    include_declined: bool = False
+    today: date | None = None  # for the answers' age (default: today in Japan)
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,8 @@ class Hit:
     facility_id: int
     distance_km: float | None = None
     score: float | None = None
+    accepts: bool | None = True  # accepts the situation (None: did not answer)
+    reasons: tuple[ranking.Reason, ...] = ()  # why it is here (index/ranking.py)
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class SearchResult:
     per_page: int
     sort: str
     hits: list[Hit] = field(default_factory=list)
+    declined_total: int = 0  # in range but not accepting (shown with include_declined)
 
 
 @dataclass
@@ -70,6 +83,7 @@ class _Columns:
     lng: np.ndarray
     wait: np.ndarray
     name_rank: np.ndarray
+    situation: dict[str, np.ndarray] = field(default_factory=dict)  # _SITUATION_COLUMNS
 
 
 class Searcher:
@@ -87,11 +101,13 @@ class Searcher:
         with self._lock:
             searcher, columns = self._current()
             docnums, scores = _match(searcher, _query(request), scored=sort == "relevance")
-        order, distances = _order(docnums, scores, columns, request, sort)
+            accepting = _accepting(searcher, request, docnums)
+        order, distances, declined = _order(docnums, scores, columns, request, sort, accepting)
         start = (request.page - 1) * request.per_page
         page = order[start : start + request.per_page]
-        hits = [_hit(columns, docnums, scores, distances, i) for i in page]
-        return SearchResult(len(order), request.page, request.per_page, sort, hits)
+        view = _View(columns, docnums, scores, distances, accepting, request)
+        hits = [_hit(view, i) for i in page]
+        return SearchResult(len(order), request.page, request.per_page, sort, hits, declined)
 
     def count(self) -> int:
         """Return the number of indexed facilities."""
@@ -128,12 +144,10 @@ class Searcher:
 
 
 def effective_sort(request: SearchRequest) -> str:
-    """Pick the order: as asked, else distance with an origin, relevance with text, else name."""
+    """Pick the order: as asked, else relevance for text without a place, else recommended."""
     if request.sort in SORTS and (request.sort != "distance" or request.origin):
         return request.sort
-    if request.origin:
-        return "distance"
-    return "relevance" if request.q.strip() else "name"
+    return "relevance" if request.q.strip() and not request.origin else "recommended"
 
 
 def _query(request: SearchRequest) -> Query:
@@ -164,8 +178,18 @@ def _match(searcher: WhooshSearcher, query: Query, scored: bool) -> tuple[np.nda
     return docnums, np.array([p[1] for p in pairs], dtype=float)
 
 
-def _order(docnums, scores, columns: _Columns, request: SearchRequest, sort: str):
-    """Return positions into `docnums` in result order, and distances (NaN: unknown)."""
+def _accepting(searcher: WhooshSearcher, request: SearchRequest, docnums) -> np.ndarray:
+    """Tell which matches accept the situation (all of them when none is asked about)."""
+    if request.situation is None or not len(docnums):
+        return np.ones(len(docnums), dtype=bool)
+    query = situation_query(request.situation, request.situation_filters)
+    accepted = np.fromiter(searcher.docs_for_query(query), dtype=np.int64)
+    return np.isin(docnums, accepted)
+
+
+def _order(docnums, scores, columns: _Columns, request: SearchRequest, sort: str, accepting):
+    """Return positions into `docnums` in result order, distances (NaN: unknown), and the
+    number of non-accepting matches (left out unless `include_declined`)."""
     distances = np.full(len(docnums), np.nan)
     keep = np.ones(len(docnums), dtype=bool)
     if request.origin is not None and len(docnums):
@@ -174,9 +198,43 @@ def _order(docnums, scores, columns: _Columns, request: SearchRequest, sort: str
         distances[located] = haversine_np(*request.origin, lat[located], lng[located])
         in_radius = located & (distances <= request.radius_km)
         keep = in_radius | (~located if request.q.strip() else False)
+    declined = int(np.count_nonzero(keep & ~accepting))
+    if not request.include_declined:
+        keep = keep & accepting
     positions = np.flatnonzero(keep)
-    keys = _sort_keys(sort, positions, docnums, scores, distances, columns)
-    return positions[np.lexsort(keys)].tolist(), distances
+    if sort == "recommended":
+        keys = _recommended_keys(positions, docnums, distances, columns, request, accepting)
+    else:  # accepting facilities first in every order
+        keys = _sort_keys(sort, positions, docnums, scores, distances, columns)
+        keys = (*keys, ~accepting[positions])
+    return positions[np.lexsort(keys)].tolist(), distances, declined
+
+
+def _recommended_keys(positions, docnums, distances, columns, request, accepting):
+    """Return lexsort keys for the recommended order (index/ranking.py), ties by name and id."""
+    docs = docnums[positions]
+    candidates = ranking.Candidates(
+        distance_km=distances[positions] if request.origin is not None else None,
+        strength=_strength(columns, docs, request.situation),
+        age_days=_age_days(columns, docs, request),
+        wait_days=columns.wait[docs],
+        open_reports=columns.situation["open_reports"][docs],
+        accepts=accepting[positions],
+    )
+    return (columns.ids[docs], columns.name_rank[docs], *ranking.recommended_keys(candidates))
+
+
+def _strength(columns: _Columns, docs: np.ndarray, situation: Situation | None) -> np.ndarray:
+    """Return acceptance strength for the situation: the weakest kind asked, else the best."""
+    kinds = situation.kinds if situation and situation.kinds else SITUATIONS
+    values = np.array([columns.situation[f"acc_{kind}"][docs] for kind in kinds])
+    return values.min(axis=0) if situation and situation.kinds else values.max(axis=0)
+
+
+def _age_days(columns: _Columns, docs: np.ndarray, request: SearchRequest) -> np.ndarray:
+    """Return days since each answer was verified (NaN: never)."""
+    today = request.today or today_in_japan()
+    return (today - EPOCH).days - columns.situation["verified_day"][docs]
 
 
 def _sort_keys(sort, positions, docnums, scores, distances, columns):
@@ -193,13 +251,42 @@ def _sort_keys(sort, positions, docnums, scores, distances, columns):
     return (ids, names)
 
 
-def _hit(columns: _Columns, docnums, scores, distances, position: int) -> Hit:
-    """Build the hit at one position."""
-    distance = distances[position]
+@dataclass(frozen=True)
+class _View:
+    """What building a hit needs: the columns, the matches and the request."""
+
+    columns: _Columns
+    docnums: np.ndarray
+    scores: np.ndarray
+    distances: np.ndarray
+    accepting: np.ndarray
+    request: SearchRequest
+
+
+def _hit(view: _View, position: int) -> Hit:
+    """Build the hit at one position, with its acceptance and reasons."""
+    distance = view.distances[position]
+    doc = view.docnums[position : position + 1]
+    strength = int(_strength(view.columns, doc, view.request.situation)[0])
+    accepts = True if view.accepting[position] else (None if strength < 0 else False)
+    distance_km = None if np.isnan(distance) else round(float(distance), 3)
+    verified = view.columns.situation["verified_day"][doc[0]]
+    wait = view.columns.wait[doc[0]]
+    reasons = ranking.reasons_for(
+        accepts,
+        strength,
+        distance_km,
+        None if np.isnan(wait) else int(wait),
+        None if np.isnan(verified) else EPOCH + timedelta(days=int(verified)),
+        int(view.columns.situation["open_reports"][doc[0]]),
+        view.request.today or today_in_japan(),
+    )
     return Hit(
-        facility_id=int(columns.ids[docnums[position]]),
-        distance_km=None if np.isnan(distance) else round(float(distance), 3),
-        score=float(scores[position]) if scores[position] else None,
+        facility_id=int(view.columns.ids[doc[0]]),
+        distance_km=distance_km,
+        score=float(view.scores[position]) if view.scores[position] else None,
+        accepts=accepts,
+        reasons=reasons,
     )
 
 
@@ -209,7 +296,10 @@ def _load_columns(searcher: WhooshSearcher) -> _Columns:
     size = reader.doc_count_all()
     if not reader.has_column("fid"):  # an empty index has no columns yet
         empty = np.zeros(0)
-        return _Columns(empty.astype(np.int64), empty, empty, empty, empty.astype(np.int64))
+        situation = {name: empty for name in _SITUATION_COLUMNS}
+        return _Columns(
+            empty.astype(np.int64), empty, empty, empty, empty.astype(np.int64), situation
+        )
     ids = np.fromiter(reader.column_reader("fid"), dtype=np.int64, count=size)
     names = list(reader.column_reader("sort_name"))
     lat = _column(reader, "lat_e6", size, NO_COORD) / 1_000_000 - 90
@@ -217,7 +307,14 @@ def _load_columns(searcher: WhooshSearcher) -> _Columns:
     wait = _column(reader, field_name_of(WAIT_ITEM), size, NO_WAIT)
     # Equal names share a rank, so the order never depends on Whoosh document numbers.
     name_rank = np.unique(np.array(names, dtype=object), return_inverse=True)[1].astype(np.int64)
-    return _Columns(ids, lat, lng, wait, name_rank)
+    situation = {name: _column(reader, name, size, NO_WAIT) for name in _SITUATION_COLUMNS}
+    for kind in SITUATIONS:  # stored as strength + 1
+        situation[f"acc_{kind}"] -= 1
+    return _Columns(ids, lat, lng, wait, name_rank, situation)
+
+
+# Columns the recommended order reads; only verified_day can be missing (NO_WAIT: NaN).
+_SITUATION_COLUMNS = ("verified_day", "acc_pregnant", "acc_postpartum", "open_reports")
 
 
 def _column(reader, name: str, size: int, missing: int) -> np.ndarray:

@@ -133,9 +133,10 @@ class SearchIndex:
 
     def _apply_to(self, writer, docs: Iterable[FacilityDoc], deleted_ids: Iterable[int]) -> int:
         """Delete and replace documents through an open writer; return docs written."""
+        docs = list(docs)
+        indexed = _indexed_stamps(writer.reader(), docs)
         for facility_id in deleted_ids:
             writer.delete_by_term("id", str(facility_id))
-        indexed = _indexed_stamps(writer.reader(), docs := list(docs))
         count = 0
         for doc in docs:
             if not _older(doc.stamp, indexed.get(doc.id)):

@@ -21,13 +21,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
-from flask_wtf import FlaskForm
 from sqlmodel import col, select, update
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
 
-from search_app import db, ratelimit
+from search_app import db, login_throttle, ratelimit, session_limits
+from search_app.auth_forms import CodeForm, LoginForm, PasswordCodeForm
 from surveys import invitations, totp
 from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
@@ -82,15 +79,40 @@ def current_principal() -> Principal:
 
 def is_professional() -> bool:
     """Professionals (staff, admin; or a staff API token) see professional-only fields."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return user_for_token(db.session(), header[7:].strip()) is not None
+    if bearer_token() is not None:
+        return token_user() is not None
     return current_principal().role in PROFESSIONAL_ROLES
 
 
-def _load_principal() -> None:
-    """Resolve the session to a principal; stale or disabled sessions become public."""
+def bearer_token() -> str | None:
+    """Return the token of an `Authorization: Bearer` header (None without one)."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+def token_user() -> User | None:
+    """Return the user of this request's bearer token if it is valid (looked up once)."""
+    if "token_user" not in g:
+        g.token_user = user_for_token(db.session(), bearer_token() or "")
+        db.session().commit()  # the token's last-used time
+    return g.token_user
+
+
+def _load_principal():
+    """Resolve the session to a principal; stale or disabled sessions become public.
+
+    A staff or admin session past its idle or absolute limit ends here, whatever the page:
+    the user is sent to the sign-in page with the reason.
+    """
     g.principal = _principal_from_session()
+    reason = g.pop("session_ended", "")
+    if not reason or request.endpoint == "static":
+        return None
+    flash(session_limits.message(reason), "info")
+    endpoint = request.endpoint or ""
+    if endpoint == "auth.login" or endpoint.startswith(("api.", "health.")):
+        return None  # the API answers as for anyone; the next page shows the message
+    return redirect(url_for("auth.login"))
 
 
 def _principal_from_session() -> Principal:
@@ -98,8 +120,10 @@ def _principal_from_session() -> Principal:
     if "user_id" in session:
         user = db.session().get(User, session["user_id"])
         if _session_current(user, session.get("epoch")):
-            return principal_for_user(user)
-        session.clear()
+            g.session_ended = session_limits.ended(session, user.role)
+            if not g.session_ended:
+                return principal_for_user(user)
+        _fresh_session()
     if "invitation_id" in session:
         until = datetime.fromisoformat(session.get("invitation_until", "2000-01-01T00:00:00+00:00"))
         invitation = db.session().get(Invitation, session["invitation_id"])
@@ -163,47 +187,6 @@ def role_required(*roles: str):
     return decorator
 
 
-class LoginForm(FlaskForm):
-    """E-mail and password."""
-
-    email = EmailField(
-        lazy_gettext("メールアドレス"),
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            # No control characters: PostgreSQL refuses NUL in a query (a 500, not a message).
-            Regexp(
-                r"^[^\x00-\x1f\x7f]*\Z",
-                message=lazy_gettext("メールアドレスの形式が正しくありません。"),
-            ),
-        ],
-    )
-    password = PasswordField(
-        lazy_gettext("パスワード"), validators=[DataRequired(), Length(max=200)]
-    )
-
-
-class CodeForm(FlaskForm):
-    """A six-digit one-time code from the authenticator app."""
-
-    code = StringField(
-        lazy_gettext("確認コード(6桁)"),
-        validators=[
-            DataRequired(),
-            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=lazy_gettext("6桁の数字を入力してください。")),
-        ],
-        render_kw={"inputmode": "numeric", "maxlength": 7},
-    )
-
-
-class ReplaceCodeForm(CodeForm):
-    """Replacing a set-up authenticator: the account password first, then the new code."""
-
-    password = PasswordField(
-        lazy_gettext("現在のパスワード"), validators=[DataRequired(), Length(max=200)]
-    )
-
-
 @functools.cache
 def _dummy_hash() -> str:
     """A hash checked for unknown addresses so both answers take the same time (made once)."""
@@ -226,12 +209,13 @@ def login():
     if form.validate_on_submit():
         email, ip = normal_email(form.email.data), ratelimit.client_ip()
         ratelimit.enforce("login_ip", ip, f"ip:{ip}")
-        ratelimit.enforce("login_address", email, f"unknown:{email[:100]}")
+        login_throttle.check(email, ip)
         user = authenticate(email, form.password.data)
         if user is not None:
             _rehash_if_outdated(user, form.password.data)
             return _after_password(user)
         _audit(Actor(f"unknown:{email[:100]}"), "auth.login_failed")
+        login_throttle.failed(email, ip)
         flash(_("メールアドレスまたはパスワードが正しくありません。"), "error")
     return render_template("auth/login.html", form=form)
 
@@ -274,11 +258,12 @@ def _complete_sign_in(user: User):
     _fresh_session()
     session["user_id"] = user.id
     session["epoch"] = user.session_epoch
+    session_limits.start(session)
     user.last_login_at = utcnow()
     db.session().add(user)
     _audit(Actor(f"user:{user.email}", user.id), "auth.login", user)
     flash(_("ログインしました。"), "success")
-    return redirect(url_for(_home_endpoint(user.role)))
+    return login_throttle.remember_device(redirect(url_for(_home_endpoint(user.role))), user.email)
 
 
 def _pending_user() -> User | None:
@@ -342,11 +327,12 @@ def totp_setup():
         flash(_("ログインしてください。"), "info")
         return redirect(url_for("auth.login"))
     secret = session.setdefault("totp_setup", totp.generate_secret())
-    replacing = bool(user.totp_secret)
-    form = ReplaceCodeForm() if replacing else CodeForm()
+    # Mid sign-in the password was just given; a signed-in session must give it again.
+    reauthenticate = not signing_in
+    form = PasswordCodeForm() if reauthenticate else CodeForm()
     if form.validate_on_submit():
         ratelimit.enforce("totp", str(user.id), f"user:{user.email}")
-        if replacing and not password_matches(user.password_hash, form.password.data):
+        if reauthenticate and not password_matches(user.password_hash, form.password.data):
             _audit(Actor(f"user:{user.email}", user.id), "auth.totp_failed", user)
             form.password.errors = [_("パスワードが正しくありません。")]
         elif _accept_code(user, secret, form.code.data):

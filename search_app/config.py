@@ -5,6 +5,10 @@ ENV_NAME = "development"
 DATABASE_URL = ""
 # Empty means: a random key created once in instance/secret_key.
 SECRET_KEY = ""
+# Key of the audit log's HMAC chain; keep it outside the database (and its backups) so that
+# someone who can write to the database cannot rewrite the log. Empty means: derived from
+# SECRET_KEY. Changing it (or the secret key it is derived from) makes `pmh audit verify` fail.
+AUDIT_KEY = ""
 # Prefecture whose facilities the master import keeps (JIS code).
 PREFECTURE_CODE = "13"
 QUESTIONNAIRE_VERSION = "2026.1"
@@ -26,6 +30,11 @@ INDEX_SYNC_IN_REQUEST = True
 GEOCODER = ""
 GEOCODER_OPTIONS: dict = {}
 PREFERRED_PREFECTURE = "東京都"
+# The programme office, linked from every page's footer (PMH_OFFICE_NAME etc.).
+OFFICE_NAME = "東京都 妊産婦メンタルヘルス対策事業 事務局"
+OFFICE_PHONE = "03-0000-0000"
+OFFICE_EMAIL = "office@example.jp"
+OFFICE_HOURS = "平日 9:00〜17:00"
 # Map tiles: any XYZ tile URL (default 地理院タイル). Empty: no tiles; the list and markers still
 # work. The tile host is added to the page's Content-Security-Policy.
 MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
@@ -60,11 +69,25 @@ RATELIMIT_KEY_PREFIX = "pmh:"
 RATELIMIT_ENABLED = True
 # Each limit is (hits, seconds) per fixed window; past it the request gets a 429 page with
 # Retry-After and is not processed (a sign-in past the limit is not even checked).
-RATELIMIT_LOGIN_ADDRESS = (10, 900)  # sign-in attempts per e-mail address
 RATELIMIT_LOGIN_IP = (50, 900)  # sign-in attempts per client IP (offices share one IP)
 RATELIMIT_TOTP = (5, 900)  # one-time code attempts per user (sign-in and set-up)
 RATELIMIT_INVITATION_IP = (30, 900)  # clinic invitation link requests per client IP
 RATELIMIT_SHARE_IP = (120, 900)  # shortlist share link views per client IP
+# Staff and admin sessions end after this long without a request, and this long after the
+# sign-in however active (checked on every request; the user signs in again).
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
+# Days an API token works unless `pmh api-token create --days N` says otherwise.
+API_TOKEN_DAYS = 365
+# Failed sign-ins slow the guesser, never lock the address: after LOGIN_FREE_FAILURES failures
+# a day for one address from one IP (or from one known browser), and LOGIN_ADDRESS_FREE_FAILURES
+# for one address from browsers that never signed in to it, each failure makes the next
+# attempt wait twice as long (2 s, 4 s, ... up to LOGIN_MAX_WAIT_SECONDS). A browser that signed
+# in before keeps a signed cookie for KNOWN_DEVICE_DAYS; other browsers' failures never slow it.
+LOGIN_FREE_FAILURES = 5
+LOGIN_ADDRESS_FREE_FAILURES = 20
+LOGIN_MAX_WAIT_SECONDS = 900
+KNOWN_DEVICE_DAYS = 180
 # Shown as the account name's issuer in authenticator apps.
 TOTP_ISSUER = "妊産婦こころの医療機関ナビ"
 # Seconds a request waits for the index writer before leaving its change to the outbox
@@ -73,7 +96,10 @@ INDEX_SYNC_LOCK_TIMEOUT = 1.0
 # INDEX_AUTO_REBUILD: rebuild a missing or corrupt index in the background while search shows
 # a 503 page. Unset means on, except under TESTING.
 # Admin uploads (XLSX is a ZIP archive): refused past these uncompressed sizes or this
-# compression ratio (a "zip bomb"); MAX_CONTENT_LENGTH above bounds the upload itself.
-IMPORT_MAX_UNCOMPRESSED = 64 * 1024 * 1024
-IMPORT_MAX_MEMBER = 32 * 1024 * 1024
+# compression ratio (a "zip bomb"). Sized for the zipped 医療情報ネット speciality file
+# (about 600,000 rows). The facility import page alone takes bodies up to
+# IMPORT_MAX_CONTENT_LENGTH from a signed-in session, spooled to disk in the instance folder.
+IMPORT_MAX_CONTENT_LENGTH = 128 * 1024 * 1024
+IMPORT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+IMPORT_MAX_MEMBER = 768 * 1024 * 1024
 IMPORT_MAX_RATIO = 200

@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
 
 
 PLACE_NOT_UNDERSTOOD = "place_not_understood"
+INVALID_TOKEN = "invalid_token"
 # How long a client should wait while the search index is being prepared (a rebuild of the
 # demo's 600 facilities takes seconds).
 RETRY_AFTER_SECONDS = 30
@@ -97,8 +98,8 @@ def _http_error(exc: HTTPException):
 
 
 def _too_large(_exc: RequestEntityTooLarge):
-    """An upload over MAX_CONTENT_LENGTH: say the limit and what to do."""
-    megabytes = "{:g}".format((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / 2**20)
+    """An upload over the limit (MAX_CONTENT_LENGTH, or the import page's): say the limit."""
+    megabytes = f"{(request.max_content_length or 0) / 2**20:g}"
     message = _(
         "ファイルが大きすぎます（上限 %(mb)s MB）。ファイルを分けてもう一度お試しください。",
         mb=megabytes,

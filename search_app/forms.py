@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from surveys.numbers import DATABASE_INT_MAX, whole_number
 from surveys.users import EMAIL_RE
 
 
@@ -36,3 +37,24 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class BoundedIntegerField(IntegerField):
+    """A whole number in [low, high], its length checked before conversion (a 4,301-digit
+    value is a form error, not a 500)."""
+
+    def __init__(
+        self, label=None, validators=None, low: int = 1, high: int = DATABASE_INT_MAX, **kw
+    ):
+        super().__init__(label, validators, **kw)
+        self.low, self.high = low, high
+
+    def process_formdata(self, valuelist) -> None:
+        """Read the number, refusing anything that is not one in range."""
+        if not valuelist:
+            return
+        self.data = whole_number(valuelist[0], self.high, self.low)
+        if self.data is None:
+            raise ValueError(
+                gettext("%(low)d〜%(high)dの整数で入力してください。", low=self.low, high=self.high)
+            )

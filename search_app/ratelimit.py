@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -88,6 +88,13 @@ class DatabaseStorage:
                 return True
             return conn.execute(raise_it.returning(table.c.hits)).first() is not None
 
+    def peek(self, key: str) -> int:
+        """Return the value `advance` stored under `key` (0 when none)."""
+        table = RateLimitCounter.__table__
+        query = select(table.c.hits).where(and_(table.c.key == key, table.c.window_start == 0))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar() or 0
+
     def close(self) -> None:
         """Nothing to release: the app's engine is shared."""
 
@@ -107,6 +114,9 @@ class DatabaseStorage:
                     and_(table.c.window_start > 0, table.c.window_start < before - 86_400)
                 )
             )
+            # Waits (`hold_until`) hold a time in `hits`: drop those long over.
+            ended = and_(table.c.window_start == 0, table.c.key.startswith("rl:"))
+            conn.execute(delete(table).where(and_(ended, table.c.hits < before - 86_400)))
 
 
 class RedisStorage:
@@ -137,6 +147,10 @@ class RedisStorage:
         """Store `value` if it is above the stored one; tell whether it was (atomic)."""
         return bool(self.client.eval(self._ADVANCE, 1, self.prefix + key, value, ttl))
 
+    def peek(self, key: str) -> int:
+        """Return the value `advance` stored under `key` (0 when none)."""
+        return int(self.client.get(self.prefix + key) or 0)
+
     def close(self) -> None:
         """Close the connection pool."""
         self.client.close()
@@ -156,6 +170,20 @@ class RateLimiter:
         retry_after = max(1, math.ceil(window_start + limit.seconds - now))
         allowed = count <= limit.hits
         return Verdict(allowed, count, retry_after, count == limit.hits + 1)
+
+    def count(self, action: str, who: str, seconds: int) -> int:
+        """Count one event of `action` by `who` in the current window of `seconds`; return it."""
+        window_start = int(self.clock() // seconds * seconds)
+        return self.storage.incr(_key(action, who), window_start, seconds + 60)
+
+    def hold_until(self, action: str, who: str, until: float) -> None:
+        """Make `who` wait until `until` (a later wait already set is kept)."""
+        ttl = max(60, int(until - self.clock()) + 60)
+        self.storage.advance(_key(action, who), math.ceil(until), ttl)
+
+    def waiting(self, action: str, who: str) -> int:
+        """Return the seconds `who` must still wait (0 when free to go)."""
+        return max(0, math.ceil(self.storage.peek(_key(action, who)) - self.clock()))
 
     def claim_totp_step(self, user_id: int, step: int) -> bool:
         """Record a used TOTP step; False if this or a later step was used before."""
@@ -224,11 +252,16 @@ def _too_many(exc: RateLimitExceeded):
     """Render the 429 page (or JSON under /api/) with Retry-After."""
     from search_app.errors import render_error
 
-    minutes = max(1, math.ceil(exc.retry_after / 60))
-    message = _(
-        "試行回数が上限に達しました。%(minutes)s分ほど待ってからもう一度お試しください。",
-        minutes=minutes,
-    )
+    if exc.retry_after < 60:
+        message = _(
+            "試行回数が多いため、%(seconds)s秒待ってからもう一度お試しください。",
+            seconds=exc.retry_after,
+        )
+    else:
+        message = _(
+            "試行回数が上限に達しました。%(minutes)s分ほど待ってからもう一度お試しください。",
+            minutes=math.ceil(exc.retry_after / 60),
+        )
     response, status = render_error(429, message)
     response = current_app.make_response((response, status))
     response.headers["Retry-After"] = str(exc.retry_after)

@@ -8,18 +8,19 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask, current_app
 from sqlmodel import Session
 
 from index import text
-from index.errors import IndexUnavailable
+from index.errors import IndexDomainError, IndexUnavailable
 from index.locators import Locator, locator_from_config
 from index.searcher import Hit, Searcher, SearchResult
 from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
 from search_app import db
-from search_app.api.params import Origin, parse_search
+from search_app.api.params import Origin, parse_origin, parse_search
 from surveys.listings import Listing, load_listings
 from surveys.questionnaire import Questionnaire, load_version
 
@@ -57,6 +58,7 @@ class Found:
     result: SearchResult
     origin: Origin | None
     rows: list[tuple[Hit, Listing]]
+    outside_area: str = ""  # the place's prefecture when the directory does not cover it
 
 
 def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: bool) -> Found:
@@ -69,7 +71,59 @@ def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: 
         for hit in result.hits
         if hit.facility_id in listings and listings[hit.facility_id].visible_to(professional)
     ]
-    return Found(result, origin, rows)
+    return Found(result, origin, rows, _outside_area(origin))
+
+
+def _outside_area(origin: Origin | None) -> str:
+    """Return the origin's prefecture when it is not the one the directory covers."""
+    covered = current_app.config["PREFERRED_PREFECTURE"]
+    if origin is None or not origin.prefecture or origin.prefecture == covered:
+        return ""
+    return origin.prefecture
+
+
+def back_to_results(target: str | None) -> str | None:
+    """Return a results URL on this site to link back to (None when it is anything else)."""
+    target = (target or "").strip()
+    if not target.startswith("/?") or "\\" in target or len(target) > MAX_BACK_URL:
+        return None
+    return target
+
+
+MAX_BACK_URL = 2000
+
+
+def searched_place(back: str | None) -> Origin | None:
+    """Return the place a results URL searched from (None: none given or not understood)."""
+    if not back:
+        return None
+    params = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
+    try:
+        return parse_origin(params, locator())
+    except (IndexDomainError, ValueError):
+        return None
+
+
+def covered_name(lang: str) -> str:
+    """Return the name of the prefecture the directory covers, in the page's language."""
+    covered = current_app.config["PREFERRED_PREFECTURE"]
+    return ENGLISH_NAMES.get(covered, covered) if lang == "en" else covered
+
+
+# English names of prefectures the directory may cover (others stay in Japanese).
+ENGLISH_NAMES = {"東京都": "Tokyo"}
+
+
+def outside_area_message(prefecture: str, lang: str) -> str:
+    """Say that a place lies outside the directory's prefecture (ja / en)."""
+    covered = covered_name(lang)
+    if lang == "en":
+        place = ENGLISH_NAMES.get(prefecture, prefecture)
+        return (
+            f"The place you entered is in {place}. "
+            f"This directory lists facilities in {covered} only."
+        )
+    return f"入力された場所は{prefecture}です。このナビは{covered}内の医療機関を掲載しています。"
 
 
 class _Damaged(Exception):

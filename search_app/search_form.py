@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -15,11 +14,13 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from index.filters import filter_items
+from index.filters import MAX_MONTHS_POSTPARTUM, filter_items
 from surveys.questionnaire import Questionnaire
 
 # Filter items the form asks about up front (the rest go under "more conditions").
 UP_FRONT = {
+    "pregnant_patients",
+    "postpartum_patients",
     "pregnant",
     "postpartum",
     "pregnant_trimester",
@@ -44,10 +45,15 @@ class SearchFormBase(FlaskForm):
     lat = HiddenField()
     lng = HiddenField()
     radius_km = SelectField(default="10", validate_choice=False)
-    situation = RadioField(default="", validate_choice=False)
+    situation = SelectMultipleField(
+        validate_choice=False, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
     trimester = SelectField(default="", validate_choice=False)
+    months_postpartum = SelectField(default="", validate_choice=False)
+    breastfeeding = BooleanField()
     needs_rx = BooleanField()
-    new_patients_now = BooleanField()
+    existing_patient = BooleanField()
+    include_declined = HiddenField()
     max_wait_days = SelectField(default="", validate_choice=False)
     baby_ok = BooleanField()
     sort = SelectField(default="", validate_choice=False)
@@ -86,19 +92,7 @@ def _label(form, questionnaire: Questionnaire) -> None:
     form.q.label.text = _("医療機関名・キーワード")
     form.radius_km.label.text = _("範囲")
     form.radius_km.choices = [SelectChoice(r, f"{r} km") for r in RADII]
-    form.situation.label.text = _("お母さんの状況")
-    form.situation.choices = [
-        SelectChoice("pregnant", _("妊娠中")),
-        SelectChoice("postpartum", _("産後1年以内")),
-        SelectChoice("", _("指定しない")),
-    ]
-    trimester = questionnaire.item("pregnant_trimester")
-    form.trimester.label.text = _("妊娠時期")
-    form.trimester.choices = [SelectChoice("", _("指定しない"))] + [
-        SelectChoice(c.value, c.label(_lang())) for c in trimester.choices
-    ]
-    form.needs_rx.label.text = _("服薬が必要（妊娠中・授乳中の処方に対応）")
-    form.new_patients_now.label.text = _("現在、新規の方を受け付けている")
+    _label_situation(form, questionnaire)
     form.max_wait_days.label.text = _("初診までの待ち日数")
     form.max_wait_days.choices = [SelectChoice("", _("指定しない"))] + [
         SelectChoice(w, _("%(w)s日以内", w=w)) for w in WAITS
@@ -106,11 +100,33 @@ def _label(form, questionnaire: Questionnaire) -> None:
     form.baby_ok.label.text = _("赤ちゃん連れで受診できる")
     form.sort.label.text = _("並び順")
     form.sort.choices = [
-        SelectChoice("", _("おすすめ（場所があれば近い順）")),
+        SelectChoice("", _("おすすめ（受け入れ・近さ・待ち日数・確認日）")),
         SelectChoice("distance", _("近い順")),
         SelectChoice("wait", _("待ち日数が短い順")),
+        SelectChoice("name", _("名前順")),
         SelectChoice("relevance", _("キーワードに合う順")),
     ]
+
+
+def _label_situation(form, questionnaire: Questionnaire) -> None:
+    """Set the labels of the mother's situation, in the nurse's words."""
+    form.situation.label.text = _("お母さんの状況")
+    form.situation.choices = [
+        SelectChoice("pregnant", _("妊娠中")),
+        SelectChoice("postpartum", _("産後1年以内")),
+    ]
+    trimester = questionnaire.item("pregnant_trimester")
+    form.trimester.label.text = _("妊娠時期")
+    form.trimester.choices = [SelectChoice("", _("指定しない"))] + [
+        SelectChoice(c.value, c.label(_lang())) for c in trimester.choices
+    ]
+    form.months_postpartum.label.text = _("出産後の月数")
+    form.months_postpartum.choices = [SelectChoice("", _("指定しない"))] + [
+        SelectChoice(str(m), _("%(m)dか月", m=m)) for m in range(MAX_MONTHS_POSTPARTUM + 1)
+    ]
+    form.breastfeeding.label.text = _("授乳中")
+    form.needs_rx.label.text = _("服薬が必要（妊娠中・授乳中の処方に対応）")
+    form.existing_patient.label.text = _("すでにその医療機関に通院中（再診）")
 
 
 def to_params(form) -> dict[str, str]:
@@ -120,8 +136,6 @@ def to_params(form) -> dict[str, str]:
         for name in ("near", "q", "lat", "lng", "radius_km", "max_wait_days", "sort")
     }
     _situation_params(form, params)
-    if form.new_patients_now.data:
-        params["new_patients"] = "yes,limited"
     if form.baby_ok.data:
         params["baby_ok"] = "yes,conditional"
     for item, field in form.extra_filters:
@@ -131,18 +145,35 @@ def to_params(form) -> dict[str, str]:
 
 
 def _situation_params(form, params: dict[str, str]) -> None:
-    """Turn the mother's situation into answer filters."""
-    if form.situation.data == "pregnant":
-        params["pregnant"] = "yes,conditional"
-        params["trimester"] = form.trimester.data or ""
-        if form.needs_rx.data:
-            params["pregnancy_rx"] = "yes,consult"
-    elif form.situation.data == "postpartum":
-        params["postpartum"] = "yes,conditional"
-        if form.needs_rx.data:
-            params["breastfeeding_rx"] = "yes,consult"
+    """Turn the mother's situation into the API's situation parameters."""
+    params["situation"] = list(form.situation.data or [])  # repeated, as in the API
+    params["trimester"] = (form.trimester.data or "").strip()
+    params["months_postpartum"] = (form.months_postpartum.data or "").strip()
+    params["breastfeeding"] = "true" if form.breastfeeding.data else ""
+    params["needs_rx"] = "true" if form.needs_rx.data else ""
+    params["new_patient"] = "false" if form.existing_patient.data else ""
+    params["include_declined"] = (form.include_declined.data or "").strip()
 
 
 def has_search(args) -> bool:
     """Tell whether the page was opened with a search (not just the empty form)."""
     return any(v.strip() for k, v in args.items(multi=True) if k not in ("lang", "page"))
+
+
+def situation_summary(params: dict[str, str]) -> str:
+    """Say in one line whose situation the results accept (shown above the results)."""
+    kinds = [k for k in ("pregnant", "postpartum") if k in params.get("situation", "")]
+    words = [_("妊娠中") if k == "pregnant" else _("産後") for k in kinds] or [
+        _("妊娠中または産後")
+    ]
+    if params.get("breastfeeding"):
+        words.append(_("授乳中"))
+    if params.get("needs_rx"):
+        words.append(_("服薬が必要"))
+    words.append(_("通院中") if params.get("new_patient") == "false" else _("新規受診"))
+    joined = _("・").join(words).lower()  # English labels are capitalised on their own
+    if params.get("include_declined"):
+        return _(
+            "%(who)sの方を受け入れている医療機関を先に、その他を後に表示しています。", who=joined
+        )
+    return _("%(who)sの方を受け入れている医療機関を表示しています。", who=joined)

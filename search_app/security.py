@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from index.errors import InvalidParameter
+from search_app import uploads
 
 csrf = CSRFProtect()
 
@@ -25,7 +26,10 @@ PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), 
 
 class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` that stops at the largest database id: /facilities/99999999999999999999 is a
-    404, not an overflow inside the database driver."""
+    404, not an overflow inside the database driver. At most 10 digits match, so a long
+    number is never converted (Python refuses over 4,300 digits)."""
+
+    regex = r"\d{1,10}"
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
         super().__init__(url_map, fixed_digits, min, max, signed)
@@ -33,6 +37,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     """Turn on CSRF for every form post and add security headers to every response."""
+    uploads.init_app(app)  # first: the body limit must be set before any hook reads the form
     app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its routes
     csrf.init_app(app)
     app.before_request(_refuse_nul)
@@ -82,6 +87,8 @@ def production_problems(config) -> list[str]:
         problems.append("DEBUG must be off in production")
     if not config.get("SECRET_KEY"):
         problems.append("set SECRET_KEY (PMH_SECRET_KEY) explicitly in production")
+    if config.get("AUDIT_KEY") and len(str(config["AUDIT_KEY"])) < 32:
+        problems.append("AUDIT_KEY (PMH_AUDIT_KEY) must be at least 32 characters")
     if config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
         problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict in production")
     return problems

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, session, url_for
 
 from index.errors import AddressNotUnderstood, InvalidParameter
-from search_app import search
+from search_app import db, search
 from search_app.auth import is_professional
+from search_app.facilities.shortlist import Shortlist
 from search_app.i18n import current_lang
-from search_app.search_form import build_search_form, has_search, to_params
+from search_app.search_form import build_search_form, has_search, situation_summary, to_params
+from surveys.listings import Scope, directory_scope
 from surveys.questionnaire import load_version
 
 bp = Blueprint("main", __name__)
@@ -22,7 +24,13 @@ def home():
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
     form = build_search_form(questionnaire, request.args)
     if not has_search(request.args):
-        return render_template("search.html", form=form, searched=False)
+        return render_template(
+            "search.html",
+            form=form,
+            searched=False,
+            scope=_scope(),
+            prefecture=search.covered_name(current_lang()),
+        )
     professional = is_professional()
     params = {**to_params(form), "page": request.args.get("page", "1")}
     try:
@@ -35,6 +43,7 @@ def home():
             searched=False,
             error=exc.message(current_lang()),
             error_field=field,
+            suggestions=_suggestion_links(getattr(exc, "suggestions", ())),
         ), 400
     result, rows = found.result, found.rows
     return render_template(
@@ -47,7 +56,60 @@ def home():
         questionnaire=questionnaire,
         pages=_pages(result),
         markers=_markers(rows),
+        declined_url=_declined_url(result),
+        situation_text=situation_summary(params),
+        outside_area=found.outside_area
+        and search.outside_area_message(found.outside_area, current_lang()),
+        place_suggestions=_suggestion_links(found.origin.suggestions if found.origin else ()),
+        back_args={"back": request.full_path},
+        shortlisted=set(Shortlist.from_session(session).ids),
+        patients_keys=_patients_keys(params.get("situation", "")),
     )
+
+
+def _patients_keys(situation: str) -> list[str]:
+    """Return the "which patients" items that matter for the situations asked (all if none)."""
+    kinds = [k for k in ("pregnant", "postpartum") if k in situation] or ["pregnant", "postpartum"]
+    return [f"{kind}_patients" for kind in kinds]
+
+
+def _suggestion_links(names) -> list[tuple[str, str]]:
+    """Return (name, URL of the same search near that name) for each suggested place."""
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "near")}
+    for key in ("lat", "lng"):
+        args.pop(key, None)
+    return [(name, url_for("main.home", _anchor="results", **args, near=name)) for name in names]
+
+
+def _declined_url(result) -> str | None:
+    """Return the link that adds declining and unanswered facilities (None: nothing to add)."""
+    if not result.declined_total or request.args.get("include_declined"):
+        return None
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
+    return url_for("main.home", _anchor="results", **args, include_declined="true")
+
+
+@bp.route("/help")
+def help_page():
+    """How to search: the situation, the recommended order, places, reports."""
+    return render_template("pages/help.html")
+
+
+@bp.route("/contact")
+def contact():
+    """The programme office's contact details (from configuration)."""
+    return render_template("pages/contact.html")
+
+
+@bp.route("/privacy")
+def privacy():
+    """What is stored and what is not."""
+    return render_template("pages/privacy.html")
+
+
+def _scope() -> Scope:
+    """Return what the directory holds, for the home page's scope sentence."""
+    return directory_scope(db.session())
 
 
 def _pages(result) -> list[tuple[int, str]]:

@@ -1,32 +1,69 @@
-"""Recording audit events (no request globals: the caller passes the actor), in a hash chain.
+"""Recording audit events (no request globals: the caller passes the actor), in a keyed chain.
 
 Every row carries `prev_hash` (the previous row's `row_hash`; GENESIS for the first) and
-`row_hash`, the SHA-256 of a canonical JSON of its content and `prev_hash`. Changing, removing
-or inserting a row breaks the chain at that point; `verify_chain` finds it. Ids and hashes are
-assigned at flush time while the writer holds the chain lock (PostgreSQL: a transaction-level
-advisory lock; SQLite: the database write lock), so concurrent appends never fork the chain.
+`row_hash`, the HMAC-SHA256 of a canonical JSON of its content and `prev_hash` under the audit
+key. The key is not in the database (the app passes it per engine with `use_key`), so someone
+who can write to the database can change, remove or insert rows but cannot recompute the chain
+after them; `verify_chain` finds the first row that does not fit. Ids and MACs are assigned at
+flush time while the writer holds the chain lock (PostgreSQL: a transaction-level advisory
+lock; SQLite: the database write lock), so concurrent appends never fork the chain.
+
+Rows written before the chain was keyed hold a plain SHA-256 (`legacy_hash`); `pmh audit
+rekey` (surveys.audit_anchor.rekey) checks them once and re-chains them under the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from surveys.database import hold_write_lock
+from surveys.errors import UserFacingError
 from surveys.models import AuditEvent
 from surveys.models.types import as_utc
 
 GENESIS = "0" * 64
 CHAIN_LOCK_KEY = 0x504D48_4155  # "PMH" "AU": the advisory lock of the audit chain
 _BATCH = 1000
+# Domain separation: the audit key derived from the secret key is used for nothing else.
+_KEY_LABEL = b"pmh audit chain key v1"
+_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
+
+
+class AuditKeyMissing(UserFacingError):
+    """An audit event was written through an engine that has no audit key."""
+
+    status = 500
+    message_ja = "監査ログの鍵が設定されていません。"
+    message_en = "No audit key is configured for this database connection."
+
+
+def derive_key(secret_key: str) -> bytes:
+    """Derive the audit key from the app's secret key (a label keeps the two uses apart)."""
+    return hmac.new(secret_key.encode("utf-8"), _KEY_LABEL, hashlib.sha256).digest()
+
+
+def use_key(engine: Engine, key: bytes) -> None:
+    """Chain the audit rows written through this engine with this key."""
+    _KEYS[engine] = key
+
+
+def key_for(engine: Engine) -> bytes:
+    """Return the audit key given to this engine."""
+    try:
+        return _KEYS[engine]
+    except KeyError:
+        raise AuditKeyMissing() from None
 
 
 @dataclass(frozen=True)
@@ -77,8 +114,13 @@ def canonical(values: dict[str, Any]) -> str:
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def row_hash(values: dict[str, Any]) -> str:
-    """Return the SHA-256 (hex) of a row's canonical content."""
+def row_mac(values: dict[str, Any], key: bytes) -> str:
+    """Return the HMAC-SHA256 (hex) of a row's canonical content under the audit key."""
+    return hmac.new(key, canonical(values).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def legacy_hash(values: dict[str, Any]) -> str:
+    """Return the unkeyed SHA-256 (hex) that rows held before the chain was keyed."""
     return hashlib.sha256(canonical(values).encode("utf-8")).hexdigest()
 
 
@@ -89,12 +131,13 @@ def _chain_new_events(session: Session, _context, _instances) -> None:
     if not new:
         return
     conn = session.connection()
+    key = key_for(conn.engine)
     lock_chain(conn)
     head_id, head_hash = _head(conn)
     for obj in sorted(new, key=_creation_order):
         obj.id = _next_id(conn, head_id)
         obj.prev_hash = head_hash
-        obj.row_hash = row_hash(_values(obj))
+        obj.row_hash = row_mac(_values(obj), key)
         head_id, head_hash = obj.id, obj.row_hash
 
 
@@ -158,21 +201,29 @@ class ChainReport:
         return self.bad_id is None
 
 
-def verify_chain(session: Session) -> ChainReport:
+UNKEYED = (
+    "it holds an unkeyed hash from before the audit chain was keyed "
+    "(run `pmh audit rekey` once after upgrading)"
+)
+CHANGED = "its content was changed, or its MAC was not made with this instance's audit key"
+
+
+def verify_chain(session: Session, key: bytes) -> ChainReport:
     """Walk the chain in id order; report the first row that was changed, removed or inserted."""
     prev, count = GENESIS, 0
-    for row in _rows(session):
+    for row in rows(session):
         count += 1
         if row.prev_hash != prev:
             problem = "a row before it was removed or inserted, or its link was changed"
             return ChainReport(count, prev, row.id, problem)
-        if row_hash(_values(row)) != row.row_hash:
-            return ChainReport(count, prev, row.id, "its content was changed")
+        if not hmac.compare_digest(row_mac(_values(row), key), row.row_hash):
+            unkeyed = legacy_hash(_values(row)) == row.row_hash
+            return ChainReport(count, prev, row.id, UNKEYED if unkeyed else CHANGED)
         prev = row.row_hash
     return ChainReport(count, prev)
 
 
-def _rows(session: Session) -> Iterator[Any]:
+def rows(session: Session) -> Iterator[Any]:
     """Yield every audit row (plain rows, not objects) in id order, a batch at a time."""
     table, last = AuditEvent.__table__, 0
     while True:
@@ -185,13 +236,16 @@ def _rows(session: Session) -> Iterator[Any]:
         last = batch[-1].id
 
 
-def chain_existing(conn: Connection) -> int:
-    """Compute prev_hash and row_hash for every row in id order (migration backfill)."""
-    rows = conn.execute(text(f"SELECT {', '.join(HASHED[:-1])} FROM auditevent ORDER BY id"))
+def chain_existing(conn: Connection, key: bytes | None = None) -> int:
+    """Compute prev_hash and row_hash for every row in id order (under `key`; unkeyed without).
+
+    Migration 0004 ran it without a key, as the chain was then; `pmh audit rekey` uses the key.
+    """
+    found = conn.execute(text(f"SELECT {', '.join(HASHED[:-1])} FROM auditevent ORDER BY id"))
     prev, updates = GENESIS, []
-    for row in rows.mappings().all():
+    for row in found.mappings().all():
         values = dict(row, prev_hash=prev, detail=_json(row["detail"]), at=_utc(row["at"]))
-        prev = row_hash(values)
+        prev = row_mac(values, key) if key is not None else legacy_hash(values)
         updates.append({"id": row["id"], "p": values["prev_hash"], "h": prev})
     if updates:
         conn.execute(

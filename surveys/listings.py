@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from surveys.models import Facility, SurveyResponse
 from surveys.operations import current_responses, today_in_japan
@@ -56,3 +56,24 @@ def load_listings(session: Session, facility_ids: list[int]) -> dict[int, Listin
     facilities = session.exec(select(Facility).where(col(Facility.id).in_(facility_ids))).all()
     responses = current_responses(session, facility_ids)
     return {f.id: Listing(f, responses.get(f.id)) for f in facilities}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the directory holds, said on the home page."""
+
+    facilities: int
+    answered: int
+    latest_answer: date | None
+
+
+def directory_scope(session: Session) -> Scope:
+    """Count the facilities, those that answered the survey, and the latest answer's date."""
+    facilities = session.exec(select(func.count()).select_from(Facility)).one()
+    answered, latest = session.exec(
+        select(
+            func.count(func.distinct(SurveyResponse.facility_id)),
+            func.max(SurveyResponse.verified_on),
+        )
+    ).one()
+    return Scope(facilities, answered, latest)

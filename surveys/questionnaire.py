@@ -188,10 +188,16 @@ def _check_multi(item: Item, value: Any, lang: str) -> tuple[Any, str | None]:
     return [v for v in allowed if v in values], None
 
 
+MAX_INTEGER_TEXT = 12
+
+
 def _check_integer(item: Item, value: Any, lang: str) -> tuple[Any, str | None]:
     """An integer within the item's range."""
+    text = str(value).strip()
+    if len(text) > MAX_INTEGER_TEXT:  # checked before converting (no 4,301-digit int)
+        return None, _msg("integer", lang)
     try:
-        number = int(str(value).strip())
+        number = int(text)
     except ValueError:
         return None, _msg("integer", lang)
     low, high = item.min if item.min is not None else 0, item.max

@@ -4,6 +4,8 @@ A report is open until the admin resolves it or the clinic re-verifies its answe
 report (a newer survey version, by saving answers or by "内容に変更なし"): reports older than the
 facility's latest verification count as addressed, so no hook in the clinic portal is needed.
 `resolve_after_verification` stamps them (with audit events) for callers that want it stored.
+Creating or resolving a report writes an outbox row: the search index holds each facility's
+open-report count, which the default order weighs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from sqlmodel import Session, col, func, select
 
 from surveys import audit
 from surveys.errors import SurveyError
-from surveys.models import REPORT_REASONS, AccessReport, Facility, SurveyResponse, User, utcnow
+from surveys.models import (
+    REPORT_REASONS,
+    AccessReport,
+    Facility,
+    IndexOutbox,
+    SurveyResponse,
+    User,
+    utcnow,
+)
 from surveys.operations import today_in_japan
 
 COMMENT_MAX = 200
@@ -102,6 +112,7 @@ def create_report(
         created_at=moment,
     )
     _insert_once(session, report)
+    session.add(IndexOutbox(facility_id=facility.id, created_at=moment))  # search ranks by it
     audit.record(
         session, actor, "access_report.create", report, facility_id=facility.id, reason=reason
     )
@@ -217,6 +228,7 @@ def _stamp(session: Session, report: AccessReport, actor, moment: datetime, via:
     report.resolved_at = moment
     report.resolved_by_label = actor.label[:200]
     session.add(report)
+    session.add(IndexOutbox(facility_id=report.facility_id, created_at=moment))
     audit.record(
         session, actor, "access_report.resolve", report, facility_id=report.facility_id, via=via
     )

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
 from index.sync import rebuild
-from search_app import create_app
+from search_app import create_app, session_limits
 from surveys import audit, totp
 from surveys.accounts import hash_password
 from surveys.database import upgrade
@@ -250,6 +250,12 @@ def make_user(db):
         return user
 
     return make
+
+
+def open_user_session(session, user: User) -> None:
+    """Fill a test client's session as a completed sign-in does (user, epoch, sign-in times)."""
+    session["user_id"], session["epoch"] = user.id, user.session_epoch
+    session[session_limits.STARTED] = session[session_limits.SEEN] = time.time()
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

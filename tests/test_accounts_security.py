@@ -160,13 +160,38 @@ def test_staff_signs_in_without_code_until_setting_one_up(client, make_user, log
     account = client.get("/account/security").get_data(as_text=True)
     assert "未設定" in account and "/account/two-factor" in account
     page = client.get("/account/two-factor").get_data(as_text=True)
+    assert "現在のパスワード" in page
     secret = SECRET_RE.search(page).group(1).replace(" ", "")
-    assert _post_code(client, "/account/two-factor", code_clock.code(secret)).status_code == 302
+    code = code_clock.code(secret)
+    token = csrf_token(client, "/account/two-factor")
+    added = client.post(
+        "/account/two-factor",
+        data={"code": code, "password": "correct horse", "csrf_token": token},
+    )
+    assert added.status_code == 302
     assert "設定済み" in client.get("/account/security").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert _password_step(client, staff.email).location.endswith("/login/code")
     assert not _signed_in(client)
     assert login(staff).status_code == 302 and _signed_in(client)  # fixture reads the new secret
+
+
+def test_adding_an_authenticator_needs_the_password(app, client, make_user, login, code_clock):
+    staff = make_user("staff")
+    login(staff)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    secret = SECRET_RE.search(page).group(1).replace(" ", "")
+    # someone at the unattended, signed-in browser, with their own phone
+    without = _post_code(client, "/account/two-factor", code_clock.code(secret))
+    assert without.status_code == 200
+    assert _stored(app, staff.id).totp_secret == ""
+    token = csrf_token(client, "/account/two-factor")
+    wrong = client.post(
+        "/account/two-factor",
+        data={"code": code_clock.code(secret), "password": "a guess", "csrf_token": token},
+    )
+    assert "パスワードが正しくありません。" in wrong.get_data(as_text=True)
+    assert _stored(app, staff.id).totp_secret == ""
 
 
 def _copy_session_cookie(app, client):

@@ -7,15 +7,17 @@ import os
 import re
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
+from flask import request
 from openpyxl import load_workbook
 from sqlmodel import func, select
 
 from surveys.importer import write_template_xlsx
-from surveys.models import AuditEvent, Facility
+from surveys.models import AuditEvent, Facility, ImportEdition
 from surveys.totp import generate_secret
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, open_user_session
 
 HEADER = "施設ID,名称,種別,診療科,所在地,市区町村コード\r\n"
 ROWS = (
@@ -32,8 +34,7 @@ def sign_in(client, db, user) -> None:
         db.add(user)
         db.commit()
     with client.session_transaction() as session:
-        session["user_id"] = user.id
-        session["epoch"] = user.session_epoch
+        open_user_session(session, user)
 
 
 @pytest.fixture
@@ -240,7 +241,7 @@ def test_xml_entities_are_refused(client, db, admin, doctype):
 
 
 def test_too_large_upload_gets_a_friendly_413(make_app, make_user, db):
-    app = make_app(MAX_CONTENT_LENGTH=64 * 1024)
+    app = make_app(IMPORT_MAX_CONTENT_LENGTH=64 * 1024)
     client = app.test_client()
     sign_in(client, db, make_user("admin"))
     response = upload(client, "施設一覧.csv", b"x" * (128 * 1024))
@@ -280,3 +281,93 @@ def test_unreadable_cell_value_is_a_message_not_a_500(client, db, admin):
     assert response.status_code in (400, 422)
     assert "Excel ファイルとして読めません" in response.get_data(as_text=True)
     assert count(db, Facility) == 0
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+CLINICS = FIXTURES / "02-1_clinic_facility_info_20260601.csv"
+CLINIC_HOURS = FIXTURES / "02-2_clinic_speciality_hours_20260601.csv"
+HOSPITAL_HOURS = FIXTURES / "01-2_hospital_speciality_hours_20260601.csv"
+
+
+def upload_mhlw(client, main: Path, hours: tuple[bytes, str], day: str = "20260601", **extra):
+    """Post a facility file (renamed to an edition date) with a speciality file."""
+    name = main.name.replace("20260601", day)
+    return upload(
+        client, name, main.read_bytes(), speciality=(io.BytesIO(hours[0]), hours[1]), **extra
+    )
+
+
+def test_clinic_file_with_hospital_hours_is_refused_on_the_page(client, db, admin):
+    page = upload_mhlw(client, CLINICS, (HOSPITAL_HOURS.read_bytes(), HOSPITAL_HOURS.name))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "施設票（診療所）と診療科・診療時間票（病院）の種類が違います" in text
+    assert 'name="upload"' not in text
+    assert count(db, Facility) == 0
+
+
+def test_older_edition_needs_the_box_ticked_on_the_page(client, db, admin):
+    hours = CLINIC_HOURS.read_bytes()
+    newer = upload_mhlw(client, CLINICS, (hours, CLINIC_HOURS.name))
+    assert "取り込みました" in confirm(client, newer.get_data(as_text=True)).get_data(as_text=True)
+    older_hours = (hours, CLINIC_HOURS.name.replace("20260601", "20251201"))
+
+    refused = upload_mhlw(client, CLINICS, older_hours, day="20251201")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "この版（2025-12-01）は、すでに取り込んだ版（2026-06-01）より古い" in text
+    assert 'name="upload"' not in text
+
+    forced = upload_mhlw(client, CLINICS, older_hours, day="20251201", force="y")
+    assert forced.status_code == 200, forced.get_data(as_text=True)
+    done = confirm(client, forced.get_data(as_text=True))
+    assert "取り込みました" in done.get_data(as_text=True)
+    db.expire_all()
+    assert str(db.get(ImportEdition, "clinic").edition) == "2025-12-01"
+
+
+def _large_speciality_zip(rows: int) -> bytes:
+    """Zip the clinic speciality file padded with rows of other facilities (as the real file,
+    which lists every clinic in Japan)."""
+    lines = CLINIC_HOURS.read_bytes().split(b"\r\n")
+    filler = lines[1].split(b",", 1)[1]
+    padding = b"".join(b'"%013d",' % (4700000000000 + n) + filler + b"\r\n" for n in range(rows))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(CLINIC_HOURS.name, b"\r\n".join(lines[:-1]) + b"\r\n" + padding)
+    return out.getvalue()
+
+
+def test_zipped_speciality_file_over_the_site_limit_is_accepted_on_the_import_page(
+    make_app, make_user, db
+):
+    app = make_app(MAX_CONTENT_LENGTH=16 * 1024, IMPORT_MAX_CONTENT_LENGTH=4 * 1024 * 1024)
+    zipped = _large_speciality_zip(20_000)
+    assert 16 * 1024 < len(zipped) < 4 * 1024 * 1024
+    client = app.test_client()
+    sign_in(client, db, make_user("admin"))
+    page = upload_mhlw(client, CLINICS, (zipped, CLINIC_HOURS.name + ".zip"))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200, text
+    assert re.search(r'data-count="new">4<', text)
+    assert "取り込みました: 新規 4件" in confirm(client, text).get_data(as_text=True)
+
+    anonymous = app.test_client()  # the larger limit is for signed-in sessions only
+    token = csrf_token(anonymous, "/login")
+    response = anonymous.post(
+        "/admin/import",
+        data={"main": (io.BytesIO(zipped), "x.zip"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+
+
+def test_import_uploads_spool_to_the_instance_folder_not_memory(app):
+    spool = Path(app.instance_path) / "uploads" / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    body = {"main": (io.BytesIO(b"x" * 1000), "small.csv")}  # small: Werkzeug keeps it in memory
+    with app.test_request_context("/admin/import", method="POST", data=body):
+        request.upload_dir = str(spool)
+        stream = request.files["main"].stream
+        where = os.readlink(f"/proc/self/fd/{stream.fileno()}")
+    assert where.startswith(str(spool))

@@ -116,10 +116,11 @@ def test_generated_client_searches_and_reads_a_facility(api, town, reindex):
     reindex()
     page = api.search(lat=KINSHICHO[0], lng=KINSHICHO[1], radius_km=5, pregnant="yes", per_page=5)
     assert page["results"][0]["name"] == "錦糸町こころのクリニック"
-    assert page["sort"] == "distance"
+    assert page["sort"] == "recommended" and page["results"][0]["accepts"] is True
     facility = api.get_facility(id=page["results"][0]["id"])
     assert facility["answers"]["wait_days"] == 30
-    assert api.search(near="錦糸町駅", q="こころ", trimester="second")["total"] >= 1
+    found = api.search(near="錦糸町駅", q="こころ", situation=["pregnant"], trimester="second")
+    assert found["total"] >= 1
 
 
 def test_generated_client_gets_documented_errors(api, town, reindex):
@@ -127,6 +128,9 @@ def test_generated_client_gets_documented_errors(api, town, reindex):
     with pytest.raises(ApiError) as refused:
         api.search(municipality="00000")
     assert (refused.value.status, refused.value.code) == (400, "unknown_municipality")
+    with pytest.raises(ApiError) as stage:
+        api.search(trimester="second")
+    assert (stage.value.status, stage.value.code) == (400, "missing_parameter")
     with pytest.raises(ApiError) as missing:
         api.get_facility(id=town["private"].id)
     assert (missing.value.status, missing.value.code) == (404, "not_found")

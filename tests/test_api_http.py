@@ -65,6 +65,43 @@ def test_lat_without_lng_is_a_documented_400(client, town, reindex):
     assert "missing_parameter" in _parameter(_document(client), "lng")["x-error-codes"]
 
 
+def test_situation_rules_are_documented_400s(client, town, reindex):
+    reindex()
+    document = _document(client)
+    for query, field in [
+        ("trimester=first", "trimester"),
+        ("months_postpartum=3", "months_postpartum"),
+    ]:
+        error = _error(client.get(f"/api/v1/search?{query}"), 400, "missing_parameter")
+        assert error["field"] == field
+        assert "missing_parameter" in _parameter(document, field)["x-error-codes"]
+    assert _parameter(document, "months_postpartum")["schema"] == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 12,
+    }
+    assert _parameter(document, "situation")["schema"]["items"]["enum"] == [
+        "pregnant",
+        "postpartum",
+    ]
+    assert _parameter(document, "new_patient")["schema"] == {"type": "boolean", "default": True}
+    both = "situation=pregnant&situation=postpartum&trimester=first&months_postpartum=3"
+    assert client.get(f"/api/v1/search?{both}").status_code == 200
+
+
+def test_wrong_token_is_a_documented_401(client, town, reindex):
+    reindex()
+    document = _document(client)
+    for path in ("/api/v1/search", "/api/v1/facilities/{id}", "/api/v1/openapi.json"):
+        assert document["paths"][path]["get"]["responses"]["401"] == {
+            "$ref": "#/components/responses/InvalidToken"
+        }
+    response = client.get("/api/v1/search", headers={"Authorization": "Bearer wrong"})
+    _error(response, 401, "invalid_token")
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert "WWW-Authenticate" in document["components"]["responses"]["InvalidToken"]["headers"]
+
+
 def test_empty_values_mean_absent_as_documented(client, town, reindex):
     reindex()
     everything = client.get("/api/v1/search").get_json()["total"]

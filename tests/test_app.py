@@ -31,6 +31,14 @@ def test_debug_refused_in_production(tmp_path):
         create_app({"INSTANCE_PATH": str(tmp_path), "ENV_NAME": "production", "DEBUG": True})
 
 
+def test_short_audit_key_refused_in_production(tmp_path):
+    import pytest
+
+    config = {"INSTANCE_PATH": str(tmp_path), "ENV_NAME": "production", "SECRET_KEY": "x" * 64}
+    with pytest.raises(RuntimeError, match="AUDIT_KEY"):
+        create_app(config | {"AUDIT_KEY": "short"})
+
+
 def test_migrations_match_the_models(database_url):
     engine = create_engine(database_url)
     with engine.connect() as conn:

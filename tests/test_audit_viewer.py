@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from sqlmodel import select
 from surveys import audit
 from surveys.models import AuditEvent
 from surveys.operations import confirm_still_accurate
+from tests.conftest import CSRF_RE, csrf_token
 
 ROW_RE = re.compile(r'<tr class="audit-row">')
 
@@ -103,9 +105,16 @@ def test_audit_survey_confirm_shows_verified_before_and_after(
     assert "wait_days: — → 5" in answered
 
 
+def _export(client, query: str = ""):
+    """Press the page's CSV button: a POST with the page's CSRF token to the form's action."""
+    page = client.get(f"/admin/audit{query}").get_data(as_text=True)
+    action = re.search(r'<form method="post" action="(/admin/audit.csv[^"]*)"', page).group(1)
+    return client.post(html.unescape(action), data={"csrf_token": CSRF_RE.search(page).group(1)})
+
+
 def test_audit_csv_is_not_kept_by_caches(client, db, admin):
     _event(db, "auth.login_failed", actor="user:office@example.jp")
-    response = client.get("/admin/audit.csv")
+    response = _export(client)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -113,7 +122,7 @@ def test_audit_csv_is_not_kept_by_caches(client, db, admin):
 def test_audit_csv_has_the_filtered_rows_as_text(client, db, admin):
     _event(db, "auth.login_failed", actor="=cmd()")
     _event(db, "facility.import", actor="user:office@example.jp", source="=HYPERLINK()")
-    response = client.get("/admin/audit.csv?action=auth.login_failed")
+    response = _export(client, "?action=auth.login_failed")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -137,8 +146,8 @@ def test_audit_csv_filters_by_actor_text_and_target(client, db, admin, make_user
     audit.record(db, audit.Actor("+SUM(A1)"), "user.disable", target)
     db.commit()
     _event(db, "user.disable", actor="someone-else")
-    url = f"/admin/audit.csv?actor=SUM&target_type=user&target_id={target.id}"
-    rows = list(csv.reader(io.StringIO(client.get(url).get_data().decode("utf-8-sig"))))
+    query = f"?actor=SUM&target_type=user&target_id={target.id}"
+    rows = list(csv.reader(io.StringIO(_export(client, query).get_data().decode("utf-8-sig"))))
     assert len(rows) == 2
     assert rows[1][1] == "'+SUM(A1)" and rows[1][5] == str(target.id)
 
@@ -147,4 +156,16 @@ def test_audit_log_is_for_admins_only(client, make_user, login):
     staff = make_user("staff")
     login(staff)
     assert client.get("/admin/audit").status_code == 403
-    assert client.get("/admin/audit.csv").status_code == 403
+    token = csrf_token(client, "/")  # the sign-out form's
+    assert client.post("/admin/audit.csv", data={"csrf_token": token}).status_code == 403
+
+
+def test_audit_export_is_a_post_with_csrf_and_a_get_changes_nothing(client, db, admin):
+    _event(db, "auth.login_failed", actor="user:office@example.jp")
+    before = db.exec(select(AuditEvent)).all()
+    assert client.get("/admin/audit.csv").status_code == 405
+    refused = client.post("/admin/audit.csv?action=auth.login_failed")  # no CSRF token
+    assert refused.status_code == 400
+    assert len(db.exec(select(AuditEvent)).all()) == len(before)
+    assert _export(client, "?action=auth.login_failed").status_code == 200
+    assert len(db.exec(select(AuditEvent)).all()) == len(before) + 1

@@ -18,6 +18,7 @@ from search_app.facilities import share
 from surveys import audit, password_links, reports
 from surveys.models import Invitation, utcnow
 from surveys.totp import generate_secret
+from tests.conftest import open_user_session
 
 PUBLIC, STAFF, ADMIN = "public", "staff", "admin"
 CLINIC_A, CLINIC_B, INVITE_A = "clinic_a", "clinic_b", "invite_a"
@@ -46,6 +47,9 @@ class Rule:
 RULES: dict[str, Rule] = {
     # public pages
     "main.home": Rule(EVERYONE),
+    "main.help_page": Rule(EVERYONE),
+    "main.contact": Rule(EVERYONE),
+    "main.privacy": Rule(EVERYONE),
     "facilities.detail": Rule(EVERYONE, note="public listings; 404 only for hidden ones"),
     "shortlist.shared": Rule(EVERYONE, note="a signed share link is the credential"),
     "api.search_facilities": Rule(EVERYONE),
@@ -172,8 +176,7 @@ def open_session(client, db, world: World, role: str) -> None:
             user.totp_secret = generate_secret()
             db.add(user)
             db.commit()
-        session["user_id"] = user.id
-        session["epoch"] = user.session_epoch
+        open_user_session(session, user)
 
 
 # URL parameter name -> value, given the world and which facility is meant ("a" or "b").

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from index.filters import filter_items
 from surveys.questionnaire import load_version
-from tests.conftest import QUESTIONNAIRE
+from tests.conftest import QUESTIONNAIRE, open_user_session
 
 BOUNDED = settings(max_examples=60, deadline=None, derandomize=True)
 MARK = "<x-fuzz onload=alert(1)>"  # never appears unescaped in a page
@@ -235,7 +235,7 @@ def test_huge_ids_in_urls_are_not_found(app, town, make_user):
         client = app.test_client()
         if role_user is not None:
             with client.session_transaction() as session:
-                session["user_id"], session["epoch"] = role_user.id, role_user.session_epoch
+                open_user_session(session, role_user)
         for rule in app.url_map.iter_rules():
             if "<int:" not in rule.rule:
                 continue

@@ -15,7 +15,7 @@ from search_app.facilities.shortlist import SESSION_KEY
 from surveys.forms import form_data_from_answers
 from surveys.models import AccessReport
 from surveys.operations import current_response
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, open_user_session
 from tests.test_fuzz_api import MARK, NUMBERS, SYNTAX
 
 BOUNDED = settings(max_examples=50, deadline=None, derandomize=True)
@@ -60,8 +60,7 @@ def invalid_utf8():
 def sign_in(client, user) -> None:
     """Open the session of a signed-in user (the sign-in itself is tested elsewhere)."""
     with client.session_transaction() as session:
-        session["user_id"] = user.id
-        session["epoch"] = user.session_epoch
+        open_user_session(session, user)
 
 
 def post(client, url: str, body: bytes):

@@ -19,7 +19,7 @@ from search_app.i18n_convert.catalogue import PO_PATH, compile_po, load_catalog
 from search_app.i18n_convert.python_source import convert_python
 from search_app.i18n_convert.templates import convert_template
 from surveys.operations import today_in_japan
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, open_user_session
 
 ROOT = Path(__file__).resolve().parent.parent
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]+")
@@ -136,7 +136,7 @@ def test_clinic_survey_in_english_has_no_japanese_chrome(client, make_facility, 
 def test_office_pages_in_english_have_no_japanese_chrome(app, client, make_user, town):
     admin = make_user("admin")
     with client.session_transaction() as session:
-        session["user_id"], session["epoch"] = admin.id, admin.session_epoch
+        open_user_session(session, admin)
     client.get("/?lang=en")
     # Place names (also in the chart's tooltips), a clinic's answer (who answered) shown as
     # given, and the name of the national open-data service stay Japanese.

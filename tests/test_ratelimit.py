@@ -110,33 +110,36 @@ def _sign_in(client, email: str, password: str):
 
 def _limited_pair(make_app, **config):
     """Two app instances (two gunicorn workers) on the same database and config."""
-    apps = [make_app(name, RATELIMIT_LOGIN_ADDRESS=(3, 3600), **config) for name in "ab"]
+    apps = [make_app(name, LOGIN_FREE_FAILURES=3, **config) for name in "ab"]
     _freeze(*apps)
     return apps
 
 
-def _assert_block_holds_across(apps, user, db) -> None:
+def _assert_wait_holds_across(apps, user, db) -> None:
     first, second = (app.test_client() for app in apps)
-    for client in (first, second, first):
+    for client in (first, second, first, second):  # three free failures, the fourth: 2 s
         assert _sign_in(client, user.email, "wrong password").status_code == 200
-    blocked = _sign_in(second, user.email, "correct horse")
+    blocked = _sign_in(first, user.email, "correct horse")
     assert blocked.status_code == 429
-    assert blocked.headers["Retry-After"] == "800"
-    assert "試行回数が上限に達しました" in blocked.get_data(as_text=True)
-    assert second.get("/shortlist/").status_code == 302  # the right password did not sign in
-    assert _sign_in(first, user.email, "correct horse").status_code == 429
+    assert blocked.headers["Retry-After"] == "2"
+    assert "2秒待ってから" in blocked.get_data(as_text=True)
+    assert first.get("/shortlist/").status_code == 302  # the right password did not sign in
+    assert _sign_in(second, user.email, "correct horse").status_code == 429
     actions = [e.action for e in db.exec(select(AuditEvent))]
-    assert actions.count("auth.rate_limited") == 1  # once per window, not per refusal
+    assert actions.count("auth.rate_limited") == 1  # once, when the waits began
     assert "auth.login" not in actions
+    for app in apps:  # two seconds later the right password works
+        app.extensions["pmh_ratelimiter"].clock = lambda: NOW + 2
+    assert _sign_in(second, user.email, "correct horse").status_code == 302
 
 
-def test_login_block_holds_across_apps_sharing_the_database(make_app, make_user, db):
-    _assert_block_holds_across(_limited_pair(make_app), make_user("staff"), db)
+def test_login_wait_holds_across_apps_sharing_the_database(make_app, make_user, db):
+    _assert_wait_holds_across(_limited_pair(make_app), make_user("staff"), db)
 
 
-def test_login_block_holds_across_apps_sharing_redis(make_app, make_user, db, redis_config):
+def test_login_wait_holds_across_apps_sharing_redis(make_app, make_user, db, redis_config):
     apps = _limited_pair(make_app, **redis_config)
-    _assert_block_holds_across(apps, make_user("staff"), db)
+    _assert_wait_holds_across(apps, make_user("staff"), db)
 
 
 def test_login_limited_per_client_ip(make_app, make_user):

@@ -11,11 +11,17 @@ from sqlmodel import select
 from surveys.models import SurveyResponse
 from surveys.operations import today_in_japan
 
-POSTPARTUM_RX = {"near": "錦糸町駅", "situation": "postpartum", "needs_rx": "y"}
+POSTPARTUM_RX = {
+    "near": "錦糸町駅",
+    "situation": "postpartum",
+    "breastfeeding": "y",
+    "needs_rx": "y",
+    "sort": "distance",
+}
 
 
 def _result_names(page: str) -> list[str]:
-    return re.findall(r'<a href="/facilities/\d+">([^<]+)</a>', page)
+    return re.findall(r'<a href="/facilities/\d+[^"]*">([^<]+)</a>', page)
 
 
 def test_search_page_without_search_shows_the_form(client):
@@ -39,7 +45,7 @@ def test_search_postpartum_breastfeeding_near_station(client, town, reindex):
     ]
     assert "3件見つかりました" in page
     assert "錦糸町駅" in page  # the place as understood
-    assert "km</strong>" in page
+    assert re.search(r'<p class="why">.*0\.\d km・', page)  # the distance leads the why-line
 
 
 def test_search_pregnant_with_trimester_and_quick_wait(client, town, reindex):
@@ -111,7 +117,7 @@ def test_search_pagination_keeps_the_search(client, town, reindex):
 
 def test_search_map_markers_and_tile_policy(client, town, reindex):
     reindex()
-    response = client.get("/", query_string={"near": "錦糸町駅"})
+    response = client.get("/", query_string={"near": "錦糸町駅", "sort": "distance"})
     page = response.get_data(as_text=True)
     markers = json.loads(re.search(r'data-markers="([^"]*)"', page).group(1).replace("&#34;", '"'))
     assert [m["n"] for m in markers] == [1, 2, 3]

@@ -55,7 +55,7 @@ def test_shortlist_add_returns_to_next_and_lists_facility(client, staff, town):
     assert _stored(client) == [[town["near"].id, "", False]]
     html = client.get("/shortlist/").get_data(as_text=True)
     assert "錦糸町こころのクリニック" in html and "候補リストに追加しました" in html
-    assert "候補リスト (1)" in html  # the nav shows the count
+    assert re.search(r'候補リスト \(<span id="shortlist-count">1</span>', html)  # nav count
     again = _add(client, town["near"].id)
     assert again.status_code == 302 and len(_stored(client)) == 1
     assert "すでに候補リストにあります" in client.get("/shortlist/").get_data(as_text=True)
@@ -224,3 +224,32 @@ def test_share_link_validity_is_configurable(make_app, login, make_user, town):
     assert timedelta(hours=23) < shared.expires_at - utcnow() <= timedelta(days=1)
     with pytest.raises(share.ShareLinkExpired):
         share.loads(app.config["SECRET_KEY"], token, now=utcnow() + timedelta(days=1, seconds=1))
+
+
+def test_shortlist_add_from_the_results_script_stays_on_the_page(client, staff, town, reindex):
+    reindex()
+    token = csrf_token(client, "/shortlist/")
+    data = {"facility_id": town["near"].id, "next": "/?near=x", "csrf_token": token}
+    answer = client.post("/shortlist/add", data=data, headers={"Accept": "application/json"})
+    assert answer.status_code == 200  # no redirect: the page is not reloaded
+    assert answer.get_json() == {"ok": True, "count": 1, "message": "候補リストに追加しました。"}
+    page = client.get("/", query_string={"near": "錦糸町駅"}).get_data(as_text=True)
+    assert '<span id="shortlist-count">1</span>' in page
+    card = page[page.index(f'id="facility-{town["near"].id}"') :]
+    assert card.index("候補に追加済み") < card.index("</li>")
+    other = page[page.index(f'id="facility-{town["kameido"].id}"') :]
+    assert (
+        f'value="/?near=%E9%8C%A6%E7%B3%B8%E7%94%BA%E9%A7%85#facility-{town["kameido"].id}"'
+        in (other[: other.index("</li>")])
+    )  # without the script, the post comes back to the same card
+
+
+def test_shortlist_full_answers_the_script_with_the_reason(client, staff, make_facility, answer):
+    facilities = [make_facility() for _ in range(MAX_ITEMS + 1)]
+    for facility in facilities[:MAX_ITEMS]:
+        _add(client, facility.id)
+    token = csrf_token(client, "/shortlist/")
+    data = {"facility_id": facilities[-1].id, "csrf_token": token}
+    refused = client.post("/shortlist/add", data=data, headers={"Accept": "application/json"})
+    assert refused.status_code == 409
+    assert refused.get_json()["message"].startswith("候補リストには")

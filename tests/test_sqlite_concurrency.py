@@ -26,6 +26,7 @@ from surveys.database import make_engine
 from surveys.models import AuditEvent, Facility
 
 engine = make_engine(sys.argv[1])
+audit.use_key(engine, b"test audit key")
 worker, rounds, locked = int(sys.argv[2]), int(sys.argv[3]), 0
 for n in range(rounds):
     try:
@@ -66,6 +67,6 @@ def test_sqlite_read_then_write_in_four_processes(tmp_path):
     with Session(engine) as session:
         stored = session.exec(select(func.count()).select_from(AuditEvent)).one()
         assert stored == PROCESSES * ROUNDS
-        report = verify_chain(session)
+        report = verify_chain(session, b"test audit key")
     assert report.ok and report.count == PROCESSES * ROUNDS, report
     engine.dispose()

@@ -6,13 +6,14 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from search_app import db
 from search_app.admin.views import attachment, bp
 from search_app.auth import current_principal
+from search_app.forms import BoundedIntegerField
 from surveys import audit, audit_query
 from surveys.audit_query import AuditFilter
 from surveys.operations import today_in_japan
@@ -91,7 +92,7 @@ class AuditFilterForm(FlaskForm):
         format=DATE_FORMATS,
         render_kw={"placeholder": "2026-04-30"},
     )
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    page = BoundedIntegerField(validators=[Optional()])
 
     def validate_date_to(self, field) -> None:
         """The end may not come before the start."""
@@ -132,6 +133,8 @@ def _date_message(form: AuditFilterForm) -> str:
             return _("日付は 2026-04-01 の形式で入力してください。")
     if form.date_to.errors:
         return form.date_to.errors[0]
+    if form.page.errors:
+        return form.page.errors[0]
     return _("絞り込みの条件を確認してください。")
 
 
@@ -154,9 +157,12 @@ def audit_log():
     return render_template("admin/audit.html", form=form, page=page, message="", **_helpers())
 
 
-@bp.route("/audit.csv")
+@bp.route("/audit.csv", methods=["POST"])
 def audit_export():
-    """Download the filtered events as CSV and record the export."""
+    """Download the filtered events (filters in the query string) as CSV; record the export.
+
+    A POST with a CSRF token, because the export writes an audit row (no GET changes state).
+    """
     form, wanted = _filter_form()
     if wanted is None:
         return _refused(form)

@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -25,7 +24,7 @@ from index.gazetteer import municipalities
 from search_app import db
 from search_app.admin.views import bp, perform
 from search_app.auth import current_principal
-from search_app.forms import CheckboxesField, language_choices, strip
+from search_app.forms import BoundedIntegerField, CheckboxesField, language_choices, strip
 from search_app.i18n import current_lang
 from search_app.mailing import base_url, mail_settings
 from surveys import audit, campaign_mail, campaigns
@@ -81,7 +80,7 @@ class SendForm(FlaskForm):
 class RemindForm(FlaskForm):
     """Queue and send a reminder round; the round number makes a double post harmless."""
 
-    round = IntegerField(validators=[InputRequired()])
+    round = BoundedIntegerField(validators=[InputRequired()])
     language = RadioField(lazy_gettext("メールの言語"), choices=language_choices(), default="ja")
     confirm = BooleanField(
         lazy_gettext("未回答の医療機関に督促メールを送信します"), validators=[DataRequired()]

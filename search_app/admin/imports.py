@@ -10,16 +10,18 @@ from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from search_app import db, search
 from search_app.admin.views import bp
 from search_app.auth import current_principal
 from search_app.i18n import current_lang
+from surveys.errors import FacilityImportError
 from surveys.importer import ImportReport, Source, apply_import, parse_import
 from surveys.importer.upload_guard import UploadLimits, UploadRefused, check_upload
 
@@ -33,6 +35,9 @@ class UploadForm(FlaskForm):
 
     main = FileField(validators=[FileRequired()])
     speciality = FileField()
+    force = BooleanField(
+        lazy_gettext("古い版でも取り込む（前に取り込んだ版より古い医療情報ネットの票に戻す場合）")
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -55,7 +60,7 @@ def import_facilities():
             check_upload(upload.filename or "", upload.stream, _limits())
     except UploadRefused as exc:
         return _refused(form, exc.message(current_lang()))
-    upload_id = _store(files)
+    upload_id = _store(files, force=form.force.data)
     parsed, report = _run(upload_id, dry_run=True)
     if report is None:  # refused: nothing to confirm, so nothing to keep
         shutil.rmtree(_uploads() / upload_id, ignore_errors=True)
@@ -120,7 +125,7 @@ def _uploads() -> Path:
     return folder
 
 
-def _store(files) -> str:
+def _store(files, force: bool) -> str:
     """Save the uploaded files under a random id; drop uploads nobody confirmed in time."""
     _sweep()
     upload_id = secrets.token_hex(16)
@@ -131,7 +136,7 @@ def _store(files) -> str:
         upload.stream.seek(0)
         upload.save(folder / kind)
         names[kind] = Path(upload.filename or kind).name
-    meta = {"names": names, "user_id": current_principal().user_id}
+    meta = {"names": names, "user_id": current_principal().user_id, "force": force}
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
     return upload_id
 
@@ -180,7 +185,8 @@ def _claim(upload_id: str) -> Path | None:
 def _run(upload_id: str, dry_run: bool):
     """Parse the stored files and apply them (dry run: rolled back); (parsed, report or None)."""
     folder = _uploads() / upload_id
-    names = json.loads((folder / "meta.json").read_text())["names"]
+    meta = json.loads((folder / "meta.json").read_text())
+    names = meta["names"]
     prefecture = current_app.config["PREFECTURE_CODE"]
     with (folder / "main").open("rb") as main:
         spec = (folder / "speciality").open("rb") if "speciality" in names else None
@@ -192,14 +198,19 @@ def _run(upload_id: str, dry_run: bool):
                 spec.close()
     if parsed.problems:
         return parsed, None
-    return parsed, _apply(parsed, names, dry_run)
+    try:
+        return parsed, _apply(parsed, dry_run, meta.get("force", False))
+    except FacilityImportError as exc:  # e.g. an edition older than the last one applied
+        db.session().rollback()
+        parsed.problems.extend(exc.problems)
+        return parsed, None
 
 
-def _apply(parsed, names: dict, dry_run: bool) -> ImportReport:
+def _apply(parsed, dry_run: bool, force: bool) -> ImportReport:
     """Apply (or dry-run) the parsed file; a real run is audited and made searchable."""
     session = db.session()
     actor = current_principal().actor
-    report = apply_import(session, parsed, actor, dry_run=dry_run)
+    report = apply_import(session, parsed, actor, dry_run=dry_run, force=force)
     if dry_run:
         session.rollback()
         return report

@@ -6,13 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField
+from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -22,7 +21,7 @@ from index.gazetteer import five_digit_code, municipality_by_code
 from search_app import db
 from search_app.admin.views import bp, perform
 from search_app.auth import current_principal
-from search_app.forms import ActionForm, email_format, language_choices, strip
+from search_app.forms import ActionForm, BoundedIntegerField, email_format, language_choices, strip
 from search_app.i18n import current_lang
 from search_app.mailing import send_setup_link
 from surveys import password_links, users
@@ -105,9 +104,7 @@ class InviteForm(RoleForm, OrganisationForm):
 class LinkForm(FlaskForm):
     """A facility to link to a clinic user."""
 
-    facility_id = IntegerField(
-        lazy_gettext("医療機関ID"), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)]
-    )
+    facility_id = BoundedIntegerField(lazy_gettext("医療機関ID"), validators=[InputRequired()])
 
 
 class ResendForm(FlaskForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from search_app import db
+from search_app import db, search
 from search_app.auth import current_principal, role_required
 from search_app.forms import ActionForm
 from search_app.i18n import current_lang
@@ -38,6 +38,7 @@ def resolve(report_id: int):
         abort(400)
     reports.resolve_report(db.session(), report_id, current_principal().actor)
     db.session().commit()
+    search.sync_after_commit(db.session())
     flash(_("対応済みにしました。"), "success")
     return redirect(url_for("admin.report_list"))
 

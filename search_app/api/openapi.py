@@ -5,22 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from search_app.api.params import DATA_CODES, INVALID, Param, search_params
-from search_app.errors import STATUS_CODES
+from search_app.api.schemas import ERROR_SCHEMA, component_schemas
 from surveys.questionnaire import Questionnaire
 
-ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
-# Codes more precise than the status's own (the parameter table adds its data checks).
-SPECIFIC_CODES = {
-    INVALID: "a parameter's value breaks its schema (`field` names it)",
-    **DATA_CODES,
-    "index_unavailable": "the search index is being prepared (503; retry after Retry-After)",
-}
 MAX_AGE = 60
 MAX_FACILITY_ID = 2**31 - 1
+# Every operation under /api/v1 checks a token when one is sent.
+INVALID_TOKEN_RESPONSE = {"$ref": "#/components/responses/InvalidToken"}
 DESCRIPTION = """Search psychiatric facilities that see pregnant and postpartum patients.
 
 Without a token only public listings and public answers are returned; a staff token
-(`Authorization: Bearer ...`) sees everything. An invalid token is treated as none.
+(`Authorization: Bearer ...`) sees everything. A wrong, revoked or expired token gets 401
+`invalid_token` with a `WWW-Authenticate` header (never silently the public view).
 
 Every error, whatever its status, has the body `{"error": {"code", "message", "field"}}`
 (schema `Error`); `message` is in the language of the request (`?lang=en`), `field` names the
@@ -46,7 +42,7 @@ def openapi_document(questionnaire: Questionnaire) -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(questionnaire),
+            "schemas": component_schemas(questionnaire),
             "headers": _headers(),
             "responses": _error_responses(),
         },
@@ -89,6 +85,7 @@ def _search_operation(questionnaire: Questionnaire) -> dict[str, Any]:
                 "#/components/schemas/SearchResponse", "A page of results", ["Cache-Control"]
             ),
             "400": _error("A parameter is refused; `code` is one of: " + ", ".join(codes)),
+            "401": INVALID_TOKEN_RESPONSE,
             "500": {"$ref": "#/components/responses/ServerError"},
             "503": {"$ref": "#/components/responses/IndexUnavailable"},
         },
@@ -119,6 +116,7 @@ def _detail_operation() -> dict[str, Any]:
                 "description": "The copy with this ETag is current",
                 "headers": _header_refs(["Cache-Control", "ETag"]),
             },
+            "401": INVALID_TOKEN_RESPONSE,
             "404": {"$ref": "#/components/responses/NotFound"},
             "500": {"$ref": "#/components/responses/ServerError"},
         },
@@ -137,6 +135,7 @@ def _document_operation() -> dict[str, Any]:
                 "headers": _header_refs(["Cache-Control"]),
                 "content": {"application/json": {"schema": schema}},
             },
+            "401": INVALID_TOKEN_RESPONSE,
             "500": {"$ref": "#/components/responses/ServerError"},
         },
     }
@@ -198,6 +197,11 @@ def _headers() -> dict[str, Any]:
             "description": "Version of this facility's answer in this view (strong)",
             "schema": {"type": "string", "pattern": '^"[^"]+"$'},
         },
+        "WWW-Authenticate": {
+            "required": True,
+            "description": 'The refused token\'s challenge: `Bearer error="invalid_token"`',
+            "schema": {"type": "string"},
+        },
         "Retry-After": {
             "required": True,
             "description": "Seconds to wait before asking again",
@@ -209,6 +213,11 @@ def _headers() -> dict[str, Any]:
 def _error_responses() -> dict[str, Any]:
     """Declare the error responses every operation shares."""
     return {
+        "InvalidToken": _error(
+            "The bearer token is wrong, revoked or expired (`invalid_token`); send none for "
+            "the public view",
+            ("WWW-Authenticate",),
+        ),
         "NotFound": _error("No such facility, or not public (`not_found`)"),
         "MethodNotAllowed": _error(
             "The path does not offer this method (`method_not_allowed`; see `Allow`)"
@@ -218,123 +227,4 @@ def _error_responses() -> dict[str, Any]:
         "IndexUnavailable": _error(
             "The search index is being prepared (`index_unavailable`)", ("Retry-After",)
         ),
-    }
-
-
-def _schemas(questionnaire: Questionnaire) -> dict[str, Any]:
-    """Return the component schemas."""
-    return {
-        "Facility": _facility_schema(questionnaire),
-        "SearchResponse": _search_response_schema(),
-        "Health": _health_schema(),
-        "Error": _error_schema(),
-    }
-
-
-def _facility_schema(questionnaire: Questionnaire) -> dict[str, Any]:
-    """Describe one facility as the API shows it."""
-    nullable_number = {"type": "number", "nullable": True}
-    text = {"type": "string"}
-    return {
-        "type": "object",
-        "required": ["id", "name", "kind", "address", "answers"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": text,
-            "kana": text,
-            "kind": {"type": "string", "enum": ["hospital", "clinic"]},
-            "address": text,
-            "postal_code": text,
-            "lat": nullable_number,
-            "lng": nullable_number,
-            "distance_km": nullable_number,
-            "municipality_code": text,
-            "phone": text,
-            "website": text,
-            "hours": text,
-            "verified_on": {"type": "string", "format": "date", "nullable": True},
-            "answers": {
-                "type": "object",
-                "description": "Answers keyed by questionnaire item "
-                f"(edition {questionnaire.version}); public fields only without a token",
-            },
-        },
-    }
-
-
-def _search_response_schema() -> dict[str, Any]:
-    """Describe a page of search results."""
-    origin = {
-        "type": "object",
-        "nullable": True,
-        "required": ["lat", "lng", "label", "level"],
-        "properties": {
-            "lat": {"type": "number"},
-            "lng": {"type": "number"},
-            "label": {"type": "string"},
-            "level": {"type": "string"},
-        },
-    }
-    return {
-        "type": "object",
-        "required": ["total", "page", "per_page", "sort", "origin", "results"],
-        "properties": {
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "sort": {"type": "string"},
-            "origin": origin,
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Facility"}},
-        },
-    }
-
-
-def _health_schema() -> dict[str, Any]:
-    """Describe the health report."""
-    return {
-        "type": "object",
-        "required": ["status", "facilities", "index"],
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "degraded"]},
-            "facilities": {"type": "integer", "minimum": 0},
-            "index": {
-                "type": "object",
-                "required": ["state"],
-                "properties": {
-                    "state": {"type": "string", "enum": ["ok", "unavailable", "rebuilding"]},
-                    "documents": {"type": "integer", "minimum": 0},
-                    "pending": {"type": "integer", "minimum": 0},
-                },
-            },
-        },
-    }
-
-
-def _error_schema() -> dict[str, Any]:
-    """Describe the one error body of every API error."""
-    codes = {**{code: f"HTTP {status}" for status, code in STATUS_CODES.items()}, **SPECIFIC_CODES}
-    listed = "; ".join(f"`{code}`: {meaning}" for code, meaning in codes.items())
-    return {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message", "field"],
-                "properties": {
-                    "code": {"type": "string", "description": f"What went wrong. {listed}"},
-                    "message": {"type": "string", "description": "For people, in their language"},
-                    "field": {
-                        "type": "string",
-                        "nullable": True,
-                        "description": "The parameter at fault, or null",
-                    },
-                    "suggestions": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "With `place_not_understood`: places the user may mean",
-                    },
-                },
-            }
-        },
     }

@@ -1,29 +1,36 @@
 """Search parameters: one table says how the server reads each one and how the OpenAPI document
-describes it, so the two cannot drift. To add a parameter, add a `Param` to `FIXED` (or an item
-with `filter = true` to the questionnaire) and read its value in `parse_search`."""
+describes it, so the two cannot drift. To add a parameter, add a `Param` to `FIXED` or
+`SITUATION` (or an item with `filter = true` to the questionnaire) and read its value in
+`parse_search`."""
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from index.errors import InvalidParameter
-from index.filters import MAX_INT_PARAM, Filter, filter_items
+from index.filters import (
+    MAX_INT_PARAM,
+    MAX_MONTHS_POSTPARTUM,
+    SITUATION_ITEMS,
+    SITUATIONS,
+    TRIMESTERS,
+    Filter,
+    Situation,
+    filter_items,
+    situation_filters,
+)
 from index.gazetteer import municipality_by_code
 from index.locators import Locator
 from index.searcher import SORTS, SearchRequest
+from search_app.api.param_kinds import Param
 from search_app.errors import PLACE_NOT_UNDERSTOOD
 from surveys.questionnaire import Item, Questionnaire
 
-MAX_TEXT = 200
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_RADIUS_KM = 300.0
-# Longest number text read at all: int() of thousands of digits is slow, then refused.
-MAX_NUMBER_CHARS = 32
 
 # Error codes of a 400 (the `code` of the error body).
 INVALID = "invalid_parameter"
@@ -31,183 +38,11 @@ MISSING = "missing_parameter"
 UNKNOWN_MUNICIPALITY = "unknown_municipality"
 # Codes a well-formed value can still get: the check needs data (what the document cannot list).
 DATA_CODES = {
-    MISSING: "a parameter that needs another one came without it (lat and lng go together)",
+    MISSING: "a parameter that needs another one came without it (lat and lng go together; "
+    "trimester needs situation=pregnant, months_postpartum needs situation=postpartum)",
     UNKNOWN_MUNICIPALITY: "a well-formed municipality code that is not in the bundled gazetteer",
     PLACE_NOT_UNDERSTOOD: "`near` names no address, station, postal code or municipality known "
     "(the body then holds `suggestions`)",
-}
-
-_INTEGER = re.compile(r"-?[0-9]+")
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-NO_NUL = "^[^\\u0000]*$"
-
-
-@dataclass(frozen=True)
-class Param:
-    """One query parameter of the search: its kind, bounds and the errors it can cause.
-
-    kind: text | number | integer | boolean (`true` / `false`) | enum (one of `values`) |
-    choices (comma-separated `values`).
-    An empty value means the same as an absent one; other values are read exactly as given
-    (no trimming: " 5" is no integer), except that text is trimmed after checking. A
-    `repeatable` parameter may be given more than once and reads as a tuple of distinct values.
-    `data_codes` name the 400s a well-formed value can still get (see DATA_CODES).
-    """
-
-    name: str
-    kind: str
-    description: str
-    minimum: float | None = None
-    maximum: float | None = None
-    default: float | int | None = None
-    values: tuple[str, ...] = ()
-    max_length: int = MAX_TEXT
-    pattern: str = ""
-    repeatable: bool = False
-    data_codes: tuple[str, ...] = ()
-    item: Item | None = None
-    # (ja, en) of "must be ..." when the kind's own wording does not fit.
-    rule: tuple[str, str] | None = None
-    example: str | float | None = None
-
-    def read(self, params: Mapping[str, str]) -> Any:
-        """Return the checked value (a tuple when repeatable), None when absent or empty."""
-        raws = [raw for raw in _given(params, self.name, self.repeatable) if raw != ""]
-        if self.repeatable:
-            return tuple(dict.fromkeys(self._one(raw) for raw in raws)) or None
-        return self._one(raws[0]) if raws else None
-
-    def _one(self, raw: str) -> Any:
-        """Check one non-empty value; raise InvalidParameter saying what is allowed."""
-        value = _READERS[self.kind](self, raw)
-        if value is None:
-            raise self.invalid()
-        return value
-
-    def invalid(self) -> InvalidParameter:
-        """Return the error saying what this parameter accepts."""
-        ja, en = self.rule or _RULES[self.kind](self)
-        return InvalidParameter(self.name, f"「{self.name}」は{ja}", f"'{self.name}' {en}")
-
-    def schema(self) -> dict[str, Any]:
-        """Return the JSON schema of one value, as the server checks it."""
-        schema = _SCHEMAS[self.kind](self)
-        if self.default is not None:
-            schema["default"] = self.default
-        if self.repeatable:
-            return {"type": "array", "items": schema}
-        return schema
-
-
-def _given(params: Mapping[str, str], name: str, repeatable: bool) -> list[str]:
-    """Return the values given for a name: all of them when repeatable, else the first."""
-    if hasattr(params, "getlist"):
-        values = params.getlist(name)
-    else:
-        value = params.get(name)
-        values = [] if value is None else list(value) if isinstance(value, list) else [value]
-    return [str(v) for v in (values if repeatable else values[:1])]
-
-
-def _read_text(param: Param, raw: str) -> str | None:
-    """Free text: bounded, no NUL; other control characters become spaces."""
-    if len(raw) > param.max_length or "\x00" in raw:
-        return None
-    if param.pattern and not re.fullmatch(param.pattern, raw):
-        return None
-    return "".join(ch if ch.isprintable() else " " for ch in raw).strip()
-
-
-def _read_number(param: Param, raw: str) -> float | None:
-    """A decimal number (ASCII, optional exponent) within the bounds."""
-    if len(raw) > MAX_NUMBER_CHARS or not _NUMBER.fullmatch(raw):
-        return None
-    value = float(raw)
-    return value if _within(param, value) else None
-
-
-def _read_integer(param: Param, raw: str) -> int | None:
-    """A whole number (ASCII digits) within the bounds."""
-    if len(raw) > MAX_NUMBER_CHARS or not _INTEGER.fullmatch(raw):
-        return None
-    value = int(raw)
-    return value if _within(param, value) else None
-
-
-def _within(param: Param, value: float) -> bool:
-    """Tell whether a number lies within the parameter's bounds."""
-    low = -math.inf if param.minimum is None else param.minimum
-    high = math.inf if param.maximum is None else param.maximum
-    return low <= value <= high
-
-
-def _read_boolean(_param: Param, raw: str) -> bool | None:
-    """`true` or `false`, as OpenAPI clients write a boolean in a URL."""
-    return {"true": True, "false": False}.get(raw)
-
-
-def _read_enum(param: Param, raw: str) -> str | None:
-    """Exactly one of the values."""
-    return raw if raw in param.values else None
-
-
-def _read_choices(param: Param, raw: str) -> tuple[str, ...] | None:
-    """One or more of the values, comma-separated (repeats count once)."""
-    values = raw.split(",")
-    return tuple(dict.fromkeys(values)) if all(v in param.values for v in values) else None
-
-
-def _bounds_ja(param: Param) -> str:
-    """Say the bounds in Japanese."""
-    return f"{param.minimum:g}〜{param.maximum:g}"
-
-
-_READERS = {
-    "text": _read_text,
-    "number": _read_number,
-    "integer": _read_integer,
-    "boolean": _read_boolean,
-    "enum": _read_enum,
-    "choices": _read_choices,
-}
-_RULES = {
-    "text": lambda p: (
-        f"{p.max_length}文字以内で指定してください。",
-        f"must be at most {p.max_length} characters.",
-    ),
-    "number": lambda p: (
-        f"{_bounds_ja(p)}の数値で指定してください。",
-        f"must be a number from {p.minimum:g} to {p.maximum:g}.",
-    ),
-    "integer": lambda p: (
-        f"{_bounds_ja(p)}の整数で指定してください。",
-        f"must be a whole number from {p.minimum:g} to {p.maximum:g}.",
-    ),
-    "boolean": lambda p: ("true または false で指定してください。", "must be true or false."),
-    "enum": lambda p: (
-        f"次のいずれかで指定してください: {', '.join(p.values)}",
-        f"must be one of: {', '.join(p.values)}.",
-    ),
-    "choices": lambda p: (
-        f"次の値をカンマ区切りで指定してください: {', '.join(p.values)}",
-        f"must be one or more of: {', '.join(p.values)} (comma-separated).",
-    ),
-}
-
-
-def _choices_pattern(values: tuple[str, ...]) -> str:
-    """Return the pattern of a comma-separated list of values."""
-    one = "|".join(re.escape(v) for v in values)
-    return f"^({one})(,({one}))*$"
-
-
-_SCHEMAS = {
-    "text": lambda p: {"type": "string", "maxLength": p.max_length, "pattern": p.pattern or NO_NUL},
-    "number": lambda p: {"type": "number", "minimum": p.minimum, "maximum": p.maximum},
-    "integer": lambda p: {"type": "integer", "minimum": p.minimum, "maximum": p.maximum},
-    "boolean": lambda p: {"type": "boolean"},
-    "enum": lambda p: {"type": "string", "enum": list(p.values)},
-    "choices": lambda p: {"type": "string", "pattern": _choices_pattern(p.values)},
 }
 
 FIXED = (
@@ -230,7 +65,9 @@ FIXED = (
     Param(
         "sort",
         "enum",
-        "Order; default distance with an origin, else relevance with q, else name.",
+        "Order. Default `recommended` (おすすめ: one score of distance, acceptance strength, the "
+        "answer's age, wait and open could-not-book reports; see README), or `relevance` for q "
+        "without a place. Accepting facilities come first in every order.",
         values=SORTS,
     ),
     Param("page", "integer", "Page number.", 1, MAX_PAGE, 1),
@@ -247,6 +84,64 @@ FIXED = (
 )
 
 
+SITUATION = (
+    Param(
+        "situation",
+        "enum",
+        "The mother's situation; repeat for both. Only facilities accepting it (yes or "
+        "conditional; for a new patient not existing-patients-only and open to new patients) "
+        "are listed. Absent: accepting pregnant or postpartum patients.",
+        values=SITUATIONS,
+        repeatable=True,
+        label_ja="状況（situation）",
+        rule=(
+            "pregnant（妊娠中）か postpartum（産後）で指定してください。",
+            "must be pregnant or postpartum (repeat it for both).",
+        ),
+        example="pregnant",
+    ),
+    Param(
+        "trimester",
+        "choices",
+        "Stage of pregnancy (comma-separated); needs situation=pregnant.",
+        values=TRIMESTERS,
+        data_codes=(MISSING,),
+        label_ja="妊娠時期（trimester）",
+    ),
+    Param(
+        "months_postpartum",
+        "integer",
+        "Months since birth; needs situation=postpartum. The survey covers the first year.",
+        0,
+        MAX_MONTHS_POSTPARTUM,
+        data_codes=(MISSING,),
+        label_ja="産後の月数（months_postpartum）",
+        rule=(
+            f"0〜{MAX_MONTHS_POSTPARTUM}の整数で指定してください"
+            "（このナビは出産後1年以内の方の受け入れを掲載しています）。",
+            f"must be a whole number from 0 to {MAX_MONTHS_POSTPARTUM}"
+            " (the directory lists care up to one year after birth).",
+        ),
+    ),
+    Param("breastfeeding", "boolean", "She is breastfeeding.", default=False),
+    Param(
+        "needs_rx",
+        "boolean",
+        "She needs psychotropic medication: prescribing in pregnancy (situation=pregnant) or "
+        "while breastfeeding (breastfeeding=true) must be yes or after consultation.",
+        default=False,
+    ),
+    Param("new_patient", "boolean", "She is new to the facility.", default=True),
+    Param(
+        "include_declined",
+        "boolean",
+        "Also list facilities that decline or have not answered, after all accepting ones "
+        "(their `accepts` is false or null).",
+        default=False,
+    ),
+)
+
+
 def filter_param(item: Item) -> Param:
     """Return the parameter of one filter item of the questionnaire."""
     label = f"{item.label_en} ({item.label_ja})"
@@ -259,14 +154,20 @@ def filter_param(item: Item) -> Param:
     return Param(item.search_param, "choices", text, values=values, item=item)
 
 
+def _filter_params(questionnaire: Questionnaire) -> list[Param]:
+    """Return the answer filters (the stage of pregnancy is read with the situation)."""
+    items = filter_items(questionnaire)
+    return [filter_param(item) for item in items if item.key not in SITUATION_ITEMS]
+
+
 def search_params(questionnaire: Questionnaire) -> list[Param]:
     """Return every parameter of the search, in the order they are checked."""
-    return [*FIXED, *(filter_param(item) for item in filter_items(questionnaire))]
+    return [*FIXED, *SITUATION, *_filter_params(questionnaire)]
 
 
 def parse_filters(questionnaire: Questionnaire, params: Mapping[str, str]) -> list[Filter]:
     """Read just the filter parameters given (the benchmark builds requests from them)."""
-    specs = [filter_param(item) for item in filter_items(questionnaire)]
+    specs = _filter_params(questionnaire)
     return [f for spec in specs if (f := _filter(spec, spec.read(params))) is not None]
 
 
@@ -278,6 +179,8 @@ class Origin:
     lng: float
     label: str
     level: str
+    prefecture: str = ""
+    suggestions: tuple[str, ...] = ()  # close names, when the place matched only loosely
 
 
 def parse_search(
@@ -288,6 +191,7 @@ def parse_search(
     values = {spec.name: spec.read(params) for spec in specs}
     _check_municipality(values["municipality"])
     origin = _origin(values, locator)
+    situation = _situation(values)
     filters = [_filter(spec, values[spec.name]) for spec in specs if spec.item]
     request = SearchRequest(
         q=values["q"] or "",
@@ -299,8 +203,20 @@ def parse_search(
         page=_or(values["page"], 1),
         per_page=_or(values["per_page"], 20),
         professional=professional,
+        situation=situation,
+        situation_filters=tuple(situation_filters(questionnaire, situation)),
+        include_declined=_or(values["include_declined"], False),
     )
     return request, origin
+
+
+def parse_origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
+    """Read just the place parameters (lat, lng, near) and locate the origin."""
+    values = {spec.name: spec.read(params) for spec in FIXED if spec.name in ORIGIN_PARAMS}
+    return _origin(values, locator)
+
+
+ORIGIN_PARAMS = ("lat", "lng", "near")
 
 
 def _or(value, default):
@@ -315,6 +231,36 @@ def _filter(spec: Param, value) -> Filter | None:
     if spec.kind == "integer":
         return Filter(spec.item, max_value=value)
     return Filter(spec.item, values=value)
+
+
+def _situation(values: Mapping[str, Any]) -> Situation:
+    """Return the mother's situation; a stage needs its situation said."""
+    kinds = tuple(kind for kind in SITUATIONS if kind in (values["situation"] or ()))
+    # Older API clients name the stage beside the raw `pregnant` answer filter.
+    if values["trimester"] and "pregnant" not in kinds and not values.get("pregnant"):
+        raise InvalidParameter(
+            "trimester",
+            "妊娠時期（trimester）は、状況に「妊娠中」（situation=pregnant）を選んだときに"
+            "指定してください。",
+            "'trimester' needs situation=pregnant.",
+            MISSING,
+        )
+    if values["months_postpartum"] is not None and "postpartum" not in kinds:
+        raise InvalidParameter(
+            "months_postpartum",
+            "産後の月数（months_postpartum）は、状況に「産後」（situation=postpartum）を"
+            "選んだときに指定してください。",
+            "'months_postpartum' needs situation=postpartum.",
+            MISSING,
+        )
+    return Situation(
+        kinds=kinds,
+        trimester=values["trimester"] or (),
+        months_postpartum=values["months_postpartum"],
+        breastfeeding=_or(values["breastfeeding"], False),
+        needs_rx=_or(values["needs_rx"], False),
+        new_patient=_or(values["new_patient"], True),
+    )
 
 
 def _check_municipality(code: str | None) -> None:
@@ -344,4 +290,6 @@ def _origin(values: Mapping[str, Any], locator: Locator) -> Origin | None:
     if not values["near"]:
         return None
     found = locator.geocode(values["near"])
-    return Origin(found.lat, found.lng, found.label, found.level)
+    return Origin(
+        found.lat, found.lng, found.label, found.level, found.prefecture, found.suggestions
+    )

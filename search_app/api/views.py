@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, session
+from flask_babel import gettext as _
 from sqlmodel import func, select
 
 from index.sync import pending_count
 from search_app import db, search
 from search_app.api.openapi import MAX_AGE, openapi_document
-from search_app.auth import current_principal, is_professional
-from search_app.errors import RETRY_AFTER_SECONDS, api_error, is_api_path
+from search_app.auth import bearer_token, current_principal, is_professional, token_user
+from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, api_error, is_api_path
 from search_app.i18n import current_lang
 from search_app.security import csrf
 from surveys.listings import Listing, load_listings
@@ -59,6 +60,18 @@ def _questionnaire() -> Questionnaire:
     return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
 
 
+@bp.before_request
+def _refuse_bad_token():
+    """A token that is wrong, revoked or expired gets 401 (not silently the public view)."""
+    if bearer_token() is None or token_user() is not None:
+        return None
+    message = _("APIトークンが無効です（誤り、失効済み、または有効期限切れ）。")
+    body, status = api_error(401, message, INVALID_TOKEN)
+    response = current_app.make_response((body, status))
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
+
+
 @bp.route("/search")
 def search_facilities():
     """Search facilities: text, place, filters; distance-ranked when a place is given."""
@@ -66,16 +79,29 @@ def search_facilities():
     questionnaire = _questionnaire()
     found = search.find(request.args, questionnaire, professional)
     result, origin = found.result, found.origin
+    lang = current_lang()
     results = [
-        _facility_json(listing, questionnaire, professional, hit.distance_km)
+        {
+            **_facility_json(listing, questionnaire, professional, hit.distance_km),
+            "accepts": hit.accepts,
+            "rank_reasons": [{**r.as_dict(), "text": r.text(lang)} for r in hit.reasons],
+        }
         for hit, listing in found.rows
     ]
+    notice = None
+    if found.outside_area:
+        notice = {
+            "code": "outside_area",
+            "message": search.outside_area_message(found.outside_area, lang),
+        }
     return jsonify(
         total=result.total,
+        declined_total=result.declined_total,
+        notice=notice,
         page=result.page,
         per_page=result.per_page,
         sort=result.sort,
-        origin=origin.__dict__ if origin else None,
+        origin={**origin.__dict__, "suggestions": list(origin.suggestions)} if origin else None,
         results=results,
     )
 

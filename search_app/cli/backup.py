@@ -5,13 +5,38 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
 from index.sync import rebuild
-from search_app.db import engine
+from search_app.db import audit_key, engine
 from search_app.search import search_index
+from surveys import key_marks
 from surveys.backup import BackupError, BackupInfo, backup, backup_generation, restore
+
+KEY_WARNINGS = {
+    "secret_key": (
+        "Warning: this backup was made under another secret key. Share links and "
+        "set-password links sent before it no longer work (send new ones) and everyone signs "
+        "in again. To keep them, put the old key back (instance/secret_key or PMH_SECRET_KEY) "
+        "and restart."
+    ),
+    "audit_key": (
+        "Warning: the audit log in this backup was chained under another audit key, so "
+        "`pmh audit verify` fails from its first row. Set PMH_AUDIT_KEY (or the secret key it "
+        "is derived from) to the old value."
+    ),
+}
+
+
+def _current_marks() -> dict[str, str]:
+    """Return the fingerprints of the secret key and the audit key in use."""
+    config = current_app.config
+    return {
+        "secret_key": key_marks.fingerprint(str(config["SECRET_KEY"]).encode("utf-8")),
+        "audit_key": key_marks.fingerprint(audit_key(config)),
+    }
 
 
 def _describe(info: BackupInfo) -> str:
@@ -29,6 +54,7 @@ def backup_command(path: Path | None, directory: Path | None, keep: int) -> None
     """Back up the database to PATH (or into --dir, keeping the newest --keep), then verify it."""
     if (path is None) == (directory is None):
         raise click.UsageError("Give either PATH or --dir DIR.")
+    key_marks.record(engine(), _current_marks())  # the backup says which keys it needs
     try:
         if directory is not None:
             info, pruned = backup_generation(engine(), directory, keep)
@@ -52,6 +78,10 @@ def restore_command(path: Path, force: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(exc.message_en) from exc
     click.echo(f"Restored {_describe(info)}")
+    marks = _current_marks()
+    for name in key_marks.differing(engine(), marks):
+        click.echo(KEY_WARNINGS[name], err=True)
+    key_marks.record(engine(), marks)
     with Session(engine()) as session:
         count = rebuild(session, search_index())
     click.echo(f"Search index rebuilt: {count} facilities.")

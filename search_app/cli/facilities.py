@@ -34,18 +34,25 @@ SHOWN = 50  # list at most this many missing facilities and warnings
     help="医療情報ネットの診療科・診療時間票 (the *_speciality_hours_*.csv file).",
 )
 @click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Apply an 医療情報ネット edition older than the last one imported (going back).",
+)
 @with_appcontext
-def import_facilities_command(path: Path, speciality: Path | None, dry_run: bool) -> None:
+def import_facilities_command(
+    path: Path, speciality: Path | None, dry_run: bool, force: bool
+) -> None:
     """Import or update facilities from 医療情報ネット open data or the facility template."""
     try:
-        report = _import(path, speciality, dry_run)
+        report = _import(path, speciality, dry_run, force)
     except FacilityImportError as exc:
         _print_refusal(exc)
         raise SystemExit(1) from exc
     _print_report(report)
 
 
-def _import(path: Path, speciality: Path | None, dry_run: bool) -> ImportReport:
+def _import(path: Path, speciality: Path | None, dry_run: bool, force: bool) -> ImportReport:
     """Parse the files and apply them in one transaction (rolled back on a dry run)."""
     prefecture = current_app.config["PREFECTURE_CODE"]
     with path.open("rb") as main, speciality.open("rb") if speciality else nullcontext() as spec:
@@ -55,7 +62,7 @@ def _import(path: Path, speciality: Path | None, dry_run: bool) -> ImportReport:
             Source(speciality.name, spec) if speciality else None,
         )
     with Session(engine()) as session:
-        report = apply_import(session, parsed, audit.CLI_ACTOR, dry_run=dry_run)
+        report = apply_import(session, parsed, audit.CLI_ACTOR, dry_run=dry_run, force=force)
         if not dry_run:
             session.commit()
     return report

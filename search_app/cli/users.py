@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
@@ -11,7 +12,7 @@ from search_app.db import engine
 from search_app.mailing import send_setup_link
 from surveys import audit, users
 from surveys.accounts import hash_password
-from surveys.api_tokens import create_token, revoke_token
+from surveys.api_tokens import MAX_DAYS, create_token, list_tokens, revoke_token
 from surveys.models import ROLES, Facility, User, UserFacility
 from surveys.passwords import WeakPasswordError, validate_new_password
 
@@ -137,15 +138,38 @@ def api_token_group() -> None:
 @api_token_group.command("create")
 @click.option("--email", required=True, help="E-mail of an active staff or admin user.")
 @click.option("--name", default="", help="What the token is for.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, MAX_DAYS),
+    default=None,
+    help="Days until the token expires (default PMH_API_TOKEN_DAYS, 365).",
+)
 @with_appcontext
-def create_token_command(email: str, name: str) -> None:
+def create_token_command(email: str, name: str, days: int | None) -> None:
     """Create an API token and print it once."""
+    days = days or int(current_app.config["API_TOKEN_DAYS"])
     with Session(engine()) as session:
         user = run(lambda: users.find_user(session, email))
-        row, token = run(lambda: create_token(session, user, name, audit.CLI_ACTOR))
+        row, token = run(lambda: create_token(session, user, name, audit.CLI_ACTOR, days))
         session.commit()
-        click.echo(f"Token {row.id} for {user.email} (shown once, keep it secret):")
+        expires = f"{row.expires_at:%Y-%m-%d %H:%M} UTC"
+        click.echo(
+            f"Token {row.id} for {user.email}, expires {expires} (shown once, keep it secret):"
+        )
         click.echo(token)
+
+
+@api_token_group.command("list")
+@with_appcontext
+def list_tokens_command() -> None:
+    """List tokens: id, user, name, created, expires, last used, revoked."""
+    with Session(engine()) as session:
+        rows = list_tokens(session)
+    click.echo("id\tuser\tname\tcreated\texpires\tlast used\trevoked")
+    for token, user in rows:
+        dates = (token.created_at, token.expires_at, token.last_used_at, token.revoked_at)
+        shown = "\t".join(f"{d:%Y-%m-%d %H:%M}" if d else "-" for d in dates)
+        click.echo(f"{token.id}\t{user.email}\t{token.name or '-'}\t{shown}")
 
 
 @api_token_group.command("revoke")

@@ -16,6 +16,7 @@ from surveys import invitations, operations, reports
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
 from surveys.models import Facility
+from surveys.numbers import DATABASE_INT_MAX, whole_number
 from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
@@ -136,15 +137,15 @@ def _save(facility: Facility, questionnaire: Questionnaire, form):
 
 def _base_version(raw: str | None) -> int:
     """Parse the hidden version field; garbage counts as a conflict, not a crash."""
-    try:
-        return int(raw or "")
-    except ValueError:
-        return -1
+    value = whole_number(raw or "", DATABASE_INT_MAX)
+    return -1 if value is None else value
 
 
 def _conflict(facility: Facility, questionnaire: Questionnaire, form):
     """Show the saved version next to the one the user tried to save."""
     latest = operations.current_response(db.session(), facility.id)
+    if latest is None:  # nothing saved yet: the posted base version was garbled, not stale
+        abort(400)
     mine = form.answers()
     return render_template(
         "clinic/conflict.html",

@@ -8,8 +8,11 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from flask import url_for
 from sqlmodel import Session
 
+from index.geocoder import haversine_km
+from index.nearby import nearest_stations
 from surveys.errors import QuestionnaireError
 from surveys.listings import Listing
 from surveys.models import QuestionnaireVersion
@@ -112,3 +115,22 @@ def sheet_rows(questionnaire: Questionnaire, listings: list[Listing], notes=None
 def japan_date(moment: datetime | None) -> date | None:
     """Return the Japanese calendar date of a UTC moment (for showing timestamps as dates)."""
     return today_in_japan(moment) if moment is not None else None
+
+
+def getting_there(facility, origin) -> dict[str, Any]:
+    """Return what the page needs to answer "how do I get there": map marker, nearest
+    stations, and the distance from the place searched (when a search led here)."""
+    if facility.lat is None or facility.lng is None:
+        return {"map_markers": [], "stations": [], "from_place": None, "map_origin": None}
+    url = url_for("facilities.detail", facility_id=facility.id)
+    marker = {"lat": facility.lat, "lng": facility.lng, "name": facility.name, "url": url, "n": 1}
+    from_place = None
+    if origin is not None:
+        km = haversine_km(origin.lat, origin.lng, facility.lat, facility.lng)
+        from_place = {"label": origin.label, "km": round(km, 1)}
+    return {
+        "map_markers": [marker],
+        "stations": nearest_stations(facility.lat, facility.lng),
+        "from_place": from_place,
+        "map_origin": [origin.lat, origin.lng] if origin is not None else None,
+    }

@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
+from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from search_app.facilities.shortlist import NOTE_MAX
-from search_app.forms import strip
+from search_app.forms import BoundedIntegerField, strip
 from surveys.models import REPORT_REASONS
 from surveys.reports import COMMENT_MAX, reason_label
 
@@ -32,7 +32,7 @@ class FacilityForm(FlaskForm):
     """A button acting on one facility."""
 
     # Bounded: a huge number would overflow the database driver (a 500, not a 400).
-    facility_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+    facility_id = BoundedIntegerField(validators=[InputRequired()])
 
 
 class AddForm(FacilityForm):

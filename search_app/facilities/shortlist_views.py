@@ -7,8 +7,10 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -74,6 +76,8 @@ def add():
     form = _checked(AddForm)
     if not load_listings(db.session(), [form.facility_id.data]):
         abort(404)
+    if request.accept_mimetypes.best == "application/json":
+        return _add_for_script(form.facility_id.data)
     _change(
         lambda s: s.add(form.facility_id.data),
         _("候補リストに追加しました。"),
@@ -116,6 +120,17 @@ def clear():
     session.pop("shortlist", None)
     flash(_("候補リストを空にしました。"), "success")
     return redirect(url_for("shortlist.index"))
+
+
+def _add_for_script(facility_id: int):
+    """Add for the results page's script, which stays where the nurse is: JSON, no flash."""
+    shortlist = Shortlist.from_session(session)
+    try:
+        shortlist.add(facility_id)
+        shortlist.save(session, current_app)
+    except ShortlistError as exc:
+        return jsonify(ok=False, message=exc.message(current_lang())), 409
+    return jsonify(ok=True, count=len(shortlist.ids), message=_("候補リストに追加しました。"))
 
 
 def _change(action, done: str, unchanged: str = "") -> None:

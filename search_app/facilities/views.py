@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
-from search_app import db
+from search_app import db, search
 from search_app.auth import PROFESSIONAL_ROLES, current_principal, is_professional, role_required
 from search_app.facilities import display
 from search_app.facilities.forms import AddForm, ReportForm
@@ -42,8 +52,11 @@ def _render_detail(listing: Listing, professional: bool, report_form=None, statu
     questionnaire = display.questionnaire_for(
         db.session(), listing, current_app.config["QUESTIONNAIRE_VERSION"]
     )
+    back = search.back_to_results(request.args.get("back"))
     return render_template(
         "facilities/detail.html",
+        back=back,
+        **display.getting_there(listing.facility, search.searched_place(back)),
         listing=listing,
         facility=listing.facility,
         sections=display.answer_sections(questionnaire, listing, professional),
@@ -75,6 +88,7 @@ def report(facility_id: int):
         flash(exc.message(current_lang()), "info")
         return redirect(url_for("facilities.detail", facility_id=facility_id))
     db.session().commit()
+    search.sync_after_commit(db.session())
     flash(_thanks(), "success")
     return redirect(url_for("facilities.detail", facility_id=facility_id))
 

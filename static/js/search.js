@@ -1,4 +1,4 @@
-// Search form helpers: "use my location" and showing the stage of pregnancy only when it applies.
+// Search form helpers: "use my location" and showing a situation's details only when ticked.
 (function () {
   "use strict";
   var form = document.querySelector("form.search-form");
@@ -22,11 +22,13 @@
       form.querySelector('input[name="lng"]').value = "";
     });
   }
-  var trimester = form.querySelector('select[name="trimester"]');
+  // Each situation's detail (stage of pregnancy, months since birth) shows when it is ticked.
   function update() {
-    var checked = form.querySelector('input[name="situation"]:checked');
-    var pregnant = checked && checked.value === "pregnant";
-    if (trimester) { trimester.closest(".question").hidden = !pregnant; }
+    var boxes = form.querySelectorAll('input[name="situation"]');
+    Array.prototype.forEach.call(boxes, function (box) {
+      var detail = box.parentNode.querySelector(".sub-question");
+      if (detail) { detail.hidden = !box.checked; }
+    });
   }
   form.addEventListener("change", update);
   update();

@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 
 from surveys import audit
 from surveys.errors import FacilityImportError, ImportProblem
-from surveys.models import Facility, IndexOutbox, utcnow
+from surveys.models import Facility, ImportEdition, IndexOutbox, utcnow
 
+from .messages import problem
 from .records import FacilityRecord, ParsedImport
 
 
@@ -51,11 +52,18 @@ class ImportReport:
 
 
 def apply_import(
-    session: Session, parsed: ParsedImport, actor: audit.Actor, dry_run: bool = False
+    session: Session,
+    parsed: ParsedImport,
+    actor: audit.Actor,
+    dry_run: bool = False,
+    force: bool = False,
 ) -> ImportReport:
-    """Create and update facilities from parsed records; never deletes; the caller commits."""
+    """Create and update facilities from parsed records; never deletes; the caller commits.
+
+    An 医療情報ネット edition older than the last one applied is refused unless `force`."""
     if parsed.problems:
         raise FacilityImportError(parsed.problems)
+    _check_edition(session, parsed, force)
     report = ImportReport(
         source=parsed.source,
         dry_run=dry_run,
@@ -68,7 +76,32 @@ def apply_import(
     report.missing = _missing(existing, parsed)
     if not dry_run and (report.new or report.changed):
         _note_writes(session, actor, parsed, report, [f for f in written if f is not None])
+    if not dry_run:
+        _note_edition(session, parsed)
     return report
+
+
+def _check_edition(session: Session, parsed: ParsedImport, force: bool) -> None:
+    """Refuse an edition older than the one last applied for its kind, unless forced."""
+    if parsed.edition is None or force:
+        return
+    for kind in sorted(parsed.kinds):
+        last = session.get(ImportEdition, kind)
+        if last is not None and parsed.edition < last.edition:
+            found = problem("older_edition", edition=parsed.edition, last=last.edition)
+            raise FacilityImportError([found])
+
+
+def _note_edition(session: Session, parsed: ParsedImport) -> None:
+    """Remember the edition applied for each kind the file lists."""
+    if parsed.edition is None:
+        return
+    for kind in parsed.kinds:
+        stored = session.get(ImportEdition, kind) or ImportEdition(
+            kind=kind, edition=parsed.edition
+        )
+        stored.edition, stored.source, stored.applied_at = parsed.edition, parsed.source, utcnow()
+        session.add(stored)
 
 
 def _apply_record(
@@ -117,6 +150,8 @@ def _note_writes(
     session.flush()  # ids for the outbox rows of new facilities
     session.add_all(IndexOutbox(facility_id=f.id) for f in written)
     detail = {"source": parsed.source, "format": parsed.format, **report.counts()}
+    if parsed.edition:
+        detail["edition"] = parsed.edition.isoformat()
     audit.record(session, actor, "facility.import", None, **detail)
 
 

@@ -27,6 +27,45 @@ MESSAGES = {
              "(in Excel: 'CSV UTF-8 (Comma delimited)')."),
     "not_utf8": ("文字コードが UTF-8 ではありません。UTF-8 で保存し直してください。",
                  "The file is not UTF-8: save it again as UTF-8."),
+    "bom_mismatch": ("先頭に UTF-8 の印（BOM）がありますが、中身は UTF-8 ではありません"
+                     "（別の文字コードで上書き保存されたようです）。元のファイルを使ってください。",
+                     "The file starts with a UTF-8 byte order mark but the text is not UTF-8 "
+                     "(saved again in another encoding?): use the original file."),
+    "bom_inside": ("この行の先頭に UTF-8 の印（BOM）があります。複数のファイルがつながって"
+                   "いないか確認してください。",
+                   "A UTF-8 byte order mark starts this row: were two files joined together?"),
+    "cut_short": ("ファイルが途中で切れています（最後の行に改行がありません）。"
+                  "もう一度ダウンロードしてください。",
+                  "The file is cut short (its last line has no line ending): download it again."),
+    "row_width": ("列の数が見出しと合いません（{found}列、見出しは{expected}列）。"
+                  "ファイルが途中で切れていないか確認してください。",
+                  "This row has {found} columns, the header {expected}: is the file cut short?"),
+    "no_rows": ("見出し行だけで、データ行がありません。",
+                "The file holds only its header row, no data."),
+    "too_many_rows": ("行が多すぎます（{limit}行まで）。空の行や書式だけの行が下に続いて"
+                      "いないか確認してください。",
+                      "Too many rows (at most {limit}): check for empty or formatted-only rows "
+                      "below the data."),
+    "too_slow": ("ファイルの読み込みが{seconds}秒を超えたため中止しました。"
+                 "不要な行や列を削除してください。",
+                 "Reading the file took longer than {seconds} seconds and was stopped: remove "
+                 "unneeded rows and columns."),
+    "kind_mismatch": ("施設票（{main}）と診療科・診療時間票（{other}）の種類が違います。"
+                      "病院どうし・診療所どうしの組み合わせで選んでください。",
+                      "The facility file lists {main_en} but the speciality file {other_en}: "
+                      "pair the hospital files or the clinic files."),
+    "edition_mismatch": ("施設票（{main}）と診療科・診療時間票（{other}）の版の日付が違います。"
+                         "同じ日付の2つのファイルを選んでください。",
+                         "The facility file ({main}) and the speciality file ({other}) are of "
+                         "different editions: use two files of the same date."),
+    "no_match": ("診療科・診療時間票に、施設票の医療機関が1件もありません（{count}件中）。"
+                 "組み合わせるファイルが正しいか確認してください。",
+                 "None of the {count} facilities of the facility file is in the speciality "
+                 "file: check that the two files belong together."),
+    "none_in_prefecture": ("この都道府県（コード {prefecture}）の医療機関が1件もありません。"
+                           "別の都道府県のファイルではありませんか。",
+                           "No facility of this prefecture (code {prefecture}) in the file: is "
+                           "it another prefecture's file?"),
     "bad_bytes": ("この行の付近に UTF-8 として読めない文字があります。",
                   "Bytes that are not UTF-8 near this row."),
     "bad_csv": ("CSV として読めません（{error}）。", "Not valid CSV ({error})."),
@@ -52,6 +91,12 @@ MESSAGES = {
                      "（例: 02-1_clinic_facility_info_20260601.csv）。",
                      "Cannot tell whether this lists hospitals or clinics: keep 'hospital' or "
                      "'clinic' in the file name (e.g. 02-1_clinic_facility_info_20260601.csv)."),
+    "older_edition": ("この版（{edition}）は、すでに取り込んだ版（{last}）より古いため"
+                      "取り込みません。古い版に戻す場合は --force（管理画面では「古い版でも"
+                      "取り込む」）を指定してください。",
+                      "This edition ({edition}) is older than the one already imported ({last}). "
+                      "To go back to an older edition, use --force (on the admin page: "
+                      "'Import even if older')."),
     "missing_columns": ("必要な列がありません: {columns}", "Missing required columns: {columns}"),
     "empty_id": ("IDが空です", "The ID is empty"),
     "duplicate_id": ("IDが重複しています（{first}行目と同じ {id}）",

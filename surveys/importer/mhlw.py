@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterator
+from datetime import date
 from pathlib import PurePath
 
 from .fields import (
@@ -19,10 +20,16 @@ from .fields import (
     required,
 )
 from .messages import Bad, problem
-from .readers import Header, blank, cell
+from .readers import Header, Rows, blank, cell
 from .records import FacilityRecord, ParsedImport, Source
 from .speciality import Department, format_hours, join_departments, read_speciality
 
+KIND_LABELS = {
+    "hospital": ("病院", "hospitals"),
+    "clinic": ("診療所", "clinics"),
+    None: ("不明", "?"),
+}
+EDITION_RE = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")  # ..._info_20240601.csv
 MHLW_REQUIRED = ("ID", "正式名称", "都道府県コード", "市区町村コード", "所在地")
 MHLW_COORDINATES = ("所在地座標（緯度）", "所在地座標（経度）")
 # Optional: the 2024+ files have the first two; 郵便番号 and 電話番号 are read if a future
@@ -39,7 +46,7 @@ def parse_mhlw(
     parsed: ParsedImport,
     source: Source,
     header: Header,
-    rows: Iterator[list[str]],
+    rows: Rows,
     speciality: Source | None,
 ) -> None:
     """Join the MHLW facility file with its speciality file, keeping psychiatric facilities."""
@@ -50,10 +57,11 @@ def parse_mhlw(
         raise Bad("unknown_kind", 1)
     if speciality is None:
         raise Bad("speciality_needed")
+    parsed.edition = _same_edition(source.name, speciality.name, kind)
     extra = {f: header.find(h) for f, h in MHLW_OPTIONAL.items() if header.has(h)}
     columns["機関区分"] = header.find("機関区分")
     parsed.kinds |= {kind} if kind else set()
-    candidates = _candidates(parsed, rows, columns | extra)
+    candidates = _candidates(parsed, rows, columns | extra, len(header.keys))
     departments = read_speciality(parsed, speciality, set(candidates))
     for source_id, raw in candidates.items():
         _record(parsed, source_id, raw, departments.get(source_id, []), kind)
@@ -67,19 +75,56 @@ def _kind_from_file_name(name: str) -> str | None:
     return next((k for k in ("hospital", "clinic") if k in lower), None)
 
 
-def _candidates(parsed: ParsedImport, rows, columns: dict) -> dict[str, dict]:
+def _same_edition(name: str, speciality: str, kind: str | None) -> date | None:
+    """Refuse a speciality file of the other kind or of another date; return the edition."""
+    other = _kind_from_file_name(speciality)
+    if kind and other and kind != other:
+        main_ja, main_en = KIND_LABELS[kind]
+        other_ja, other_en = KIND_LABELS[other]
+        raise Bad("kind_mismatch", main=main_ja, other=other_ja, main_en=main_en, other_en=other_en)
+    editions = {f: _edition(f) for f in (name, speciality)}
+    if None not in editions.values() and len(set(editions.values())) > 1:
+        main, other = (d.isoformat() for d in editions.values())
+        raise Bad("edition_mismatch", main=main, other=other)
+    return editions[name] or editions[speciality]
+
+
+def _edition(name: str) -> date | None:
+    """Return the edition date in an MHLW file name (01-1_hospital_facility_info_20240601)."""
+    match = EDITION_RE.search(PurePath(name).name)
+    try:
+        return date(*(int(part) for part in match.groups())) if match else None
+    except ValueError:  # eight digits that are not a date
+        return None
+
+
+def _candidates(parsed: ParsedImport, rows: Rows, columns: dict, width: int) -> dict[str, dict]:
     """Return the rows in the configured prefecture by ID; count the others."""
     candidates: dict[str, dict] = {}
+    filled = 0
     for row, cells in enumerate(rows, start=2):
         if blank(cells):
             continue
-        if _prefecture(cell(cells, columns["都道府県コード"])) != parsed.prefecture_code:
+        filled += 1
+        if len(cells) != width:
+            parsed.problems.append(problem("row_width", row, found=len(cells), expected=width))
+        elif _prefecture(cell(cells, columns["都道府県コード"])) != parsed.prefecture_code:
             parsed.skipped_other_prefecture += 1
-            continue
-        raw = {name: cell(cells, col) for name, col in columns.items()}
-        raw["row"] = row
-        _add_candidate(parsed, candidates, raw)
+        else:
+            raw = {name: cell(cells, col) for name, col in columns.items()}
+            _add_candidate(parsed, candidates, raw | {"row": row})
+    _check_complete(parsed, rows, filled, candidates)
     return candidates
+
+
+def _check_complete(parsed: ParsedImport, rows: Rows, filled: int, candidates: dict) -> None:
+    """Refuse a file cut short, one with no data, or one without this prefecture."""
+    if rows.cut_short:
+        parsed.problems.append(problem("cut_short", rows.last_row))
+    elif not filled:
+        raise Bad("no_rows", 1)
+    elif not candidates and not parsed.problems:
+        raise Bad("none_in_prefecture", prefecture=parsed.prefecture_code)
 
 
 def _add_candidate(parsed: ParsedImport, candidates: dict, raw: dict) -> None:

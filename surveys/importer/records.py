@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, BinaryIO
 
 from surveys.errors import ImportProblem
@@ -32,6 +33,7 @@ class ParsedImport:
     source: str
     format: str = ""
     prefecture_code: str = ""
+    edition: date | None = None  # 医療情報ネット files: the date in their names
     kinds: set[str] = field(default_factory=set)
     records: list[FacilityRecord] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,7 +11,7 @@ from surveys.errors import ImportProblem
 
 from .fields import LIMITS, is_psychiatric
 from .messages import Bad, problem
-from .readers import Header, blank, cell, read_rows
+from .readers import Header, Rows, blank, cell, read_rows
 from .records import ParsedImport, Source
 
 SPECIALITY_REQUIRED = ("ID", "診療科目名")
@@ -36,6 +35,8 @@ def read_speciality(
     reader = _SpecialityReader(parsed, speciality.name, wanted)
     try:
         reader.read(read_rows(speciality))
+        if wanted and not reader.found:  # e.g. the clinic file with the hospital hours
+            raise Bad("no_match", count=len(wanted))
     except Bad as bad:
         parsed.problems.append(replace(bad.problem, file=speciality.name))
     return reader.found
@@ -49,18 +50,31 @@ class _SpecialityReader:
         self.found: dict[str, list[Department]] = {}
         self.columns: dict[str, int | None] = {}
         self.times: dict[str, list[int | None]] = {}
+        self.width = 0
 
-    def read(self, rows: Iterator[list[str]]) -> None:
-        """Find the columns, then read every row."""
+    def read(self, rows: Rows) -> None:
+        """Find the columns, then read every row; refuse a file cut short or without data."""
         header = Header(next(rows, []))
         self.columns = header.require(SPECIALITY_REQUIRED)
         self.columns["診療科目コード"] = header.find("診療科目コード")
         self.times = {d: [header.find(f"{d}_診療{e}時間") for e in ("開始", "終了")] for d in DAYS}
+        self.width = len(header.keys)
+        filled = 0
         for row, cells in enumerate(rows, start=2):
+            filled += not blank(cells)
             self._row(row, cells)
+        if rows.cut_short:
+            raise Bad("cut_short", rows.last_row)
+        if not filled:
+            raise Bad("no_rows", 1)
 
     def _row(self, row: int, cells: list[str]) -> None:
         """Add one speciality row to its facility, if we keep that facility."""
+        if len(cells) != self.width and not blank(cells):
+            self._note(
+                self.parsed.problems, "row_width", row, found=len(cells), expected=self.width
+            )
+            return
         source_id = cell(cells, self.columns["ID"])
         if not source_id and not blank(cells):
             self._note(self.parsed.problems, "empty_id", row)

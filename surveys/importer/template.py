@@ -57,10 +57,14 @@ def parse_template(parsed: ParsedImport, header: Header, rows: Iterator[list[str
     columns = {f: header.find(_base(h), True) for h, f in TEMPLATE_COLUMNS}
     columns = {f: col for f, col in columns.items() if col is not None}
     first_row: dict[str, int] = {}
+    filled = 0
     for row, cells in enumerate(rows, start=2):
         if not blank(cells):
+            filled += 1
             raw = {f: cell(cells, col) for f, col in columns.items()}
             _template_record(parsed, row, raw, first_row)
+    if not filled:
+        raise Bad("no_rows", 1)
 
 
 def _base(label: str) -> str:

@@ -4,6 +4,8 @@ from surveys.models.api_token import ApiToken
 from surveys.models.audit import AuditEvent
 from surveys.models.campaign import MAIL_KINDS, MAIL_STATUSES, Campaign, Invitation, MailMessage
 from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
+from surveys.models.import_edition import ImportEdition
+from surveys.models.key_mark import KeyMark
 from surveys.models.outbox import IndexOutbox
 from surveys.models.questionnaire import QuestionnaireVersion
 from surveys.models.ratelimit import RateLimitCounter
@@ -24,8 +26,10 @@ __all__ = [
     "Campaign",
     "Facility",
     "FacilityBase",
+    "ImportEdition",
     "IndexOutbox",
     "Invitation",
+    "KeyMark",
     "MailMessage",
     "QuestionnaireVersion",
     "RateLimitCounter",

@@ -23,3 +23,9 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # Tokens stop working after this time (`pmh api-token create --days N`).
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # When the token last opened the API (kept to the hour: one write per hour, not per call).
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

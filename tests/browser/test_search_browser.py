@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from index.sync import rebuild
+from surveys.demo import seed_demo
+from surveys.operations import current_responses
 
 try:
     from playwright.sync_api import expect
@@ -40,14 +42,16 @@ def _sign_in(page, user) -> None:
     page.get_by_role("button", name="ログイン").click()
 
 
-def _search_postpartum_breastfeeding(page) -> None:
-    """Search near 錦糸町駅 for a postpartum mother who needs medication while breastfeeding."""
+def _search_postpartum_breastfeeding(page, found: str = "3件見つかりました") -> None:
+    """Search near 錦糸町駅 for a postpartum, breastfeeding mother who needs medication."""
     page.goto("/")
-    page.get_by_label("場所（住所・駅名・郵便番号・区市町村）").fill("錦糸町駅")
     page.get_by_label("産後1年以内").check()
+    page.get_by_label("授乳中", exact=True).check()
     page.get_by_label("服薬が必要（妊娠中・授乳中の処方に対応）").check()
+    expect(page.get_by_label("すでにその医療機関に通院中（再診）")).not_to_be_checked()
+    page.get_by_label("場所（住所・駅名・郵便番号・区市町村）").fill("錦糸町駅")
     page.get_by_role("button", name="検索する").click()
-    expect(page.get_by_role("heading", name="3件見つかりました")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(found))).to_be_visible()
 
 
 def _result_names(page) -> list[str]:
@@ -62,14 +66,15 @@ def test_nurse_finds_shortlists_and_prints_on_a_phone(
     page.goto("/")
     assert axe(page) == []
     _search_postpartum_breastfeeding(page)
+    # Recommended order: 押上 (1.5 km, 3 days) and 亀戸 (1.1 km, 7 days) before the nearest,
+    # whose first appointment is 30 days away.
     assert _result_names(page) == [
-        "錦糸町こころのクリニック",
-        "亀戸メンタルクリニック",
         "押上さくら心療内科",
+        "亀戸メンタルクリニック",
+        "錦糸町こころのクリニック",
     ]
     expect(page.locator(".leaflet-marker-icon.map-pin")).to_have_count(3)
     assert axe(page) == []
-    page.screenshot(path=_screenshot_path(tmp_path), full_page=False)
 
     page.get_by_role("button", name=re.compile("候補リストに追加.*亀戸メンタルクリニック")).click()
     page.get_by_role("link", name="錦糸町こころのクリニック").click()
@@ -131,8 +136,9 @@ def test_public_sees_no_professional_only_field(make_page, axe, indexed, make_us
 
 def test_search_page_works_without_javascript(make_page, indexed):
     page = make_page(javascript=False)
-    page.goto("/?near=錦糸町駅&situation=postpartum&needs_rx=y")
-    assert _result_names(page)[0] == "錦糸町こころのクリニック"
+    page.goto("/?near=錦糸町駅&situation=postpartum&breastfeeding=y&needs_rx=y")
+    assert _result_names(page)[0] == "押上さくら心療内科"
+    expect(page.get_by_label("出産後の月数")).to_be_visible()  # details are never hidden
     expect(page.locator("#map")).to_be_attached()
 
 
@@ -150,3 +156,68 @@ def test_pages_fit_a_narrow_screen(make_page, indexed, make_invitation, width):
         page.goto(url)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{url} is {overflow} px too wide at {width} px"
+
+
+@pytest.fixture
+def demo(app, db, questionnaire):
+    """The 600 demo facilities, indexed."""
+    seed_demo(db, questionnaire, 600, 1)
+    db.commit()
+    rebuild(db, app.extensions["pmh_index"])
+
+
+def _accepts_new_breastfeeding_mother_on_medication(answers: dict) -> bool:
+    return (
+        answers.get("postpartum") in ("yes", "conditional")
+        and answers.get("postpartum_patients") != "existing_only"
+        and answers.get("new_patients") != "no"
+        and answers.get("breastfeeding_rx") in ("yes", "consult")
+    )
+
+
+def _card_ids(page, selector: str = "ol.results > li.result") -> list[int]:
+    ids = page.locator(selector).evaluate_all("cards => cards.map(c => c.id)")
+    return [int(i.removeprefix("facility-")) for i in ids]
+
+
+def test_nurse_on_a_phone_sees_who_will_see_the_mother(
+    phone_page, axe, demo, db, make_user, tmp_path
+):
+    page = phone_page
+    _sign_in(page, make_user("staff"))
+    _search_postpartum_breastfeeding(page, found=r"\d+件見つかりました")
+    accepting = _card_ids(page)
+    assert accepting
+    answers = current_responses(db, accepting)
+    assert all(
+        _accepts_new_breastfeeding_mother_on_medication(answers[i].answers) for i in accepting
+    )
+    expect(page.locator("ol.results")).not_to_contain_text("通院中の方のみ")
+    expect(page.locator("ol.results li.declined")).to_have_count(0)
+    expect(page.locator("p.why").first).to_contain_text("km・")
+    assert axe(page) == []
+    page.screenshot(path=_screenshot_path(tmp_path), full_page=False)
+
+    # Shortlisting a card further down keeps the nurse where she is.
+    card = page.locator("ol.results > li.result").nth(min(3, len(accepting) - 1))
+    card.get_by_role("button", name=re.compile("候補リストに追加")).scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    assert before > 0
+    card.get_by_role("button", name=re.compile("候補リストに追加")).click()
+    expect(card.get_by_role("link", name=re.compile("候補に追加済み"))).to_be_visible()
+    expect(page.locator("#shortlist-count")).to_have_text("1")
+    assert page.evaluate("window.scrollY") == before
+
+    # The link shows the declining and unanswered facilities after all the accepting ones.
+    link = page.get_by_role(
+        "link", name=re.compile(r"受け入れていない・未回答の医療機関も表示（\d+件）")
+    )
+    declined_count = int(re.search(r"（(\d+)件）", link.inner_text()).group(1))
+    assert declined_count > 0
+    link.click()
+    everything = _card_ids(page)
+    assert everything[: len(accepting)] == accepting
+    declined = _card_ids(page, "ol.results > li.result.declined")
+    assert declined == everything[len(accepting) :] and declined
+    expect(page.locator("ol.results li.declined .badge-declined").first).to_be_visible()
+    assert axe(page) == []

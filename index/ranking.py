@@ -1,0 +1,148 @@
+"""The default order (「おすすめ」): one documented score over per-candidate columns, and the
+short line that tells a referrer why each result is where it is.
+
+Pure numpy: the searcher hands in one array per column, aligned by candidate. The score is a
+penalty in kilometre-equivalents: each thing that makes a visit less likely to work moves a
+facility down as if it were that much farther away. Two things are not blended but ranked
+apart: facilities that do not accept the situation come after all that do (only shown on
+request), and answers older than 24 months come after the fresher ones (and are marked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+FRESH_DAYS = 365  # verified within 12 months ranks above older answers
+STALE_DAYS = 730  # older than 24 months: marked and ranked last
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The score's weights, in kilometres a facility is moved down (README: おすすめ順)."""
+
+    conditional_km: float = 2.0  # acceptance "条件付き" instead of "受け入れている"
+    older_km: float = 3.0  # answer verified 12 to 24 months ago
+    wait_week_km: float = 1.0  # each 7 days to a first appointment...
+    wait_cap_days: float = 90.0  # ...counted up to this many days
+    wait_unknown_days: float = 30.0  # no wait given: counted as a month
+    report_km: float = 2.5  # each open "could not get an appointment" report...
+    report_cap: int = 4  # ...counted up to this many
+    distance_unknown_km: float = 50.0  # no coordinates while a place was given
+
+
+WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Per-candidate columns (equal lengths); `distance_km` is None when no place was given."""
+
+    distance_km: np.ndarray | None  # NaN: facility has no coordinates
+    strength: np.ndarray  # 2 yes, 1 conditional, 0 no / unknown, -1 unanswered
+    age_days: np.ndarray  # days since the answer was verified; NaN: never
+    wait_days: np.ndarray  # NaN: not given
+    open_reports: np.ndarray
+    accepts: np.ndarray  # bool: accepts the mother's situation
+
+
+def penalty(c: Candidates, w: Weights = WEIGHTS) -> np.ndarray:
+    """Return each candidate's score in km-equivalents (lower ranks higher)."""
+    size = len(c.strength)
+    distance = np.zeros(size) if c.distance_km is None else c.distance_km
+    score = np.nan_to_num(distance, nan=w.distance_unknown_km)
+    score = score + np.where(c.strength == 1, w.conditional_km, 0.0)
+    score = score + np.where(np.nan_to_num(c.age_days, nan=np.inf) > FRESH_DAYS, w.older_km, 0.0)
+    wait = np.minimum(np.nan_to_num(c.wait_days, nan=w.wait_unknown_days), w.wait_cap_days)
+    score = score + wait / 7.0 * w.wait_week_km
+    return score + np.minimum(c.open_reports, w.report_cap) * w.report_km
+
+
+def is_stale(age_days: np.ndarray) -> np.ndarray:
+    """Tell which answers are older than 24 months (or were never verified)."""
+    return np.nan_to_num(age_days, nan=np.inf) > STALE_DAYS
+
+
+def recommended_keys(c: Candidates, w: Weights = WEIGHTS) -> tuple[np.ndarray, ...]:
+    """Return np.lexsort keys (last sorts first): accepting, then fresh, then by score."""
+    return (penalty(c, w), is_stale(c.age_days), ~c.accepts)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One part of the "why here" line; `value` depends on `kind`."""
+
+    kind: str  # distance | not_accepting | unanswered | conditional | wait | verified | stale
+    # | reports
+    value: float | int | str | None = None
+
+    def as_dict(self) -> dict:
+        """Return the reason as JSON data."""
+        return asdict(self)
+
+    def text(self, lang: str = "ja") -> str:
+        """Return the reason as a few words in the given language."""
+        ja, en = _TEXTS[self.kind](self.value)
+        return en if lang == "en" else ja
+
+
+def _month(value, ja: bool) -> str:
+    """Format an ISO date as its month."""
+    day = date.fromisoformat(value)
+    return f"{day.year}年{day.month}月" if ja else day.strftime("%b %Y")
+
+
+_TEXTS = {
+    "distance": lambda v: (f"{v:.1f} km", f"{v:.1f} km"),
+    "not_accepting": lambda v: ("この状況の受け入れなし", "does not accept this situation"),
+    "unanswered": lambda v: ("受け入れ未回答", "acceptance not answered"),
+    "conditional": lambda v: ("条件付き", "under conditions"),
+    "wait": lambda v: ("待ちなし", "no wait") if v == 0 else (f"{v}日以内", f"within {v} days"),
+    "verified": lambda v: (f"{_month(v, True)}確認", f"checked {_month(v, False)}"),
+    "stale": lambda v: (
+        (f"{_month(v, True)}確認（2年以上前）", f"checked {_month(v, False)} (over 2 years ago)")
+        if v
+        else ("確認日なし", "never checked")
+    ),
+    "reports": lambda v: (f"予約が取れなかった報告{v}件", f"{v} could-not-book reports"),
+}
+
+
+def reasons_for(
+    accepts: bool | None,
+    strength: int,
+    distance_km: float | None,
+    wait_days: float | None,
+    verified_on: date | None,
+    open_reports: int,
+    today: date,
+) -> tuple[Reason, ...]:
+    """Return why one result is where it is, most telling first."""
+    parts: list[Reason] = []
+    if accepts is not True:
+        parts.append(Reason("unanswered" if accepts is None else "not_accepting"))
+    if distance_km is not None:
+        parts.append(Reason("distance", round(float(distance_km), 1)))
+    if accepts and strength == 1:
+        parts.append(Reason("conditional"))
+    if wait_days is not None:
+        parts.append(Reason("wait", int(wait_days)))
+    parts.append(_verified(verified_on, today))
+    if open_reports:
+        parts.append(Reason("reports", int(open_reports)))
+    return tuple(parts)
+
+
+def _verified(verified_on: date | None, today: date) -> Reason:
+    """Return the answer's age as a reason (stale when older than 24 months)."""
+    if verified_on is None:
+        return Reason("stale")
+    kind = "stale" if today - verified_on > timedelta(days=STALE_DAYS) else "verified"
+    return Reason(kind, verified_on.isoformat())
+
+
+def render(reasons: tuple[Reason, ...], lang: str = "ja") -> str:
+    """Return the reasons as one short line (「2.1 km・7日以内・2026年11月確認」)."""
+    return ("・" if lang != "en" else " · ").join(r.text(lang) for r in reasons)
