@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from surveys.models import Facility, SurveyResponse
+from surveys.models import Facility, PulseAnswer, SurveyResponse
 from surveys.operations import current_responses
+from surveys.pulse import latest_answers
 from surveys.questionnaire import Questionnaire
+from surveys.referrals import OutcomeCounts, outcome_counts
 from surveys.reports import open_reports
 
 
@@ -33,24 +35,51 @@ class FacilityDoc:
     answers: dict[str, Any] = field(default_factory=dict)
     body_public: str = ""
     body_pro: str = ""
+    # The newest capacity pulse answer ("room", "little", "none"; "" for none) and its date;
+    # index/capacity.py says whether it is still fresh.
+    capacity: str = ""
+    capacity_on: date | None = None
+    # Answered referral outcomes (counts, never shown publicly): for the default order.
+    outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)
+    # Open "could not get an appointment" reports (index/ranking.py).
     open_reports: int = 0
 
 
-def stamp_of(facility: Facility, response: SurveyResponse | None) -> str:
-    """Identify the state a document was built from (master data time + answer version)."""
+@dataclass(frozen=True)
+class Signals:
+    """What besides the survey answers a document is built from."""
+
+    pulse: PulseAnswer | None = None
+    outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)
+    open_reports: int = 0
+
+
+def stamp_of(
+    facility: Facility, response: SurveyResponse | None, signals: Signals | None = None
+) -> str:
+    """Identify the state a document was built from: master data time, newest pulse answer,
+    answered outcomes, open reports and answer version
+    ("<time>|p<pulse id>.o<outcomes>.r<open reports>|v<version>")."""
     version = response.version_no if response else 0
-    return f"{facility.updated_at.isoformat()}|v{version}"
+    signals = signals or Signals()
+    pulse = signals.pulse.id if signals.pulse else 0
+    counts = f"o{signals.outcomes.answered}.r{signals.open_reports}"
+    return f"{facility.updated_at.isoformat()}|p{pulse}.{counts}|v{version}"
 
 
 def build_doc(
-    facility: Facility, response: SurveyResponse | None, q: Questionnaire, open_reports: int = 0
+    facility: Facility,
+    response: SurveyResponse | None,
+    q: Questionnaire,
+    signals: Signals | None = None,
 ) -> FacilityDoc:
     """Build the document of one facility; unanswered facilities are professionals-only."""
     answers = response.answers if response else {}
+    signals = signals or Signals()
     public, pro = _free_text(answers, q)
     return FacilityDoc(
         id=facility.id,
-        stamp=stamp_of(facility, response),
+        stamp=stamp_of(facility, response, signals),
         name=facility.name,
         kana=facility.kana,
         address=facility.address,
@@ -63,7 +92,10 @@ def build_doc(
         answers=answers,
         body_public=" ".join([facility.departments.replace(",", " "), *public]),
         body_pro=" ".join(pro),
-        open_reports=open_reports,
+        capacity=signals.pulse.capacity if signals.pulse else "",
+        capacity_on=signals.pulse.answered_on if signals.pulse else None,
+        outcomes=signals.outcomes,
+        open_reports=signals.open_reports,
     )
 
 
@@ -90,8 +122,19 @@ def load_docs(session: Session, facility_ids: Iterable[int], q: Questionnaire) -
     # Fresh rows even for objects this session already holds: documents must be current.
     facilities = session.exec(query.execution_options(populate_existing=True)).all()
     responses = current_responses(session, ids)
-    reports = open_reports(session, ids)
-    return [build_doc(f, responses.get(f.id), q, len(reports.get(f.id, ()))) for f in facilities]
+    signals = load_signals(session, ids)
+    return [build_doc(f, responses.get(f.id), q, signals.get(f.id)) for f in facilities]
+
+
+def load_signals(session: Session, facility_ids: list[int]) -> dict[int, Signals]:
+    """Return the newest pulse answer, outcome counts and open reports of these facilities."""
+    pulses = latest_answers(session, facility_ids)
+    outcomes = outcome_counts(session, facility_ids)
+    reports = open_reports(session, facility_ids)
+    return {
+        i: Signals(pulses.get(i), outcomes.get(i, OutcomeCounts()), len(reports.get(i, ())))
+        for i in set(pulses) | set(outcomes) | set(reports)
+    }
 
 
 def all_facility_ids(session: Session) -> list[int]:

@@ -6,6 +6,9 @@ penalty in kilometre-equivalents: each thing that makes a visit less likely to w
 facility down as if it were that much farther away. Two things are not blended but ranked
 apart: facilities that do not accept the situation come after all that do (only shown on
 request), and answers older than 24 months come after the fresher ones (and are marked).
+A fresh capacity pulse answer of "none" (no room for new perinatal patients this month) puts a
+facility after the others of its tier; "little" is a penalty. Referral outcomes count only
+from MIN_OUTCOMES answered referrals on (index/capacity.py) and are never shown as a reason.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Weights:
     report_km: float = 2.5  # each open "could not get an appointment" report...
     report_cap: int = 4  # ...counted up to this many
     distance_unknown_km: float = 50.0  # no coordinates while a place was given
+    little_room_km: float = 1.5  # fresh pulse answer "少し" (a little room this month)
+    not_seen_km: float = 5.0  # times the share of counted referrals that did not lead to a visit
 
 
 WEIGHTS = Weights()
@@ -46,6 +51,10 @@ class Candidates:
     wait_days: np.ndarray  # NaN: not given
     open_reports: np.ndarray
     accepts: np.ndarray  # bool: accepts the mother's situation
+    # Fresh capacity pulse state ("room", "little", "none", "unknown"); None: not known at all.
+    capacity: np.ndarray | None = None
+    # Share of counted referrals seen (NaN below index/capacity.MIN_OUTCOMES); None: none.
+    seen_rate: np.ndarray | None = None
 
 
 def penalty(c: Candidates, w: Weights = WEIGHTS) -> np.ndarray:
@@ -57,7 +66,19 @@ def penalty(c: Candidates, w: Weights = WEIGHTS) -> np.ndarray:
     score = score + np.where(np.nan_to_num(c.age_days, nan=np.inf) > FRESH_DAYS, w.older_km, 0.0)
     wait = np.minimum(np.nan_to_num(c.wait_days, nan=w.wait_unknown_days), w.wait_cap_days)
     score = score + wait / 7.0 * w.wait_week_km
-    return score + np.minimum(c.open_reports, w.report_cap) * w.report_km
+    score = score + np.minimum(c.open_reports, w.report_cap) * w.report_km
+    if c.capacity is not None:
+        score = score + np.where(c.capacity == "little", w.little_room_km, 0.0)
+    if c.seen_rate is not None:
+        score = score + np.nan_to_num(1.0 - c.seen_rate, nan=0.0) * w.not_seen_km
+    return score
+
+
+def no_room(c: Candidates) -> np.ndarray:
+    """Tell which candidates said this month (fresh pulse answer) that they have no room."""
+    if c.capacity is None:
+        return np.zeros(len(c.strength), dtype=bool)
+    return c.capacity == "none"
 
 
 def is_stale(age_days: np.ndarray) -> np.ndarray:
@@ -66,8 +87,8 @@ def is_stale(age_days: np.ndarray) -> np.ndarray:
 
 
 def recommended_keys(c: Candidates, w: Weights = WEIGHTS) -> tuple[np.ndarray, ...]:
-    """Return np.lexsort keys (last sorts first): accepting, then fresh, then by score."""
-    return (penalty(c, w), is_stale(c.age_days), ~c.accepts)
+    """Return np.lexsort keys (last sorts first): accepting, fresh, room this month, score."""
+    return (penalty(c, w), no_room(c), is_stale(c.age_days), ~c.accepts)
 
 
 @dataclass(frozen=True)
@@ -75,7 +96,7 @@ class Reason:
     """One part of the "why here" line; `value` depends on `kind`."""
 
     kind: str  # distance | not_accepting | unanswered | conditional | wait | verified | stale
-    # | reports
+    # | reports | capacity (value: "room", "little" or "none")
     value: float | int | str | None = None
 
     def as_dict(self) -> dict:
@@ -107,7 +128,15 @@ _TEXTS = {
         else ("確認日なし", "never checked")
     ),
     "reports": lambda v: (f"予約が取れなかった報告{v}件", f"{v} could-not-book reports"),
+    "capacity": lambda v: _CAPACITY_TEXTS[v],
 }
+_CAPACITY_TEXTS = {
+    "room": ("今月の新規枠あり", "room for new patients this month"),
+    "little": ("今月の新規枠少し", "little room this month"),
+    "none": ("今月の新規枠なし", "no room this month"),
+}
+# Every kind of reason (the API documents them as an enum).
+REASON_KINDS = tuple(_TEXTS)
 
 
 def reasons_for(
@@ -118,13 +147,18 @@ def reasons_for(
     verified_on: date | None,
     open_reports: int,
     today: date,
+    capacity: str = "unknown",
 ) -> tuple[Reason, ...]:
     """Return why one result is where it is, most telling first."""
     parts: list[Reason] = []
     if accepts is not True:
         parts.append(Reason("unanswered" if accepts is None else "not_accepting"))
+    if accepts and capacity == "none":
+        parts.append(Reason("capacity", capacity))
     if distance_km is not None:
         parts.append(Reason("distance", round(float(distance_km), 1)))
+    if accepts and capacity in ("room", "little"):
+        parts.append(Reason("capacity", capacity))
     if accepts and strength == 1:
         parts.append(Reason("conditional"))
     if wait_days is not None:

@@ -48,6 +48,13 @@ def build_schema(questionnaire: Questionnaire) -> Schema:
         "acc_pregnant": NUMERIC(int, bits=8, signed=False, sortable=True, default=0),
         "acc_postpartum": NUMERIC(int, bits=8, signed=False, sortable=True, default=0),
         "open_reports": NUMERIC(int, bits=32, signed=False, sortable=True, default=0),
+        # Freshness signals for the default order (index/capacity.py): the newest pulse answer
+        # and its day, and answered referral outcomes the facility had a hand in.
+        "capacity": ID(stored=True, sortable=True),
+        "capacity_day": NUMERIC(int, bits=32, signed=True, sortable=True, default=NO_WAIT),
+        "outcomes_seen": NUMERIC(int, bits=32, signed=True, sortable=True, default=0),
+        "outcomes_no_appointment": NUMERIC(int, bits=32, signed=True, sortable=True, default=0),
+        "outcomes_refused": NUMERIC(int, bits=32, signed=True, sortable=True, default=0),
         **text_schema_fields(PROFESSIONAL_TEXT),
     }
     for item in questionnaire.items:
@@ -89,6 +96,11 @@ def doc_fields(doc: FacilityDoc, questionnaire: Questionnaire) -> dict[str, Any]
         "lat_e6": _e6(doc.lat, 90),
         "lng_e6": _e6(doc.lng, 180),
         "verified_day": (doc.verified_on - EPOCH).days if doc.verified_on else NO_WAIT,
+        "capacity": doc.capacity,
+        "capacity_day": (doc.capacity_on - EPOCH).days if doc.capacity_on else NO_WAIT,
+        "outcomes_seen": doc.outcomes.seen,
+        "outcomes_no_appointment": doc.outcomes.no_appointment,
+        "outcomes_refused": doc.outcomes.refused,
         "name": doc.name,
         "kana": doc.kana,
         "address": doc.address,

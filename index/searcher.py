@@ -10,7 +10,7 @@ import numpy as np
 from whoosh.query import And, Every, Query, Term
 from whoosh.searching import Searcher as WhooshSearcher
 
-from index import ranking
+from index import capacity, ranking
 from index.filters import SITUATIONS, Filter, Situation
 from index.geocoder import EARTH_RADIUS_KM
 from index.schema import (
@@ -84,6 +84,7 @@ class _Columns:
     wait: np.ndarray
     name_rank: np.ndarray
     situation: dict[str, np.ndarray] = field(default_factory=dict)  # _SITUATION_COLUMNS
+    capacity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))  # pulse answer
 
 
 class Searcher:
@@ -220,8 +221,19 @@ def _recommended_keys(positions, docnums, distances, columns, request, accepting
         wait_days=columns.wait[docs],
         open_reports=columns.situation["open_reports"][docs],
         accepts=accepting[positions],
+        capacity=_capacity(columns, docs, request),
+        seen_rate=capacity.seen_rates(
+            *(columns.situation[name][docs] for name in _OUTCOME_COLUMNS)
+        ),
     )
     return (columns.ids[docs], columns.name_rank[docs], *ranking.recommended_keys(candidates))
+
+
+def _capacity(columns: _Columns, docs: np.ndarray, request: SearchRequest) -> np.ndarray:
+    """Return each document's capacity pulse state ("unknown" once older than 45 days)."""
+    today = request.today or today_in_japan()
+    days = columns.situation["capacity_day"][docs]
+    return capacity.capacity_states(columns.capacity[docs], days, (today - EPOCH).days)
 
 
 def _strength(columns: _Columns, docs: np.ndarray, situation: Situation | None) -> np.ndarray:
@@ -280,6 +292,7 @@ def _hit(view: _View, position: int) -> Hit:
         None if np.isnan(verified) else EPOCH + timedelta(days=int(verified)),
         int(view.columns.situation["open_reports"][doc[0]]),
         view.request.today or today_in_japan(),
+        str(_capacity(view.columns, doc, view.request)[0]),
     )
     return Hit(
         facility_id=int(view.columns.ids[doc[0]]),
@@ -310,11 +323,28 @@ def _load_columns(searcher: WhooshSearcher) -> _Columns:
     situation = {name: _column(reader, name, size, NO_WAIT) for name in _SITUATION_COLUMNS}
     for kind in SITUATIONS:  # stored as strength + 1
         situation[f"acc_{kind}"] -= 1
-    return _Columns(ids, lat, lng, wait, name_rank, situation)
+    pulse = _text_column(reader, "capacity", size)
+    return _Columns(ids, lat, lng, wait, name_rank, situation, pulse)
 
 
-# Columns the recommended order reads; only verified_day can be missing (NO_WAIT: NaN).
-_SITUATION_COLUMNS = ("verified_day", "acc_pregnant", "acc_postpartum", "open_reports")
+# Columns the recommended order reads; verified_day and capacity_day can be missing (NaN).
+_OUTCOME_COLUMNS = ("outcomes_seen", "outcomes_no_appointment", "outcomes_refused")
+_SITUATION_COLUMNS = (
+    "verified_day",
+    "acc_pregnant",
+    "acc_postpartum",
+    "open_reports",
+    "capacity_day",
+    *_OUTCOME_COLUMNS,
+)
+
+
+def _text_column(reader, name: str, size: int) -> np.ndarray:
+    """Read a text column as str ("" where a document has none)."""
+    if not reader.has_column(name):
+        return np.full(size, "", dtype=object)
+    values = (v.decode() if isinstance(v, bytes) else v or "" for v in reader.column_reader(name))
+    return np.array(list(values), dtype=object)
 
 
 def _column(reader, name: str, size: int, missing: int) -> np.ndarray:

@@ -233,7 +233,11 @@ def _older(stamp: str, indexed: str | None) -> bool:
     return _stamp_key(stamp) < _stamp_key(indexed)
 
 
-def _stamp_key(stamp: str) -> tuple[int, str]:
-    """Order stamps 'master-data time|vN' by answer version, then master-data time."""
-    updated, _, version = stamp.rpartition("|v")
-    return int(version), updated
+def _stamp_key(stamp: str) -> tuple[int, int, int, str]:
+    """Order stamps 'master-data time|pP.oO|vN' by answer version, newest pulse answer,
+    answered outcomes, then master-data time (the newer of two loads is never older in any)."""
+    rest, _, version = stamp.rpartition("|v")
+    updated, _, signals = rest.partition("|p")
+    pulse, _, counts = signals.partition(".o")
+    outcomes = counts.partition(".r")[0]  # open reports go up and down: not an order
+    return int(version), int(pulse or 0), int(outcomes or 0), updated

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from index.documents import all_facility_ids, load_docs, stamp_of
+from index.documents import all_facility_ids, load_docs, load_signals, stamp_of
 from index.store import WRITE_TIMEOUT_S, SearchIndex
 from surveys.models import Facility, IndexOutbox, utcnow
 from surveys.operations import current_responses
@@ -124,5 +124,8 @@ def _expected_stamps(session: Session) -> dict[int, str]:
         chunk = ids[start : start + BATCH]
         facilities = session.exec(select(Facility).where(col(Facility.id).in_(chunk))).all()
         responses = current_responses(session, chunk)
-        stamps.update({f.id: stamp_of(f, responses.get(f.id)) for f in facilities})
+        signals = load_signals(session, chunk)
+        stamps.update(
+            {f.id: stamp_of(f, responses.get(f.id), signals.get(f.id)) for f in facilities}
+        )
     return stamps

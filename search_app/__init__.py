@@ -71,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
     from search_app.api import init_app as init_api
     from search_app.cli import init_app as init_cli
     from search_app.clinic import bp as clinic_bp
+    from search_app.clinic import pulse_bp
     from search_app.security import init_app as init_security
 
     privacy.install()
@@ -85,6 +86,7 @@ def _init_extensions(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(clinic_bp)
+    app.register_blueprint(pulse_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(account_bp)

@@ -58,6 +58,15 @@ MAIL_SEND_LEASE_SECONDS = 300
 # Sending from the admin page stops after this many seconds (before a proxy or gunicorn
 # times out); pressing send again continues. `pmh campaign send` has no such limit.
 MAIL_SEND_REQUEST_SECONDS = 20
+# Capacity pulse: `pmh pulse send`, run daily from cron, mails every accepting facility with an
+# address once a month, from this day of the month (Japan); its one-click links work this
+# many days. PULSE_ENABLED = False stops it.
+PULSE_ENABLED = True
+PULSE_SEND_DAY = 1
+PULSE_LINK_DAYS = 31
+# `pmh referrals remind` (daily from cron) mails referrers whose outcome questions became due
+# that day; off by default (the questions are always on the start page).
+REFERRAL_OUTCOME_MAIL = False
 # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto give the
 # client's address (per-IP rate limits) and https; 0 trusts no such header.
 TRUSTED_PROXIES = 0

@@ -100,7 +100,7 @@ def _label(form, questionnaire: Questionnaire) -> None:
     form.baby_ok.label.text = _("赤ちゃん連れで受診できる")
     form.sort.label.text = _("並び順")
     form.sort.choices = [
-        SelectChoice("", _("おすすめ（受け入れ・近さ・待ち日数・確認日）")),
+        SelectChoice("", _("おすすめ順")),
         SelectChoice("distance", _("近い順")),
         SelectChoice("wait", _("待ち日数が短い順")),
         SelectChoice("name", _("名前順")),

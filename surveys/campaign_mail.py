@@ -243,17 +243,12 @@ def send_pending(
     check_open(campaign)
     ids = list(session.exec(_pending_query(campaign, retry_failed)))
     report = SendReport(total=len(ids))
-    deadline = time.monotonic() + time_budget if time_budget is not None else None
+
+    def send_one(transport: Transport, message_id: int) -> None:
+        _send_one(session, campaign, transport, settings, message_id, report, retry_failed)
+
     try:
-        with open_transport(settings) as transport:
-            for message_id in ids:
-                _send_one(session, campaign, transport, settings, message_id, report, retry_failed)
-                if advance:
-                    advance(1)
-                if deadline is not None and time.monotonic() > deadline:
-                    break  # at least one message per run, so pressing again always advances
-    except OSError as exc:  # e.g. the file backend's folder cannot be written
-        raise _interrupted(report, f"{type(exc).__name__}") from exc
+        send_each(ids, settings, report, send_one, advance, time_budget)
     finally:
         session.rollback()
         report.remaining = pending_count(session, campaign, retry_failed)
@@ -265,23 +260,60 @@ def send_pending(
     return report
 
 
+def send_each(
+    ids: list[int],
+    settings: MailSettings,
+    report: SendReport,
+    send_one: Callable[[Transport, int], object],
+    advance: Callable[[int], object] | None = None,
+    time_budget: float | None = None,
+) -> None:
+    """Call send_one(transport, id) for each message over one transport, until the time budget
+    (seconds) is spent; a transport that fails to open or write raises SendInterrupted."""
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
+    try:
+        with open_transport(settings) as transport:
+            for message_id in ids:
+                send_one(transport, message_id)
+                if advance:
+                    advance(1)
+                if deadline is not None and time.monotonic() > deadline:
+                    break  # at least one message per run, so pressing again always advances
+    except OSError as exc:  # e.g. the file backend's folder cannot be written
+        raise interrupted(report, type(exc).__name__) from exc
+
+
 def _send_one(session, campaign, transport: Transport, settings, message_id, report, retry) -> None:
     """Claim, send and mark one message; a permanent refusal marks it failed and goes on."""
     session.refresh(campaign)
     check_open(campaign)  # closed by someone else meanwhile
     # A run claims a message for settings.send_lease seconds before sending it; a run that died
     # mid-message leaves the claim behind, and another run takes the message over after that.
-    if not _claim(session, message_id, retry, timedelta(seconds=settings.send_lease)):
+    if not claim(session, message_id, retry, timedelta(seconds=settings.send_lease)):
         return  # another run has it, or sent it already
     message = session.get(MailMessage, message_id, populate_existing=True)
-    key = f"pmh.campaign{campaign.id}.message{message.id}"
+    deliver(
+        session,
+        transport,
+        settings,
+        message,
+        f"pmh.campaign{campaign.id}.message{message.id}",
+        report,
+    )
+
+
+def deliver(session: Session, transport: Transport, settings, message, key: str, report) -> None:
+    """Send one claimed message (MailMessage or PulseMail) and mark it sent or failed; commit.
+
+    A temporary failure gives the message back and raises SendInterrupted.
+    """
     email = build_message(settings, message.to_address, message.subject, message.body, key)
     try:
         transport.send(email)
     except MailError as exc:
         if not _refused_for_good(exc):
             _release(session, message, _describe(exc))
-            raise _interrupted(report, _describe(exc)) from exc
+            raise interrupted(report, _describe(exc)) from exc
         message.status, message.last_error, message.sent_at = "failed", _describe(exc), None
         session.commit()
         report.failed += 1
@@ -291,18 +323,20 @@ def _send_one(session, campaign, transport: Transport, settings, message_id, rep
     report.sent += 1
 
 
-def _claim(session: Session, message_id: int, retry_failed: bool, lease: timedelta) -> bool:
-    """Take a message for this run (a lease in sent_at while still queued); commit."""
+def claim(
+    session: Session, message_id: int, retry_failed: bool, lease: timedelta, model=MailMessage
+) -> bool:
+    """Take a message of `model` for this run (a lease in sent_at while still queued); commit."""
     now = utcnow()
     statuses = ["queued", "failed"] if retry_failed else ["queued"]
     result = session.exec(
-        update(MailMessage)
+        update(model)
         .where(
-            MailMessage.id == message_id,
-            col(MailMessage.status).in_(statuses),
-            or_(col(MailMessage.sent_at).is_(None), col(MailMessage.sent_at) < now - lease),
+            model.id == message_id,
+            col(model.status).in_(statuses),
+            or_(col(model.sent_at).is_(None), col(model.sent_at) < now - lease),
         )
-        .values(sent_at=now, attempts=MailMessage.attempts + 1)
+        .values(sent_at=now, attempts=model.attempts + 1)
     )
     session.commit()
     return result.rowcount == 1
@@ -341,7 +375,7 @@ def _describe(exc: MailError) -> str:
     return f"{code} {text}"[:500]
 
 
-def _interrupted(report: SendReport, reason: str) -> SendInterrupted:
+def interrupted(report: SendReport, reason: str) -> SendInterrupted:
     """Say the run stopped, what it did, and that running it again continues."""
     done = f"{report.sent}/{report.total}"
     return SendInterrupted(

@@ -15,6 +15,7 @@ from surveys.accounts import hash_password
 from surveys.models import (
     Facility,
     IndexOutbox,
+    PulseAnswer,
     SurveyResponse,
     User,
     UserFacility,
@@ -108,12 +109,14 @@ def seed_demo(session: Session, questionnaire: Questionnaire, clinics: int, seed
     facilities = [_facility(rng, n, rng.choice(towns)) for n in range(1, clinics + 1)]
     session.add_all(facilities)
     session.flush()
-    answered = 0
+    responses = []
     for facility in facilities:
         session.add(IndexOutbox(facility_id=facility.id))
         if rng.random() < ANSWER_RATE:
-            session.add(_response(rng, facility, version.id, questionnaire))
-            answered += 1
+            responses.append(_response(rng, facility, version.id, questionnaire))
+    session.add_all(responses)
+    session.add_all(_pulse_answers(seed, responses))
+    answered = len(responses)
     users = _add_users(session, seed, facilities)
     audit.record(session, audit.CLI_ACTOR, "demo.seed", None, clinics=clinics, seed=seed)
     return {"facilities": len(facilities), "answered": answered, "users": users}
@@ -186,6 +189,26 @@ def _response(rng: random.Random, facility: Facility, version_id: int, q: Questi
         submitted_by_label="demo",
         submitted_at=submitted,
     )
+
+
+def _pulse_answers(seed: int, responses: list[SurveyResponse]) -> list[PulseAnswer]:
+    """Capacity pulse answers of the last 60 days for most accepting facilities (own random
+    stream, so the facilities and answers stay those of the seed)."""
+    rng = random.Random(f"pulse-{seed}")
+    made = []
+    for response in responses:
+        accepting = {response.answers.get("pregnant"), response.answers.get("postpartum")}
+        if accepting & {"yes", "conditional"} and rng.random() < 0.7:
+            moment = utcnow() - timedelta(days=rng.randint(0, 60), hours=rng.randint(0, 23))
+            made.append(
+                PulseAnswer(
+                    facility_id=response.facility_id, via="portal", answered_at=moment,
+                    capacity=rng.choice(["room", "room", "little", "little", "none"]),
+                    wait_days=rng.choice([None, 3, 7, 14, 21, 30]),
+                    answered_on=today_in_japan(moment),
+                )
+            )  # fmt: skip
+    return made
 
 
 def _answer(rng: random.Random, item: Item, q: Questionnaire, answers: dict) -> Any:

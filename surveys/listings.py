@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from surveys.models import Facility, SurveyResponse
+from surveys.models import Facility, PulseAnswer, SurveyResponse
 from surveys.operations import current_responses, today_in_japan
+from surveys.pulse import latest_answers
 from surveys.questionnaire import Questionnaire
 
 STALE_AFTER_DAYS = 365
@@ -21,6 +22,7 @@ class Listing:
 
     facility: Facility
     response: SurveyResponse | None
+    capacity: PulseAnswer | None = None  # the newest capacity pulse answer
 
     @property
     def is_public(self) -> bool:
@@ -55,7 +57,8 @@ def load_listings(session: Session, facility_ids: list[int]) -> dict[int, Listin
     """Load facilities and their current answers by id."""
     facilities = session.exec(select(Facility).where(col(Facility.id).in_(facility_ids))).all()
     responses = current_responses(session, facility_ids)
-    return {f.id: Listing(f, responses.get(f.id)) for f in facilities}
+    pulses = latest_answers(session, facility_ids)
+    return {f.id: Listing(f, responses.get(f.id), pulses.get(f.id)) for f in facilities}
 
 
 @dataclass(frozen=True)

@@ -283,11 +283,20 @@ class CodeClock:
     def __init__(self):
         self.used: dict[str, int] = {}
 
+    # A code is posted a moment after it is made (longer on a loaded machine): skip a step
+    # whose acceptance ends within this many seconds, or the server may already refuse it.
+    MARGIN_S = 10
+
     def code(self, secret: str) -> str:
         """Return a code for the earliest step (now - 1 .. now + 1) after the last one used."""
         while True:
-            now = totp.time_step()
-            step = max(now - totp.DRIFT_STEPS, self.used.get(secret, -1) + 1)
+            moment = time.time()
+            now = totp.time_step(moment)
+            earliest = now - totp.DRIFT_STEPS
+            accepted_until = (earliest + totp.DRIFT_STEPS + 1) * totp.PERIOD
+            if accepted_until - moment < self.MARGIN_S:
+                earliest += 1
+            step = max(earliest, self.used.get(secret, -1) + 1)
             if step <= now + totp.DRIFT_STEPS:
                 self.used[secret] = step
                 return totp.hotp(totp.decode_secret(secret), step)

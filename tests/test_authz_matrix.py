@@ -15,7 +15,7 @@ from flask import url_for
 from sqlmodel import select
 
 from search_app.facilities import share
-from surveys import audit, password_links, reports
+from surveys import audit, password_links, pulse_mail, referrals, reports
 from surveys.models import Invitation, utcnow
 from surveys.totp import generate_secret
 from tests.conftest import open_user_session
@@ -65,6 +65,8 @@ RULES: dict[str, Rule] = {
     "account.setup": Rule(EVERYONE, note="the signed set-password link is the credential"),
     "clinic.invitation": Rule(EVERYONE, note="the token is the credential"),
     "clinic.redeem": Rule(EVERYONE, note="the token is the credential"),
+    "pulse.confirm": Rule(EVERYONE, note="the signed pulse link is the credential"),
+    "pulse.record": Rule(EVERYONE, note="the signed pulse link is the credential"),
     # staff referral work
     "facilities.report": Rule(REFERRERS),
     "shortlist.index": Rule(REFERRERS),
@@ -74,14 +76,20 @@ RULES: dict[str, Rule] = {
     "shortlist.clear": Rule(REFERRERS),
     "shortlist.print_view": Rule(REFERRERS),
     "shortlist.make_share": Rule(REFERRERS),
+    "referrals.refer": Rule(REFERRERS),
+    "referrals.index": Rule(REFERRERS),
+    "referrals.outcome": Rule(REFERRERS, note="the referrer's organisation: see test_referrals"),
     # clinic portal
     "clinic.index": Rule(CLINICS),
     "clinic.survey": Rule(CLINICS, owner=True),
     "clinic.confirm": Rule(CLINICS, owner=True),
     "clinic.history": Rule(CLINICS, owner=True),
+    "clinic.capacity": Rule(CLINICS, owner=True),
     # admin area: the programme office only
     "admin.report_list": Rule(ADMINS),
     "admin.resolve": Rule(ADMINS),
+    "admin.pulse_rates": Rule(ADMINS),
+    "admin.referral_counts": Rule(ADMINS),
     "admin.import_facilities": Rule(ADMINS),
     "admin.import_apply": Rule(ADMINS),
     "admin.dashboard": Rule(ADMINS),
@@ -122,6 +130,8 @@ class World:
     campaign_id: int
     target_user_id: int
     setup_token: str
+    pulse_token: str
+    referral_id: int
     users: dict[str, object]
 
 
@@ -148,6 +158,8 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         CLINIC_B: make_user("clinic", facilities=[b]),
     }
     shared = share.dumps(app.config["SECRET_KEY"], share.shared_list([a.id, b.id], 14))
+    referral = referrals.create_referral(db, a.id, staff, audit.CLI_ACTOR)
+    db.commit()
     return World(
         facility={"a": a.id, "b": b.id},
         invitation_token=token,
@@ -157,8 +169,17 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         campaign_id=invitation.campaign_id,
         target_user_id=target.id,
         setup_token=password_links.make_token(app.config["SECRET_KEY"], target),
+        pulse_token=_pulse_token(app, db, a),
+        referral_id=referral.id,
         users=users,
     )
+
+
+def _pulse_token(app, db, facility) -> str:
+    """Return a signed pulse link token ("room") for a facility."""
+    pulse_round = pulse_mail.open_round(db)
+    links = pulse_mail.answer_links(app.config["SECRET_KEY"], "", pulse_round, facility.id)
+    return links["room"].rsplit("/", 1)[1]
 
 
 def open_session(client, db, world: World, role: str) -> None:
@@ -185,6 +206,7 @@ PARAMS = {
     "report_id": lambda w, which: w.report_id,
     "campaign_id": lambda w, which: w.campaign_id,
     "user_id": lambda w, which: w.target_user_id,
+    "referral_id": lambda w, which: w.referral_id,
     "token": None,  # depends on the endpoint: see _token
 }
 TOKENS = {
@@ -192,6 +214,8 @@ TOKENS = {
     "clinic.redeem": lambda w: w.invitation_token,
     "shortlist.shared": lambda w: w.share_token,
     "account.setup": lambda w: w.setup_token,
+    "pulse.confirm": lambda w: w.pulse_token,
+    "pulse.record": lambda w: w.pulse_token,
 }
 
 

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 from collections import defaultdict
 from datetime import timedelta
 from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from surveys import audit, campaign_mail, campaigns
@@ -26,71 +22,17 @@ from surveys.mail import MailSettings
 from surveys.models import AuditEvent, Invitation, MailMessage
 from surveys.operations import today_in_japan
 from tests.conftest import csrf_token
+from tests.smtp_server import free_port, running_smtp
 
 BASE_URL = "http://127.0.0.1:5000"
 LINK_RE = re.compile(r"http://127\.0\.0\.1:5000(/clinic/invite/[A-Za-z0-9_\-]+)")
 
 
-class Recorder:
-    """An SMTP handler that keeps what it accepts; it can refuse addresses or go 'busy'."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.refuse: set[str] = set()
-        self.reject_content: set[str] = set()  # answer 554 at the end of DATA for these
-        self.stall_at: int | None = None  # keep the client waiting after this many messages
-        self.stalled = threading.Event()
-        self.busy_after: int | None = None  # answer 421 once this many messages were accepted
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.busy_after is not None and len(self.messages) >= self.busy_after:
-            return "421 4.3.2 Service not available, try again later"
-        if address in self.refuse:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if set(envelope.rcpt_tos) & self.reject_content:
-            return "554 5.7.1 Message rejected by policy"
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        with self.lock:
-            self.messages.append(message)
-        if self.stall_at is not None and len(self.messages) == self.stall_at:
-            self.stalled.set()  # accepted, but the sender has not heard so yet
-            await asyncio.sleep(5)
-        return "250 Message accepted"
-
-    def to(self) -> list[str]:
-        """Return the recipients of the accepted messages, in order."""
-        return [m["To"] for m in self.messages]
-
-
-def _free_port() -> int:
-    """Return a loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
     """A real SMTP server on 127.0.0.1, stopped after the test."""
-    handler = Recorder()
-    for attempt in range(5):  # a free port can be taken by another process before we bind it
-        controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-        try:
-            controller.start()
-            break
-        except (OSError, RuntimeError):
-            if attempt == 4:
-                raise
-    handler.port = controller.port
-    try:
+    with running_smtp() as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -378,7 +320,7 @@ def test_unreachable_server_stops_with_a_clear_message_and_keeps_the_queue(
 ):
     _clinics(make_facility, 2)
     campaign = open_campaign()
-    nowhere = MailSettings(backend="smtp", port=_free_port(), timeout=5)
+    nowhere = MailSettings(backend="smtp", port=free_port(), timeout=5)
     with pytest.raises(campaign_mail.SendInterrupted) as stopped:
         _invite_all(db, campaign, nowhere)
     assert "Send again later" in stopped.value.message("en")

@@ -16,7 +16,23 @@ from tests.conftest import QUESTIONNAIRE, open_user_session
 
 BOUNDED = settings(max_examples=60, deadline=None, derandomize=True)
 MARK = "<x-fuzz onload=alert(1)>"  # never appears unescaped in a page
-FIXED = ["q", "near", "lat", "lng", "radius_km", "sort", "page", "per_page", "municipality"]
+FIXED = [
+    "q",
+    "near",
+    "lat",
+    "lng",
+    "radius_km",
+    "sort",
+    "page",
+    "per_page",
+    "municipality",
+    "situation",
+    "months_postpartum",
+    "breastfeeding",
+    "needs_rx",
+    "new_patient",
+    "include_declined",
+]
 PAGE = [
     "near",
     "q",
@@ -26,7 +42,10 @@ PAGE = [
     "situation",
     "trimester",
     "needs_rx",
-    "new_patients_now",
+    "months_postpartum",
+    "breastfeeding",
+    "existing_patient",
+    "include_declined",
     "max_wait_days",
     "baby_ok",
     "sort",

@@ -6,7 +6,7 @@ from datetime import date
 
 import numpy as np
 
-from index import ranking
+from index import capacity, ranking
 
 
 def _candidates(**columns) -> ranking.Candidates:
@@ -55,3 +55,25 @@ def test_reasons_render_as_one_short_line():
     assert ranking.render(old) == (
         "この状況の受け入れなし・2024年1月確認（2年以上前）・予約が取れなかった報告2件"
     )
+
+
+def test_referral_outcomes_count_only_from_the_threshold():
+    seen = capacity.seen_rates(np.array([0, 1, 5]), np.array([4, 4, 0]), np.array([0, 0, 0]))
+    assert np.isnan(seen[0]) and seen[1] == 0.2 and seen[2] == 1.0  # 4 counted: no rate yet
+    c = _candidates(distance_km=np.array([1.0, 1.0, 1.0]), seen_rate=seen)
+    few, poor, good = ranking.penalty(c)
+    assert few == good  # below the threshold, outcomes change nothing
+    assert poor == good + 0.8 * ranking.WEIGHTS.not_seen_km
+    assert _order(c) == [0, 2, 1]
+
+
+def test_little_room_is_a_penalty_and_no_room_a_tier():
+    states = capacity.capacity_states(
+        np.array(["little", "none", "room", "none"], dtype=object),
+        np.array([100.0, 100.0, 100.0, 40.0]),
+        today_day=105,
+    )
+    assert states.tolist() == ["little", "none", "room", "unknown"]  # 65 days old: unknown
+    c = _candidates(distance_km=np.array([1.0, 0.1, 2.5, 0.5]), capacity=states)
+    assert ranking.penalty(c)[0] == ranking.penalty(c)[2] - 1.5 + ranking.WEIGHTS.little_room_km
+    assert _order(c) == [3, 0, 2, 1]

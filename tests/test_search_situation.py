@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from index.sync import sync_outbox
-from surveys import audit, reports
+from surveys import audit, pulse, reports
 from surveys.models import utcnow
 from surveys.operations import submit_answers
 from tests.conftest import BASE, KINSHICHO
@@ -215,3 +215,36 @@ def test_page_lists_accepting_then_offers_the_rest_with_a_count(client, clinic, 
     assert more.index("受け入れるクリニック") < more.index("断るクリニック")
     assert "この状況の方は受け入れていません" in more
     assert "受け入れていない・未回答の医療機関も表示" not in more
+
+
+def _pulse(db, facility, capacity: str, days_ago: int) -> None:
+    """Store a capacity pulse answer given `days_ago` (from the clinic's portal)."""
+    moment = utcnow() - timedelta(days=days_ago)
+    pulse.record_from_portal(db, facility, capacity, None, audit.CLI_ACTOR, now=moment)
+    db.commit()
+
+
+def test_fresh_no_room_ranks_after_those_with_room(client, clinic, reindex, db):
+    full = clinic("枠なし近いクリニック", 0.5, postpartum="yes", wait_days="7")
+    roomy = clinic("枠あり遠いクリニック", 3.0, postpartum="yes", wait_days="7")
+    _pulse(db, full, "none", days_ago=3)
+    _pulse(db, roomy, "room", days_ago=3)
+    reindex()
+    body = _search(client, situation="postpartum")
+    assert _names(body) == ["枠あり遠いクリニック", "枠なし近いクリニック"]
+    reasons = {r["name"]: r["rank_reasons"] for r in body["results"]}
+    assert {"kind": "capacity", "value": "none"} in [
+        {k: v for k, v in r.items() if k in ("kind", "value")}
+        for r in reasons["枠なし近いクリニック"]
+    ]
+
+
+def test_a_pulse_answer_older_than_45_days_counts_as_unknown(client, clinic, reindex, db):
+    full = clinic("古い枠なし近いクリニック", 0.5, postpartum="yes", wait_days="7")
+    clinic("回答なし遠いクリニック", 3.0, postpartum="yes", wait_days="7")
+    _pulse(db, full, "none", days_ago=50)
+    reindex()
+    body = _search(client, situation="postpartum")
+    assert _names(body) == ["古い枠なし近いクリニック", "回答なし遠いクリニック"]
+    kinds = [r["kind"] for r in body["results"][0]["rank_reasons"]]
+    assert "capacity" not in kinds

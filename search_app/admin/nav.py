@@ -19,6 +19,8 @@ PAGES = (
     ("admin.user_list", lazy_gettext("ユーザー")),
     ("admin.audit_log", lazy_gettext("監査ログ")),
     ("admin.report_list", lazy_gettext("予約不可の報告")),
+    ("admin.pulse_rates", lazy_gettext("新規枠の回答率")),
+    ("admin.referral_counts", lazy_gettext("紹介の結果")),
     ("admin.import_facilities", lazy_gettext("施設データ取込")),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from index.ranking import REASON_KINDS
 from search_app.api.params import DATA_CODES, INVALID
 from search_app.errors import INVALID_TOKEN, STATUS_CODES
 from surveys.questionnaire import Questionnaire
@@ -16,17 +17,6 @@ SPECIFIC_CODES = {
     INVALID_TOKEN: "the bearer token is wrong, revoked or expired (401)",
     "index_unavailable": "the search index is being prepared (503; retry after Retry-After)",
 }
-# The kinds of a search result's rank reason (index/ranking.py).
-REASON_KINDS = (
-    "not_accepting",
-    "unanswered",
-    "distance",
-    "conditional",
-    "wait",
-    "verified",
-    "stale",
-    "reports",
-)
 
 
 def component_schemas(questionnaire: Questionnaire) -> dict[str, Any]:
@@ -129,7 +119,10 @@ def _search_result_schema() -> dict[str, Any]:
         "required": ["kind", "value", "text"],
         "properties": {
             "kind": {"type": "string", "enum": list(REASON_KINDS)},
-            "value": {"description": "km, days, an ISO date or a report count, by kind; or null"},
+            "value": {
+                "description": "km, days, an ISO date, a report count or the capacity "
+                "(room, little, none), by kind; or null"
+            },
             "text": {"type": "string", "description": "The reason in the response language"},
         },
     }

@@ -44,11 +44,14 @@ def init_app(app: Flask) -> None:
         demo,
         exports,
         facilities,
+        pulse,
+        referrals,
         search_index,
         users,
     )
 
-    for module in (campaigns, coverage, db, demo, exports, facilities, search_index, users):
+    modules = (campaigns, coverage, db, demo, exports, facilities, pulse, referrals)
+    for module in (*modules, search_index, users):
         module.register(app.cli)
     _register_integrity(app)
 

@@ -10,9 +10,10 @@ from wtforms import HiddenField
 
 from search_app import db, ratelimit, search
 from search_app.auth import current_principal, role_required, start_invitation_session
+from search_app.clinic import pulse as pulse_views
 from search_app.forms import ActionForm
 from search_app.i18n import current_lang
-from surveys import invitations, operations, reports
+from surveys import invitations, operations, pulse, referrals, reports
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
 from surveys.models import Facility
@@ -78,7 +79,21 @@ def index():
         .all()
     )
     rows = [(f, operations.current_response(db.session(), f.id)) for f in facilities]
-    return render_template("clinic/index.html", rows=rows, form=ConfirmForm())
+    return render_template(
+        "clinic/index.html",
+        rows=rows,
+        form=ConfirmForm(),
+        pulse_form=pulse_views.portal_form(),
+        capacity=pulse.latest_answers(db.session(), ids),
+        outcomes=referrals.outcome_counts(db.session(), ids),
+    )
+
+
+@bp.route("/facilities/<int:facility_id>/capacity", methods=["POST"])
+@role_required("clinic")
+def capacity(facility_id: int):
+    """Update this month's capacity pulse answer from the portal."""
+    return pulse_views.save_from_portal(_own_facility(facility_id))
 
 
 @bp.route("/facilities/<int:facility_id>/survey", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-"""Referral work: facility page, staff shortlist (print, share), access reports."""
+"""Referral work: facility page, staff shortlist (print, share), access reports, referral
+outcomes."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from flask import Flask
 
 from search_app import db
 from search_app.facilities import display
+from search_app.facilities.referral_views import bp as referrals_bp
+from search_app.facilities.referral_views import due_outcome_questions
 from search_app.facilities.shortlist_views import bp as shortlist_bp
 from search_app.facilities.views import bp
-from surveys import reports
+from surveys import referrals, reports
 
 __all__ = ["bp", "init_app", "shortlist_bp"]
 
@@ -19,6 +22,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(shortlist_bp)
+    app.register_blueprint(referrals_bp)
     app.register_blueprint(admin_bp)
     app.add_template_filter(display.tel_href, "tel_href")
     app.add_template_filter(display.website_href, "website_href")
@@ -26,6 +30,11 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(display.japan_date, "japan_date")
     app.add_template_global(open_access_reports)
     app.add_template_global(reports.reason_label, "report_reason_label")
+    app.add_template_global(display.capacity_label, "capacity_label")
+    app.add_template_global(display.capacity_fresh, "capacity_fresh")
+    app.add_template_filter(display.month_day, "mdate")
+    app.add_template_global(due_outcome_questions)
+    app.add_template_global(referrals.outcome_label, "outcome_label_of")
 
 
 def open_access_reports(facility_id: int) -> list:

@@ -11,11 +11,14 @@ from urllib.parse import quote, urlsplit
 from flask import url_for
 from sqlmodel import Session
 
+from index.capacity import capacity_state
 from index.geocoder import haversine_km
 from index.nearby import nearest_stations
+from search_app.i18n import current_lang
+from surveys import pulse
 from surveys.errors import QuestionnaireError
 from surveys.listings import Listing
-from surveys.models import QuestionnaireVersion
+from surveys.models import PulseAnswer, QuestionnaireVersion
 from surveys.operations import today_in_japan
 from surveys.questionnaire import Item, Questionnaire, Section, load_version, parse
 
@@ -110,6 +113,26 @@ def sheet_rows(questionnaire: Questionnaire, listings: list[Listing], notes=None
         note = (notes or {}).get(listing.facility.id, "")
         rows.append(SheetRow(listing, answers, referral_need(answers), note))
     return rows
+
+
+def capacity_label(code: str) -> str:
+    """Return the label of a capacity pulse answer in the page's language."""
+    return pulse.capacity_label(code, current_lang())
+
+
+def capacity_fresh(answer: PulseAnswer | None, today: date | None = None) -> bool:
+    """Tell whether a pulse answer still counts (45 days; older ones count as unknown)."""
+    if answer is None:
+        return False
+    state = capacity_state(answer.capacity, answer.answered_on, today or today_in_japan())
+    return state != "unknown"
+
+
+def month_day(value: date | None) -> str:
+    """Format a date as 12月3日 (Japanese) or 3 December (English)."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%B}" if current_lang() == "en" else f"{value.month}月{value.day}日"
 
 
 def japan_date(moment: datetime | None) -> date | None:

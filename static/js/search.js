@@ -27,7 +27,12 @@
     var boxes = form.querySelectorAll('input[name="situation"]');
     Array.prototype.forEach.call(boxes, function (box) {
       var detail = box.parentNode.querySelector(".sub-question");
-      if (detail) { detail.hidden = !box.checked; }
+      if (!detail) { return; }
+      detail.hidden = !box.checked;
+      // A hidden detail is not sent: a stage left over from an unticked situation is no error.
+      Array.prototype.forEach.call(detail.querySelectorAll("select"), function (select) {
+        select.disabled = !box.checked;
+      });
     });
   }
   form.addEventListener("change", update);

@@ -7,17 +7,21 @@ from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
 from surveys.models.import_edition import ImportEdition
 from surveys.models.key_mark import KeyMark
 from surveys.models.outbox import IndexOutbox
+from surveys.models.pulse import CAPACITY_CODES, PulseAnswer, PulseMail, PulseRound
 from surveys.models.questionnaire import QuestionnaireVersion
 from surveys.models.ratelimit import RateLimitCounter
+from surveys.models.referral import OUTCOME_CODES, Referral
 from surveys.models.report import REPORT_REASONS, AccessReport
 from surveys.models.response import SurveyResponse
 from surveys.models.types import utcnow
 from surveys.models.user import ROLES, User, UserFacility
 
 __all__ = [
+    "CAPACITY_CODES",
     "FACILITY_KINDS",
     "MAIL_KINDS",
     "MAIL_STATUSES",
+    "OUTCOME_CODES",
     "REPORT_REASONS",
     "ROLES",
     "AccessReport",
@@ -31,8 +35,12 @@ __all__ = [
     "Invitation",
     "KeyMark",
     "MailMessage",
+    "PulseAnswer",
+    "PulseMail",
+    "PulseRound",
     "QuestionnaireVersion",
     "RateLimitCounter",
+    "Referral",
     "SurveyResponse",
     "User",
     "UserFacility",

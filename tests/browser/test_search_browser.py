@@ -221,3 +221,17 @@ def test_nurse_on_a_phone_sees_who_will_see_the_mother(
     assert declined == everything[len(accepting) :] and declined
     expect(page.locator("ol.results li.declined .badge-declined").first).to_be_visible()
     assert axe(page) == []
+
+
+def test_situation_details_follow_the_ticks(page, indexed):
+    page.goto("/")
+    stage = page.get_by_label("妊娠時期")
+    expect(stage).to_be_hidden()
+    page.get_by_label("妊娠中", exact=True).check()
+    stage.select_option("second")
+    page.get_by_label("妊娠中", exact=True).uncheck()  # changed her mind: postpartum after all
+    page.get_by_label("産後1年以内").check()
+    expect(page.get_by_label("出産後の月数")).to_be_visible()
+    page.get_by_label("場所（住所・駅名・郵便番号・区市町村）").fill("錦糸町駅")
+    page.get_by_role("button", name="検索する").click()
+    expect(page.get_by_role("heading", name=re.compile("件見つかりました"))).to_be_visible()

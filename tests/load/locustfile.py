@@ -112,8 +112,9 @@ class Nurse(HttpUser):
         params: dict[str, str] = {"situation": random.choice(("pregnant", "postpartum", ""))}
         if params["situation"] and random.random() < 0.4:
             params["needs_rx"] = "y"
-        if random.random() < 0.3:
-            params["new_patients_now"] = "y"
+            params["breastfeeding"] = "y" if params["situation"] == "postpartum" else ""
+        if random.random() < 0.1:
+            params["existing_patient"] = "y"
         if random.random() < 0.2:
             params["baby_ok"] = "y"
         if random.random() < 0.3:
