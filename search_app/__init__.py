@@ -64,14 +64,14 @@ def _instance_secret(instance: Path) -> str:
 
 def _init_extensions(app: Flask) -> None:
     """Bind extensions and register blueprints."""
-    from search_app import auth, db, errors, facilities, i18n, privacy, search, views
+    from search_app import auth, db, errors, facilities, i18n, privacy, qr, search, views
     from search_app.account import bp as account_bp
     from search_app.api import bp as api_bp
     from search_app.api import health_bp
     from search_app.api import init_app as init_api
     from search_app.cli import init_app as init_cli
+    from search_app.clinic import access_bp, pulse_bp
     from search_app.clinic import bp as clinic_bp
-    from search_app.clinic import pulse_bp
     from search_app.security import init_app as init_security
 
     privacy.install()
@@ -82,11 +82,13 @@ def _init_extensions(app: Flask) -> None:
     auth.init_app(app)
     errors.init_app(app)
     init_api(app)
+    qr.init_app(app)
     init_cli(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(pulse_bp)
+    app.register_blueprint(access_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(account_bp)

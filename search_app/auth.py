@@ -25,11 +25,11 @@ from sqlmodel import col, select, update
 
 from search_app import db, login_throttle, ratelimit, session_limits
 from search_app.auth_forms import CodeForm, LoginForm, PasswordCodeForm
-from surveys import invitations, totp
+from surveys import invitations, signin_links, totp
 from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
 from surveys.audit import Actor, record
-from surveys.models import Invitation, User, UserFacility, utcnow
+from surveys.models import Invitation, SignInLink, User, UserFacility, utcnow
 from surveys.users import normal_email
 
 bp = Blueprint("auth", __name__)
@@ -124,6 +124,8 @@ def _principal_from_session() -> Principal:
             if not g.session_ended:
                 return principal_for_user(user)
         _fresh_session()
+    if "signin_link_id" in session:
+        return _signin_link_principal() or _cleared()
     if "invitation_id" in session:
         until = datetime.fromisoformat(session.get("invitation_until", "2000-01-01T00:00:00+00:00"))
         invitation = db.session().get(Invitation, session["invitation_id"])
@@ -135,6 +137,29 @@ def _principal_from_session() -> Principal:
             return PUBLIC
         session.clear()
     return PUBLIC
+
+
+def _cleared() -> Principal:
+    """End the session; the request is public."""
+    session.clear()
+    return PUBLIC
+
+
+def _signin_link_principal() -> Principal | None:
+    """Return the clinic signed in through a mailed sign-in link, while the session lasts."""
+    until = datetime.fromisoformat(session.get("signin_until", "2000-01-01T00:00:00+00:00"))
+    link = db.session().get(SignInLink, session["signin_link_id"])
+    if link is None or utcnow() >= until:
+        return None
+    label = signin_links.actor_for(link).label
+    return Principal("clinic", label, None, None, frozenset({link.facility_id}))
+
+
+def start_signin_link_session(link: SignInLink, hours: int) -> None:
+    """Sign the clinic in for the link's facility for `hours`."""
+    _fresh_session()
+    session["signin_link_id"] = link.id
+    session["signin_until"] = (utcnow() + timedelta(hours=hours)).isoformat()
 
 
 def _session_current(user: User | None, epoch: object) -> bool:
@@ -315,7 +340,7 @@ def account():
             return redirect(url_for("auth.login"))
         abort(403)  # a clinic that came through an invitation link has no account
     user = db.session().get(User, principal.user_id)
-    can_setup = user.role in PROFESSIONAL_ROLES
+    can_setup = user.role in (*PROFESSIONAL_ROLES, "clinic")
     return render_template("auth/account.html", user=user, can_setup=can_setup)
 
 
@@ -349,7 +374,7 @@ def totp_setup():
 def _setup_user() -> tuple[User | None, bool]:
     """Return who may set up a code: a signed-in professional, or an admin mid sign-in."""
     principal = current_principal()
-    if principal.user_id is not None and principal.role in PROFESSIONAL_ROLES:
+    if principal.user_id is not None and principal.role in (*PROFESSIONAL_ROLES, "clinic"):
         return db.session().get(User, principal.user_id), False
     user = _pending_user()
     if user is not None and user.role in TOTP_REQUIRED_ROLES and not user.totp_secret:

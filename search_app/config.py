@@ -112,3 +112,16 @@ IMPORT_MAX_CONTENT_LENGTH = 128 * 1024 * 1024
 IMPORT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 IMPORT_MAX_MEMBER = 768 * 1024 * 1024
 IMPORT_MAX_RATIO = 200
+# The programme office, shown on dead-end pages (used or expired links), in mails and letters.
+OFFICE_NAME = "東京都 妊産婦メンタルヘルス対策事業 事務局"
+OFFICE_PHONE = ""
+OFFICE_EMAIL = ""
+OFFICE_HOURS = ""
+# A sign-in link a clinic requests for its registered address works once, for this long.
+SIGNIN_LINK_MINUTES = 30
+RATELIMIT_SIGNIN_LINK_ADDRESS = (1, 60)  # sign-in link requests per e-mail address
+RATELIMIT_SIGNIN_LINK_IP = (20, 900)  # sign-in link requests per client IP
+RATELIMIT_LETTER_CODE_IP = (10, 900)  # letter codes typed at /invite per client IP
+# A TrueType/OpenType font with Japanese glyphs for the printed letters; empty: the first of
+# the Debian Noto CJK / IPA fonts found (Debian: fonts-noto-cjk).
+LETTER_FONT = ""

@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from index.errors import GeocodeError, IndexDomainError, IndexUnavailable, InvalidParameter
 from search_app.i18n import current_lang
-from surveys.errors import SurveyError
+from surveys.errors import InvitationError, SurveyError
+from surveys.signin_links import SignInLinkError
 
 # Lazy: translated when a page is shown, in that request's language.
 MESSAGES = {
@@ -67,11 +68,13 @@ def api_error(status: int, message: str, code: str = "", field: str | None = Non
     return jsonify(error=body), status
 
 
-def render_error(status: int, message: str):
-    """Render the error page (or JSON for the API) with a status code."""
+def render_error(status: int, message: str, clinic_help: bool = False):
+    """Render the error page (or JSON for the API) with a status code; `clinic_help` adds how a
+    clinic gets back in and how to reach the office (used, expired or closed links)."""
     if is_api_path(request.path):
         return api_error(status, message)
-    return render_template("error.html", status=status, message=message), status
+    page = render_template("error.html", status=status, message=message, clinic_help=clinic_help)
+    return page, status
 
 
 def _message(status: int) -> str:
@@ -111,7 +114,8 @@ def _domain_error(exc: SurveyError | IndexDomainError):
     """Show a domain error's own user-safe message."""
     if is_api_path(request.path):
         return _api_domain_error(exc)
-    return render_error(exc.status, exc.message(current_lang()))
+    clinic_help = isinstance(exc, InvitationError | SignInLinkError)
+    return render_error(exc.status, exc.message(current_lang()), clinic_help)
 
 
 def _api_domain_error(exc: SurveyError | IndexDomainError):

@@ -8,11 +8,17 @@ from sqlmodel import Session
 from surveys import audit, password_links
 from surveys.mail import MailSettings
 from surveys.models import User
+from surveys.office import OfficeContact
 
 
 def mail_settings() -> MailSettings:
     """Return the mail settings of the running app."""
     return MailSettings.from_config(current_app.config, current_app.instance_path)
+
+
+def office_contact() -> OfficeContact:
+    """Return the programme office's contact as configured (OFFICE_*)."""
+    return OfficeContact.from_config(current_app.config)
 
 
 def base_url() -> str:
@@ -26,5 +32,5 @@ def send_setup_link(
     """Mail a set-up link with the app's mail settings, secret and public address."""
     secret = current_app.config["SECRET_KEY"]
     return password_links.send_setup_link(
-        session, actor, user, mail_settings(), secret, base_url(), lang
+        session, actor, user, mail_settings(), secret, base_url(), lang, office_contact()
     )

@@ -237,6 +237,15 @@ def enforce(action: str, who: str, actor_label: str) -> None:
     raise RateLimitExceeded(verdict.retry_after)
 
 
+def allow(action: str, who: str) -> bool:
+    """Count a hit of `action` by `who` and tell whether it is within the limit (no 429)."""
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return True
+    limit = Limit.parse(config[f"RATELIMIT_{action.upper()}"])
+    return limiter().hit(action, limit, who).allowed
+
+
 def enforce_per_ip(action: str) -> None:
     """Count a hit of `action` by the client's IP address (429 past the limit)."""
     ip = client_ip()

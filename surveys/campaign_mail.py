@@ -25,6 +25,7 @@ from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
 from surveys.mail import MailError, MailSettings, Transport, build_message, open_transport
 from surveys.models import Campaign, Facility, MailMessage, utcnow
+from surveys.office import OfficeContact
 from surveys.operations import TOKYO
 
 TEMPLATES = Path(__file__).parent / "mail" / "templates"
@@ -63,6 +64,7 @@ class QueueReport:
     queued: int = 0
     already: int = 0
     without_email: list[tuple[int, str]] = field(default_factory=list)
+    office: OfficeContact | None = None  # the contact the messages end with
 
 
 @dataclass
@@ -87,7 +89,19 @@ def closing_date(day: date, lang: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）"
 
 
-def render(kind: str, lang: str, facility: Facility, campaign: Campaign, link: str):
+def clinics_page(link: str) -> str:
+    """Return the 'for clinics' page address on the same site as an invitation link."""
+    return link.split("/clinic/invite/")[0].split("/invite/")[0] + "/clinics"
+
+
+def render(
+    kind: str,
+    lang: str,
+    facility: Facility,
+    campaign: Campaign,
+    link: str,
+    office: OfficeContact | None = None,
+):
     """Return (subject, body) of an invitation or reminder (template's first line: subject)."""
     lang = lang if lang in LANGUAGES else "ja"
     text = (TEMPLATES / lang / f"{kind}.txt").read_text(encoding="utf-8")
@@ -96,20 +110,26 @@ def render(kind: str, lang: str, facility: Facility, campaign: Campaign, link: s
         campaign=campaign.name,
         closes=closing_date(campaign.closes_at.astimezone(TOKYO).date(), lang),
         link=link,
+        clinics_url=clinics_page(link),
+        office=(office or OfficeContact()).text(lang),
     )
     subject, _, body = filled.partition("\n")
     return subject.strip(), body.lstrip("\n")
 
 
 def queue_invitations(
-    session: Session, campaign: Campaign, actor: audit.Actor, base_url: str, language: str = "ja"
+    session: Session,
+    campaign: Campaign,
+    actor: audit.Actor,
+    base_url: str,
+    language: str = "ja",
+    office: OfficeContact | None = None,
 ) -> QueueReport:
     """Queue one invitation (round 0) per in-scope facility with an address not yet queued."""
     check_open(campaign)
     targets = list(session.exec(in_scope(campaign)))
-    report = _queue(
-        session, campaign, actor, targets, QueueReport("invitation", 0), base_url, language
-    )
+    report = QueueReport("invitation", 0, office=office)
+    report = _queue(session, campaign, actor, targets, report, base_url, language)
     _record_queue(session, actor, "campaign.queue", campaign, report)
     return report
 
@@ -129,6 +149,7 @@ def queue_reminders(
     base_url: str,
     language: str = "ja",
     expected_round: int | None = None,
+    office: OfficeContact | None = None,
 ) -> QueueReport:
     """Queue a new reminder round, with fresh links, for in-scope facilities yet to answer."""
     check_open(campaign)
@@ -139,9 +160,8 @@ def queue_reminders(
         raise RoundAlreadyQueued()
     answered = answered_ids(session, campaign)
     targets = [f for f in session.exec(in_scope(campaign)) if f.id not in answered]
-    report = _queue(
-        session, campaign, actor, targets, QueueReport("reminder", round_no), base_url, language
-    )
+    report = QueueReport("reminder", round_no, office=office)
+    report = _queue(session, campaign, actor, targets, report, base_url, language)
     _record_queue(session, actor, "campaign.remind", campaign, report)
     return report
 
@@ -171,9 +191,11 @@ def _queue(session, campaign, actor, targets, report, base_url, language) -> Que
 
 def _queue_one(session, campaign, facility, actor, report, base_url, language) -> bool:
     """Create the invitation and its message and commit; False if another run was first."""
-    invitation, token = create_invitation(session, facility, campaign, actor, facility.email)
+    invitation, token = create_invitation(
+        session, facility, campaign, actor, facility.email, channel="email"
+    )
     link = invitation_link(base_url, token)
-    subject, body = render(report.kind, language, facility, campaign, link)
+    subject, body = render(report.kind, language, facility, campaign, link, report.office)
     session.add(
         MailMessage(
             campaign_id=campaign.id,

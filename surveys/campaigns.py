@@ -17,6 +17,7 @@ from surveys.models import (
     FACILITY_KINDS,
     Campaign,
     Facility,
+    Invitation,
     MailMessage,
     SurveyResponse,
     utcnow,
@@ -56,6 +57,24 @@ class Scope:
             "municipalities": list(self.municipalities),
             "kinds": list(self.kinds),
         }
+
+
+REGIONS = ("wards", "tama", "islands")
+
+
+def region_of(code: str) -> str:
+    """Return Tokyo's region of a municipality code: 23 wards, Tama, or the islands."""
+    if code.startswith("131"):
+        return "wards"
+    return "islands" if code >= "13360" else "tama"
+
+
+def region_codes(prefecture: str, regions: Iterable[str]) -> list[str]:
+    """Return the municipality codes of the chosen regions (Tokyo only; none elsewhere)."""
+    chosen = set(regions)
+    if prefecture != "13" or not chosen:
+        return []
+    return [m.code for m in municipalities(prefecture) if m.code and region_of(m.code) in chosen]
 
 
 def close_of_day_in_japan(day: date) -> datetime:
@@ -191,11 +210,18 @@ class Progress:
     sent: int
     failed: int
     answered: int
+    letters: int = 0  # letters printed (one invitation each)
+    opened: int = 0  # invitation links and letter codes used to sign in
 
     @property
     def rate(self) -> float:
         """Share of in-scope facilities that answered, 0..1."""
         return self.answered / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def rate_percent(self) -> str:
+        """The response rate with one decimal: 1 of 600 is 0.2%, not 0%."""
+        return f"{self.rate * 100:.1f}"
 
 
 def progress(session: Session, campaign: Campaign) -> Progress:
@@ -206,9 +232,10 @@ def progress(session: Session, campaign: Campaign) -> Progress:
         .group_by(MailMessage.status)
     )
     by_status = dict(rows.all())
+    # Invited by any way: campaign mail, letters, or links made with `pmh campaign invite`.
     invited = session.exec(
-        select(func.count(func.distinct(MailMessage.facility_id))).where(
-            MailMessage.campaign_id == campaign.id, MailMessage.kind == "invitation"
+        select(func.count(func.distinct(Invitation.facility_id))).where(
+            Invitation.campaign_id == campaign.id
         )
     ).one()
     return Progress(
@@ -221,7 +248,17 @@ def progress(session: Session, campaign: Campaign) -> Progress:
         answered=_count_in_scope(
             session, campaign, col(Facility.id).in_(_answered_query(campaign))
         ),
+        letters=_count_invitations(session, campaign, Invitation.channel == "letter"),
+        opened=_count_invitations(session, campaign, col(Invitation.used_at).is_not(None)),
     )
+
+
+def _count_invitations(session: Session, campaign: Campaign, condition) -> int:
+    """Count the campaign's invitations that meet a condition."""
+    query = select(func.count(col(Invitation.id))).where(
+        Invitation.campaign_id == campaign.id, condition
+    )
+    return session.exec(query).one()
 
 
 def facilities_to_invite(

@@ -85,10 +85,13 @@ class InvitationUsed(InvitationError):
 
     status = 410
     message_ja = (
-        "この招待リンクは既に使用されています。"
-        "ログインするか、事務局に新しいリンクを依頼してください。"
+        "この招待リンクは既に使用されています。回答を確認・修正するには、"
+        "下の「医療機関の方へ」からログイン用リンクを受け取ってください。"
     )
-    message_en = "This invitation link has already been used. Sign in or ask for a new link."
+    message_en = (
+        "This invitation link has already been used. To see or change your answers, "
+        "ask for a sign-in link under 'For clinics' below."
+    )
 
 
 @dataclass(frozen=True)

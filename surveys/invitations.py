@@ -13,12 +13,22 @@ from surveys.tokens import hash_token, new_token
 
 
 def create_invitation(
-    session: Session, facility: Facility, campaign: Campaign, actor: audit.Actor, email: str = ""
+    session: Session,
+    facility: Facility,
+    campaign: Campaign,
+    actor: audit.Actor,
+    email: str = "",
+    channel: str = "link",
+    token: str | None = None,
 ) -> tuple[Invitation, str]:
     """Create an invitation; return it with the clear token, which is never stored."""
-    token = new_token()
+    token = token or new_token()
     invitation = Invitation(
-        facility_id=facility.id, campaign_id=campaign.id, token_hash=hash_token(token), email=email
+        facility_id=facility.id,
+        campaign_id=campaign.id,
+        token_hash=hash_token(token),
+        email=email,
+        channel=channel,
     )
     session.add(invitation)
     session.flush()

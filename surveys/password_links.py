@@ -21,6 +21,7 @@ from surveys.database import hold_write_lock
 from surveys.errors import SurveyError
 from surveys.mail import MailError, MailSettings, build_message, open_transport
 from surveys.models import User
+from surveys.office import OfficeContact
 from surveys.passwords import validate_new_password
 
 SALT = "pmh-account-setup"
@@ -149,7 +150,9 @@ def set_password(
     return user
 
 
-def invitation_message(user: User, url: str, login_url: str, lang: str) -> tuple[str, str]:
+def invitation_message(
+    user: User, url: str, login_url: str, lang: str, office: OfficeContact | None = None
+) -> tuple[str, str]:
     """Return (subject, body) of the set-up e-mail in one language (first line: subject)."""
     lang = "en" if lang == "en" else "ja"
     text = (TEMPLATES / lang / "user_invitation.txt").read_text(encoding="utf-8")
@@ -160,6 +163,7 @@ def invitation_message(user: User, url: str, login_url: str, lang: str) -> tuple
         setup_url=url,
         login_url=login_url,
         hours=MAX_AGE_HOURS,
+        office=(office or OfficeContact()).text(lang),
     )
     subject, _, body = filled.partition("\n")
     return subject.strip(), body.lstrip("\n")
@@ -173,10 +177,11 @@ def send_setup_link(
     secret_key: str,
     base_url: str,
     lang: str = "ja",
+    office: OfficeContact | None = None,
 ) -> SentLink:
     """Mail a fresh set-up link; on failure return the link and error so it can be passed on."""
     url = setup_url(base_url, make_token(secret_key, user))
-    subject, body = invitation_message(user, url, f"{base_url.rstrip('/')}/login", lang)
+    subject, body = invitation_message(user, url, f"{base_url.rstrip('/')}/login", lang, office)
     error = None
     try:
         with open_transport(settings) as transport:

@@ -15,8 +15,18 @@ from flask import url_for
 from sqlmodel import select
 
 from search_app.facilities import share
-from surveys import audit, password_links, pulse_mail, referrals, reports
-from surveys.models import Invitation, utcnow
+from surveys import (
+    audit,
+    corrections,
+    letter_codes,
+    password_links,
+    pulse_mail,
+    referrals,
+    reports,
+    signin_links,
+)
+from surveys.invitations import create_invitation
+from surveys.models import Campaign, Invitation, utcnow
 from surveys.totp import generate_secret
 from tests.conftest import open_user_session
 
@@ -61,12 +71,18 @@ RULES: dict[str, Rule] = {
     "auth.logout": Rule(EVERYONE),
     "auth.login_code": Rule(EVERYONE, note="step 2 of a sign-in; others are sent to /login"),
     "auth.account": Rule(USERS, note="an invitation session has no account"),
-    "auth.totp_setup": Rule(REFERRERS, denial="login", note="or an admin mid sign-in"),
+    "auth.totp_setup": Rule(USERS, denial="login", note="or an admin mid sign-in"),
     "account.setup": Rule(EVERYONE, note="the signed set-password link is the credential"),
     "clinic.invitation": Rule(EVERYONE, note="the token is the credential"),
     "clinic.redeem": Rule(EVERYONE, note="the token is the credential"),
     "pulse.confirm": Rule(EVERYONE, note="the signed pulse link is the credential"),
     "pulse.record": Rule(EVERYONE, note="the signed pulse link is the credential"),
+    "clinic_access.for_clinics": Rule(EVERYONE),
+    "clinic_access.signin_link": Rule(EVERYONE, note="the mailed token is the credential"),
+    "clinic_access.signin_redeem": Rule(EVERYONE, note="the mailed token is the credential"),
+    "clinic_access.letter_code": Rule(EVERYONE, note="the typed code is the credential"),
+    "clinic_access.letter_link": Rule(EVERYONE, note="the printed code is the credential"),
+    "clinic_access.letter_redeem": Rule(EVERYONE, note="the printed code is the credential"),
     # staff referral work
     "facilities.report": Rule(REFERRERS),
     "shortlist.index": Rule(REFERRERS),
@@ -85,6 +101,8 @@ RULES: dict[str, Rule] = {
     "clinic.confirm": Rule(CLINICS, owner=True),
     "clinic.history": Rule(CLINICS, owner=True),
     "clinic.capacity": Rule(CLINICS, owner=True),
+    "clinic.details": Rule(CLINICS, owner=True),
+    "clinic.make_account": Rule(CLINICS, owner=True),
     # admin area: the programme office only
     "admin.report_list": Rule(ADMINS),
     "admin.resolve": Rule(ADMINS),
@@ -101,6 +119,9 @@ RULES: dict[str, Rule] = {
     "admin.campaign_send": Rule(ADMINS),
     "admin.campaign_remind": Rule(ADMINS),
     "admin.campaign_close": Rule(ADMINS),
+    "admin.campaign_letters": Rule(ADMINS),
+    "admin.correction_queue": Rule(ADMINS),
+    "admin.correction_decide": Rule(ADMINS),
     "admin.coverage": Rule(ADMINS),
     "admin.coverage_csv": Rule(ADMINS),
     "admin.exports": Rule(ADMINS),
@@ -133,6 +154,9 @@ class World:
     pulse_token: str
     referral_id: int
     users: dict[str, object]
+    signin_token: str = ""
+    correction_id: int = 0
+    letter_code: str = ""
 
 
 @pytest.fixture
@@ -159,6 +183,10 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
     }
     shared = share.dumps(app.config["SECRET_KEY"], share.shared_list([a.id, b.id], 14))
     referral = referrals.create_referral(db, a.id, staff, audit.CLI_ACTOR)
+    _link, signin_token = signin_links.create_link(db, a, 30)
+    correction = corrections.propose(db, a, {"phone": "03-1111-2222"}, audit.CLI_ACTOR)[0]
+    code = letter_codes.new_code()
+    create_invitation(db, a, db.get(Campaign, invitation.campaign_id), audit.CLI_ACTOR, token=code)
     db.commit()
     return World(
         facility={"a": a.id, "b": b.id},
@@ -172,6 +200,9 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         pulse_token=_pulse_token(app, db, a),
         referral_id=referral.id,
         users=users,
+        signin_token=signin_token,
+        letter_code=code,
+        correction_id=correction.id,
     )
 
 
@@ -204,6 +235,7 @@ def open_session(client, db, world: World, role: str) -> None:
 PARAMS = {
     "facility_id": lambda w, which: w.facility[which],
     "report_id": lambda w, which: w.report_id,
+    "correction_id": lambda w, which: w.correction_id,
     "campaign_id": lambda w, which: w.campaign_id,
     "user_id": lambda w, which: w.target_user_id,
     "referral_id": lambda w, which: w.referral_id,
@@ -216,6 +248,10 @@ TOKENS = {
     "account.setup": lambda w: w.setup_token,
     "pulse.confirm": lambda w: w.pulse_token,
     "pulse.record": lambda w: w.pulse_token,
+    "clinic_access.signin_link": lambda w: w.signin_token,
+    "clinic_access.signin_redeem": lambda w: w.signin_token,
+    "clinic_access.letter_link": lambda w: w.letter_code,
+    "clinic_access.letter_redeem": lambda w: w.letter_code,
 }
 
 

@@ -108,7 +108,7 @@ def test_campaign_send_status_remind_close(app, db, make_facility):
     status = runner.invoke(args=["campaign", "status", str(campaign_id)])
     assert status.exit_code == 0
     assert "queued: 0  sent: 2  failed: 0" in status.output
-    assert "answered: 0 (0%)" in status.output
+    assert "answered: 0 (0.0%)" in status.output
 
     reminded = runner.invoke(args=["campaign", "remind", str(campaign_id), "--language", "en"])
     assert reminded.exit_code == 0, reminded.output

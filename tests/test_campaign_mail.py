@@ -382,7 +382,7 @@ def test_admin_pages_send_and_show_progress(
     row = re.search(rf'<tr data-campaign="{campaign.id}">.*?</tr>', listing, re.S).group(0)
     assert re.search(r'class="invited">3<', row) and re.search(r'class="sent">2<', row)
     assert re.search(r'class="answered">1<', row)
-    assert '<progress value="1" max="4"' in row and "25%" in row
+    assert '<progress value="1" max="4"' in row and "25.0%" in row
     page = client.get(detail).get_data(as_text=True)
     assert 'id="stat-failed">1<' in page
     assert "550 5.1.1 No such user here" in page

@@ -138,10 +138,13 @@ def test_office_pages_in_english_have_no_japanese_chrome(app, client, make_user,
     with client.session_transaction() as session:
         open_user_session(session, admin)
     client.get("/?lang=en")
-    # Place names (also in the chart's tooltips), a clinic's answer (who answered) shown as
-    # given, and the name of the national open-data service stay Japanese.
+    # Place names (also in the chart's tooltips), facility names without a romaji name (the
+    # audit log names them), a clinic's answer (who answered) shown as given, and the name of
+    # the national open-data service stay Japanese.
     places = sorted((m.name for m in municipalities("13")), key=len, reverse=True)
-    data = (*places, "東京都", "事務", "医療情報ネット")
+    places += [p.split("郡", 1)[1] for p in places if "郡" in p]  # the chart's short names
+    names = tuple(f.name for f in town.values())
+    data = (*names, *places, "東京都", "事務", "医療情報ネット")
     pages = [
         rule.rule
         for rule in app.url_map.iter_rules()

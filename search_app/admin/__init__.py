@@ -3,6 +3,7 @@
 from search_app.admin import (  # noqa: F401
     audit,
     campaigns,
+    corrections,
     dashboard,
     exports,
     imports,

@@ -11,9 +11,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from search_app import db
+from search_app.admin.audit_text import AuditReader
 from search_app.admin.views import attachment, bp
 from search_app.auth import current_principal
 from search_app.forms import BoundedIntegerField
+from search_app.i18n import current_lang
 from surveys import audit, audit_query
 from surveys.audit_query import AuditFilter
 from surveys.operations import today_in_japan
@@ -23,6 +25,17 @@ ACTION_LABELS = {
     "auth.login": lazy_gettext("ログイン"),
     "auth.login_failed": lazy_gettext("ログイン失敗"),
     "auth.logout": lazy_gettext("ログアウト"),
+    "auth.totp_enrolled": lazy_gettext("2段階認証の設定"),
+    "auth.totp_failed": lazy_gettext("確認コードの誤り"),
+    "auth.rate_limited": lazy_gettext("試行回数の上限"),
+    "clinic.signin_link_sent": lazy_gettext("ログイン用リンク送信"),
+    "clinic.signin_link_used": lazy_gettext("ログイン用リンク利用"),
+    "facility.contact_email": lazy_gettext("調査連絡先メールアドレスの変更"),
+    "campaign.close": lazy_gettext("調査の締め切り"),
+    "campaign.queue": lazy_gettext("招待メール作成"),
+    "campaign.remind": lazy_gettext("督促メール作成"),
+    "campaign.send": lazy_gettext("メール送信"),
+    "campaign.letters": lazy_gettext("案内状の印刷"),
     "user.create": lazy_gettext("ユーザー作成（コマンド）"),
     "user.invite": lazy_gettext("ユーザー招待"),
     "user.role_change": lazy_gettext("権限変更"),
@@ -154,7 +167,10 @@ def audit_log():
     if wanted is None:
         return _refused(form)
     page = audit_query.find_events(db.session(), wanted, form.page.data or 1)
-    return render_template("admin/audit.html", form=form, page=page, message="", **_helpers())
+    reader = AuditReader(db.session(), page.events, current_lang(), action_label)
+    return render_template(
+        "admin/audit.html", form=form, page=page, message="", reader=reader, **_helpers()
+    )
 
 
 @bp.route("/audit.csv", methods=["POST"])

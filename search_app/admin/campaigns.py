@@ -14,7 +14,6 @@ from wtforms import (
     BooleanField,
     DateField,
     RadioField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -22,18 +21,23 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from index.gazetteer import municipalities
 from search_app import db
-from search_app.admin.views import bp, perform
+from search_app.admin.views import attachment, bp, perform
 from search_app.auth import current_principal
 from search_app.forms import BoundedIntegerField, CheckboxesField, language_choices, strip
 from search_app.i18n import current_lang
-from search_app.mailing import base_url, mail_settings
-from surveys import audit, campaign_mail, campaigns
+from search_app.mailing import base_url, mail_settings, office_contact
+from surveys import audit, campaign_mail, campaigns, letters
 from surveys.errors import UserFacingError
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.operations import today_in_japan
 from surveys.questionnaire import load_version
 
 KIND_LABELS = {"hospital": lazy_gettext("病院"), "clinic": lazy_gettext("診療所")}
+REGION_LABELS = {
+    "wards": lazy_gettext("23区"),
+    "tama": lazy_gettext("多摩"),
+    "islands": lazy_gettext("島しょ"),
+}
 
 
 def _not_past(_form, field) -> None:
@@ -49,11 +53,15 @@ class CampaignForm(FlaskForm):
         lazy_gettext("名称"), filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     closes_on = DateField(lazy_gettext("締切日"), validators=[DataRequired(), _not_past])
-    municipalities = SelectMultipleField(
+    municipalities = CheckboxesField(
         lazy_gettext("区市町村（選ばなければ全域）"),
         choices=[],
         validate_choice=True,
         render_kw={"lang": "ja"},  # place names stay Japanese on the English page
+    )
+    regions = CheckboxesField(
+        lazy_gettext("地域ごとにすべて選ぶ"),
+        choices=[SelectChoice(key, label) for key, label in REGION_LABELS.items()],
     )
     kinds = CheckboxesField(
         lazy_gettext("種別（選ばなければ両方）"),
@@ -85,6 +93,20 @@ class RemindForm(FlaskForm):
     confirm = BooleanField(
         lazy_gettext("未回答の医療機関に督促メールを送信します"), validators=[DataRequired()]
     )
+
+
+class LettersForm(FlaskForm):
+    """Print invitation letters: to whom, and whether as a reminder."""
+
+    audience = RadioField(
+        lazy_gettext("対象"),
+        choices=[
+            SelectChoice("without_email", lazy_gettext("メールアドレスがない医療機関")),
+            SelectChoice("all", lazy_gettext("対象のすべての医療機関")),
+        ],
+        default="without_email",
+    )
+    reminder = BooleanField(lazy_gettext("督促として、まだ回答していない医療機関にだけ作成する"))
 
 
 class CloseForm(FlaskForm):
@@ -119,12 +141,31 @@ def campaign_new():
         )
         if campaign is not None:
             return redirect(url_for("admin.campaign_detail", campaign_id=campaign.id))
-    return render_template("admin/campaigns/new.html", form=form)
+    return render_template(
+        "admin/campaigns/new.html", form=form, groups=_municipality_groups(form, prefecture)
+    )
+
+
+def _municipality_groups(form: CampaignForm, prefecture: str) -> list[tuple]:
+    """Return (region key, label, region check box, [municipality check boxes]) per region."""
+    if prefecture != "13":
+        return [("all", form.municipalities.label.text, None, list(form.municipalities))]
+    boxes = {box.data: box for box in form.regions}
+    return [
+        (
+            key,
+            label,
+            boxes[key],
+            [b for b in form.municipalities if campaigns.region_of(b.data) == key],
+        )
+        for key, label in REGION_LABELS.items()
+    ]
 
 
 def _create(session: Session, actor: audit.Actor, form: CampaignForm, prefecture: str) -> Campaign:
     """Create the campaign the form describes."""
-    scope = campaigns.make_scope(prefecture, form.municipalities.data, form.kinds.data)
+    codes = [*form.municipalities.data, *campaigns.region_codes(prefecture, form.regions.data)]
+    scope = campaigns.make_scope(prefecture, codes, form.kinds.data)
     questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
     closes_on: date = form.closes_on.data
     return campaigns.create_campaign(
@@ -148,7 +189,28 @@ def campaign_detail(campaign_id: int):
         send_form=SendForm(),
         remind_form=RemindForm(round=campaign_mail.next_reminder_round(session, campaign)),
         close_form=CloseForm(),
+        letters_form=LettersForm(),
     )
+
+
+@bp.route("/campaigns/<int:campaign_id>/letters", methods=["POST"])
+def campaign_letters(campaign_id: int):
+    """Create letter invitations and download them as one PDF to print."""
+    campaign, form = campaigns.get_campaign(db.session(), campaign_id), LettersForm()
+    if not form.validate_on_submit():
+        abort(400)
+    run = letters.LetterRun(form.audience.data == "all", bool(form.reminder.data))
+    pdf = perform(lambda session, actor: _letters(session, actor, campaign, run), None)
+    if pdf is None:
+        return redirect(url_for("admin.campaign_detail", campaign_id=campaign_id))
+    name = f"letters-campaign{campaign.id}-{today_in_japan():%Y%m%d}.pdf"
+    return attachment(pdf, "application/pdf", name)
+
+
+def _letters(session: Session, actor: audit.Actor, campaign: Campaign, run) -> bytes:
+    """Make the letters with the app's font, public address and office contact."""
+    font = letters.find_font(current_app.config.get("LETTER_FONT", ""))
+    return letters.make_letters(session, campaign, actor, base_url(), office_contact(), run, font)
 
 
 @bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
@@ -159,7 +221,7 @@ def campaign_send(campaign_id: int):
         _mail_action(
             campaign,
             lambda s, actor: campaign_mail.queue_invitations(
-                s, campaign, actor, base_url(), form.language.data
+                s, campaign, actor, base_url(), form.language.data, office=office_contact()
             ),
             form.retry_failed.data,
         )
@@ -180,6 +242,7 @@ def campaign_remind(campaign_id: int):
                 base_url(),
                 form.language.data,
                 expected_round=form.round.data,
+                office=office_contact(),
             ),
             False,
         )

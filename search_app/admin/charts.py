@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 SVG_NS = "http://www.w3.org/2000/svg"
-WIDTH = 720
-LABEL_WIDTH = 110  # municipality names up to about 7 characters at 13 px
-RIGHT_MARGIN = 40  # room for the largest value's number
-BAR_HEIGHT = 7
-GROUP_GAP = 10
+WIDTH = 960
+PANEL_GAP = 24  # between the side-by-side panels (23 wards, Tama, islands)
+LABEL_WIDTH = 100  # municipality names up to about 7 characters at 13 px
+RIGHT_MARGIN = 34  # room for the largest value's number
+ROW = 14  # one row per municipality: the series drawn inside each other
 TOP = 64  # legend and the upper tick labels
+PANEL_TITLE = 20
 AXIS = 22  # tick labels under the bars
 
 
@@ -42,21 +43,43 @@ class Group:
     lang: str = ""  # the label's language when it differs from the page's (place names: ja)
 
 
+@dataclass(frozen=True)
+class Panel:
+    """Groups shown side by side with others (e.g. the 23 wards, Tama, the islands)."""
+
+    title: str
+    groups: list[Group]
+
+
 def grouped_bar_chart(
-    chart_id: str, title: str, description: str, series: list[Series], groups: list[Group]
+    chart_id: str, title: str, description: str, series: list[Series], panels: list[Panel]
 ) -> Markup:
-    """Return a horizontal grouped bar chart as inline SVG markup."""
-    group_height = BAR_HEIGHT * len(series) + GROUP_GAP
-    height = TOP + group_height * len(groups) + AXIS
+    """Return horizontal bars as inline SVG: one row per group, each series drawn inside the
+    previous one (they are nested counts), panels side by side so the chart fits one screen."""
+    rows = max((len(p.groups) for p in panels), default=0)
+    height = TOP + PANEL_TITLE + ROW * rows + AXIS
     svg = ET.Element("svg", _svg_attributes(chart_id, height))
     ET.SubElement(svg, "title", id=f"{chart_id}-title").text = title
     ET.SubElement(svg, "desc", id=f"{chart_id}-desc").text = description
     _legend(svg, series)
-    scale = _Scale(max((max(g.values, default=0) for g in groups), default=0))
-    _grid(svg, scale, TOP, height - AXIS)
-    for index, group in enumerate(groups):
-        _group(svg, group, series, scale, TOP + index * group_height)
+    width = (WIDTH - PANEL_GAP * (len(panels) - 1)) / max(len(panels), 1)
+    largest = max((max(g.values, default=0) for p in panels for g in p.groups), default=0)
+    for index, panel in enumerate(panels):
+        left = index * (width + PANEL_GAP)
+        scale = _Scale(largest, left + LABEL_WIDTH, width - LABEL_WIDTH - RIGHT_MARGIN)
+        _panel(svg, panel, series, scale, height)
     return Markup(ET.tostring(svg, encoding="unicode"))
+
+
+def _panel(svg: ET.Element, panel: Panel, series: list[Series], scale, height: int) -> None:
+    """Draw one panel: its title, grid and one row per group."""
+    heading = ET.SubElement(svg, "text", {"x": f"{scale.left:.1f}", "y": str(TOP + 2)})
+    heading.text = panel.title
+    heading.set("font-weight", "bold")
+    top = TOP + PANEL_TITLE
+    _grid(svg, scale, top, height - AXIS)
+    for index, group in enumerate(panel.groups):
+        _group(svg, group, series, scale, top + index * ROW)
 
 
 def _svg_attributes(chart_id: str, height: int) -> dict[str, str]:
@@ -77,14 +100,14 @@ def _svg_attributes(chart_id: str, height: int) -> dict[str, str]:
 class _Scale:
     """Map counts to x positions, with round tick values."""
 
-    def __init__(self, largest: int):
+    def __init__(self, largest: int, left: float, span: float):
         self.step = _tick_step(largest)
         self.top = max(self.step, math.ceil(largest / self.step) * self.step)
-        self.span = WIDTH - LABEL_WIDTH - RIGHT_MARGIN
+        self.left, self.span = left, span
 
     def x(self, value: float) -> float:
         """Return the x position of a value."""
-        return LABEL_WIDTH + self.span * value / self.top
+        return self.left + self.span * value / self.top
 
     def ticks(self) -> range:
         """Return the tick values from 0 to the top of the scale."""
@@ -120,33 +143,42 @@ def _grid(svg: ET.Element, scale: _Scale, top: int, bottom: int) -> None:
     for value in scale.ticks():
         x = f"{scale.x(value):.1f}"
         ET.SubElement(grid, "line", x1=x, x2=x, y1=str(top - 4), y2=str(bottom), stroke="#c9cfd2")
-        for y in (top - 10, bottom + 16):  # above and below: a long chart needs both
+        for y in (bottom + 16,):
             tick = ET.SubElement(grid, "text", {"x": x, "y": str(y), "text-anchor": "middle"})
             tick.text = str(value)
 
 
 def _group(svg: ET.Element, group: Group, series: list[Series], scale: _Scale, y: int) -> None:
-    """Draw one municipality: its name, then one bar per series with its value."""
+    """Draw one municipality: its name, then its series as nested bars and the first value."""
     element = ET.SubElement(svg, "g", {"class": "bar-group", "data-key": group.key})
     summary = "、".join(f"{s.label} {v}" for s, v in zip(series, group.values, strict=True))
     ET.SubElement(element, "title").text = f"{group.label}: {summary}"
-    middle = y + BAR_HEIGHT * len(series) / 2 + 4
-    attributes = {"x": str(LABEL_WIDTH - 6), "y": f"{middle:.1f}", "text-anchor": "end"}
+    attributes = {"x": f"{scale.left - 6:.1f}", "y": str(y + ROW - 3), "text-anchor": "end"}
     name = ET.SubElement(element, "text", attributes | ({"lang": group.lang} if group.lang else {}))
     name.text = group.label
     for index, (item, value) in enumerate(zip(series, group.values, strict=True)):
-        _bar(element, scale, item, value, y + index * BAR_HEIGHT)
+        _bar(element, scale, item, value, y, index)
+    total = ET.SubElement(
+        element, "text", x=f"{scale.x(group.values[0]) + 4:.1f}", y=str(y + ROW - 3)
+    )
+    total.text = str(group.values[0])
 
 
-def _bar(parent: ET.Element, scale: _Scale, item: Series, value: int, y: int) -> None:
+# Bar thickness and offset inside a row for the 1st, 2nd, 3rd and 4th series: the whole
+# (facilities), its part (answered) the same size over it, then two thin ones in its halves.
+_BAR_BANDS = ((1, ROW - 2), (1, ROW - 2), (2, 4), (ROW - 6, 4))
+
+
+def _bar(parent: ET.Element, scale: _Scale, item: Series, value: int, y: int, index: int) -> None:
     """Draw one bar; a zero gets a thin mark so the reader sees it was counted."""
-    width = max(scale.x(value) - LABEL_WIDTH, 1.5)
+    offset, thickness = _BAR_BANDS[min(index, len(_BAR_BANDS) - 1)]
+    width = max(scale.x(value) - scale.left, 1.5)
     ET.SubElement(
         parent,
         "rect",
-        x=str(LABEL_WIDTH),
-        y=str(y),
+        x=f"{scale.left:.1f}",
+        y=str(y + offset),
         width=f"{width:.1f}",
-        height=str(BAR_HEIGHT - 1),
+        height=str(thickness),
         fill=item.fill,
     )

@@ -14,9 +14,11 @@ from wtforms.validators import Optional, ValidationError
 
 import search_app.admin.nav  # noqa: F401  (registers the admin navigation helper)
 from search_app import db
-from search_app.admin.charts import Group, Series, grouped_bar_chart
+from search_app.admin.campaigns import REGION_LABELS
+from search_app.admin.charts import Group, Panel, Series, grouped_bar_chart
 from search_app.admin.views import attachment, bp
 from search_app.i18n import current_lang
+from surveys.campaigns import region_of
 from surveys.coverage import (
     DEFAULT_THRESHOLD_KM,
     CoverageReport,
@@ -49,22 +51,25 @@ def dashboard():
 def municipality_chart(data: Dashboard):
     """Return the per-municipality chart: one group of bars per municipality."""
     series = [Series(str(label), fill) for _key, label, fill in CHART_SERIES]
-    groups = [
-        Group(
-            row.name,
-            tuple(getattr(row.figures, key) for key, _l, _f in CHART_SERIES),
-            row.code,
-            lang="ja",
-        )
-        for row in data.municipalities
-    ]
+    panels: dict[str, Panel] = {}
+    for row in data.municipalities:
+        values = tuple(getattr(row.figures, key) for key, _l, _f in CHART_SERIES)
+        group = Group(_short_name(row.name), values, row.code, lang="ja")
+        region = region_of(row.code) if row.code.startswith("13") else "all"
+        title = str(REGION_LABELS.get(region, _("区市町村")))
+        panels.setdefault(region, Panel(title, [])).groups.append(group)
     return grouped_bar_chart(
         "municipality-chart",
         _("区市町村別の医療機関数・回答数・受入れ数"),
-        _("下の表と同じ数字です。"),
+        _("医療機関数の灰色の棒の中に、回答ありと受入れの数を重ねています。下の表と同じ数字です。"),
         series,
-        groups,
+        list(panels.values()),
     )
+
+
+def _short_name(name: str) -> str:
+    """Drop a district (郡) prefix so town names fit beside their bars: 西多摩郡瑞穂町 → 瑞穂町."""
+    return name.split("郡", 1)[1] if "郡" in name[:-1] else name
 
 
 def _threshold_km(_form, field) -> None:

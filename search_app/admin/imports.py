@@ -44,6 +44,10 @@ class ConfirmForm(FlaskForm):
     """Apply the previewed upload; carries the signed reference to the stored files."""
 
     upload = HiddenField(validators=[DataRequired()])
+    # Unticked: fields a clinic corrected (approved by the office) keep the correction.
+    overwrite_corrections = BooleanField(
+        lazy_gettext("医療機関からの修正（承認済み）も取込データで上書きする")
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -83,7 +87,8 @@ def import_apply():
         flash(_("この取り込みは実行済みか、期限が切れています。"), "info")
         return redirect(url_for("admin.import_facilities"))
     try:
-        _parsed, report = _run(folder.name, dry_run=False)
+        keep = not form.overwrite_corrections.data
+        _parsed, report = _run(folder.name, dry_run=False, keep_corrections=keep)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if report is None:
@@ -182,7 +187,7 @@ def _claim(upload_id: str) -> Path | None:
     return claimed
 
 
-def _run(upload_id: str, dry_run: bool):
+def _run(upload_id: str, dry_run: bool, keep_corrections: bool = True):
     """Parse the stored files and apply them (dry run: rolled back); (parsed, report or None)."""
     folder = _uploads() / upload_id
     meta = json.loads((folder / "meta.json").read_text())
@@ -199,18 +204,20 @@ def _run(upload_id: str, dry_run: bool):
     if parsed.problems:
         return parsed, None
     try:
-        return parsed, _apply(parsed, dry_run, meta.get("force", False))
+        return parsed, _apply(parsed, dry_run, meta.get("force", False), keep_corrections)
     except FacilityImportError as exc:  # e.g. an edition older than the last one applied
         db.session().rollback()
         parsed.problems.extend(exc.problems)
         return parsed, None
 
 
-def _apply(parsed, dry_run: bool, force: bool) -> ImportReport:
+def _apply(parsed, dry_run: bool, force: bool, keep_corrections: bool = True) -> ImportReport:
     """Apply (or dry-run) the parsed file; a real run is audited and made searchable."""
     session = db.session()
     actor = current_principal().actor
-    report = apply_import(session, parsed, actor, dry_run=dry_run, force=force)
+    report = apply_import(
+        session, parsed, actor, dry_run=dry_run, force=force, keep_corrections=keep_corrections
+    )
     if dry_run:
         session.rollback()
         return report

@@ -22,6 +22,7 @@ PAGES = (
     ("admin.pulse_rates", lazy_gettext("新規枠の回答率")),
     ("admin.referral_counts", lazy_gettext("紹介の結果")),
     ("admin.import_facilities", lazy_gettext("施設データ取込")),
+    ("admin.correction_queue", lazy_gettext("修正依頼")),
 )
 
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from search_app.cli import run
 from search_app.db import engine
-from search_app.mailing import base_url, mail_settings
-from surveys import audit, campaign_mail, campaigns
+from search_app.mailing import base_url, mail_settings, office_contact
+from surveys import audit, campaign_mail, campaigns, letters
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.models.facility import FACILITY_KINDS
 from surveys.questionnaire import load_version
@@ -97,7 +97,7 @@ def send_command(campaign_id: int, language: str, retry_failed: bool) -> None:
         campaign = _campaign(session, campaign_id)
         report = run(
             lambda: campaign_mail.queue_invitations(
-                session, campaign, audit.CLI_ACTOR, base_url(), language
+                session, campaign, audit.CLI_ACTOR, base_url(), language, office=office_contact()
             )
         )
         _echo_queued(report)
@@ -114,11 +114,34 @@ def remind_command(campaign_id: int, language: str) -> None:
         campaign = _campaign(session, campaign_id)
         report = run(
             lambda: campaign_mail.queue_reminders(
-                session, campaign, audit.CLI_ACTOR, base_url(), language
+                session, campaign, audit.CLI_ACTOR, base_url(), language, office=office_contact()
             )
         )
         _echo_queued(report)
         _send(session, campaign, retry_failed=False)
+
+
+@campaign_group.command("letters")
+@click.argument("campaign_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="PDF file.")
+@click.option("--all", "all_facilities", is_flag=True, help="Every facility in scope.")
+@click.option("--reminder", is_flag=True, help="Only facilities that have not answered.")
+@with_appcontext
+def letters_command(campaign_id: int, output: str, all_facilities: bool, reminder: bool) -> None:
+    """Print invitation letters (A4 PDF, one page per facility without an e-mail address)."""
+    with Session(engine()) as session:
+        campaign = _campaign(session, campaign_id)
+        font = run(lambda: letters.find_font(current_app.config.get("LETTER_FONT", "")))
+        plan = letters.LetterRun(all_facilities, reminder)
+        pdf = run(
+            lambda: letters.make_letters(
+                session, campaign, audit.CLI_ACTOR, base_url(), office_contact(), plan, font
+            )
+        )
+        with open(output, "wb") as handle:
+            handle.write(pdf)
+        session.commit()  # the codes exist only in the file written above
+        click.echo(f"Wrote {output}.", err=True)
 
 
 @campaign_group.command("close")
@@ -144,8 +167,9 @@ def status_command(campaign_id: int) -> None:
         state = "closed" if not campaigns.is_open(campaign) else "open"
         click.echo(f"Campaign {campaign.id} '{campaign.name}' ({state})")
         click.echo(f"in scope: {p.in_scope}  without e-mail: {p.without_email}")
+        click.echo(f"invited: {p.invited}  letters: {p.letters}  links used: {p.opened}")
         click.echo(f"queued: {p.queued}  sent: {p.sent}  failed: {p.failed}")
-        click.echo(f"answered: {p.answered} ({p.rate:.0%})")
+        click.echo(f"answered: {p.answered} ({p.rate_percent}%)")
         for message, name in _failed(session, campaign):
             click.echo(f"  failed: {name} <{message.to_address}>: {message.last_error}")
 

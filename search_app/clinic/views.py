@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
-from wtforms import HiddenField
+from wtforms import EmailField, HiddenField
+from wtforms.validators import Length, Optional
 
 from search_app import db, ratelimit, search
 from search_app.auth import current_principal, role_required, start_invitation_session
 from search_app.clinic import pulse as pulse_views
-from search_app.forms import ActionForm
+from search_app.forms import ActionForm, email_format, strip
 from search_app.i18n import current_lang
-from surveys import invitations, operations, pulse, referrals, reports
+from surveys import audit, invitations, operations, pulse, referrals, reports
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
 from surveys.models import Facility
@@ -27,6 +29,19 @@ class ConfirmForm(FlaskForm):
     """The 'still accurate' button; carries the version it confirms."""
 
     base_version = HiddenField()
+
+
+class SurveyFormBase(FlaskForm):
+    """What the survey form carries besides the questionnaire: the clinic's contact address."""
+
+    contact_email = EmailField(
+        lazy_gettext("調査の連絡先メールアドレス"),
+        description=lazy_gettext(
+            "次回の調査のご案内と、ログイン用リンクの送り先です。関係機関にのみ表示されます。"
+        ),
+        filters=[strip],
+        validators=[Optional(), Length(max=254), email_format()],
+    )
 
 
 def _questionnaire() -> Questionnaire:
@@ -83,6 +98,7 @@ def index():
         "clinic/index.html",
         rows=rows,
         form=ConfirmForm(),
+        account_form=ActionForm(),
         pulse_form=pulse_views.portal_form(),
         capacity=pulse.latest_answers(db.session(), ids),
         outcomes=referrals.outcome_counts(db.session(), ids),
@@ -103,7 +119,7 @@ def survey(facility_id: int):
     facility = _own_facility(facility_id)
     questionnaire = _questionnaire()
     latest = operations.current_response(db.session(), facility_id)
-    form = _survey_form(questionnaire, latest)
+    form = _survey_form(questionnaire, latest, facility)
     if form.validate_on_submit():
         return _save(facility, questionnaire, form)
     return render_template(
@@ -115,12 +131,30 @@ def survey(facility_id: int):
     ), (422 if form.errors else 200)
 
 
-def _survey_form(questionnaire: Questionnaire, latest):
-    """Build the form, pre-filled with the current answers on GET."""
-    form_class = build_form_class(questionnaire, current_lang(), base=FlaskForm)
+def _survey_form(questionnaire: Questionnaire, latest, facility: Facility):
+    """Build the form, pre-filled with the current answers and contact address on GET."""
+    form_class = build_form_class(questionnaire, current_lang(), base=SurveyFormBase)
     data = form_data_from_answers(questionnaire, latest.answers) if latest else {}
     data["base_version"] = str(latest.version_no if latest else 0)
+    data["contact_email"] = facility.email
     return form_class(data=data)
+
+
+def _confirm_contact(facility: Facility, typed: str | None) -> None:
+    """Store a changed contact address on the facility (audited; empty keeps the old one)."""
+    address = (typed or "").strip().lower()
+    if address and address != (facility.email or "").lower():
+        before = facility.email
+        facility.email = address
+        db.session().add(facility)
+        audit.record(
+            db.session(),
+            current_principal().actor,
+            "facility.contact_email",
+            facility,
+            before=before,
+            after=address,
+        )
 
 
 def _save(facility: Facility, questionnaire: Questionnaire, form):
@@ -140,6 +174,7 @@ def _save(facility: Facility, questionnaire: Questionnaire, form):
         return _conflict(facility, questionnaire, form)
     except AnswerError:
         abort(422)
+    _confirm_contact(facility, form.contact_email.data)
     reports.resolve_after_verification(session, facility.id, current_principal().actor)
     session.commit()
     search.sync_after_commit(session)

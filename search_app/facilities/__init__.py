@@ -28,6 +28,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(display.website_href, "website_href")
     app.add_template_filter(display.map_href, "map_href")
     app.add_template_filter(display.japan_date, "japan_date")
+    app.add_template_filter(display.join_list, "join_list")
+    app.add_template_filter(display.facility_name, "facility_name")
     app.add_template_global(open_access_reports)
     app.add_template_global(reports.reason_label, "report_reason_label")
     app.add_template_global(display.capacity_label, "capacity_label")

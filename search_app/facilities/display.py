@@ -157,3 +157,22 @@ def getting_there(facility, origin) -> dict[str, Any]:
         "from_place": from_place,
         "map_origin": [origin.lat, origin.lng] if origin is not None else None,
     }
+
+
+LIST_SEPARATORS = {"ja": "、", "en": ", "}
+
+
+def join_list(values, lang: str | None = None) -> str:
+    """Join a list with the language's own separator: 江東区、墨田区 / Koto, Sumida."""
+    from search_app.i18n import current_lang
+
+    return LIST_SEPARATORS.get(lang or current_lang(), "、").join(str(v) for v in values)
+
+
+def facility_name(facility, lang: str | None = None) -> str:
+    """Return the facility's name for the page's language: its romaji name in English when
+    the master data has one (医療情報ネット's 英語表記), else the Japanese name."""
+    from search_app.i18n import current_lang
+
+    romaji = getattr(facility, "name_en", "") or ""
+    return romaji if romaji and (lang or current_lang()) == "en" else facility.name

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from surveys import audit
+from surveys import audit, corrections
 from surveys.errors import FacilityImportError, ImportProblem
 from surveys.models import Facility, ImportEdition, IndexOutbox, utcnow
 
@@ -38,6 +38,11 @@ class ImportReport:
     skipped_other_prefecture: int = 0
     missing: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
+    # Fields where the file differs from a correction the office approved: (source id, name,
+    # field, approved value, file's value). Kept unless the admin chose to take the file's.
+    conflicts: list[tuple[str, str, str, Any, Any]] = field(default_factory=list)
+    keep_corrections: bool = True
+    in_force: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False)
 
     def counts(self) -> dict[str, int]:
         """Return the counts, as stored in the audit event."""
@@ -57,10 +62,14 @@ def apply_import(
     actor: audit.Actor,
     dry_run: bool = False,
     force: bool = False,
+    keep_corrections: bool = True,
 ) -> ImportReport:
     """Create and update facilities from parsed records; never deletes; the caller commits.
 
-    An 医療情報ネット edition older than the last one applied is refused unless `force`."""
+    An 医療情報ネット edition older than the last one applied is refused unless `force`. A field
+    a clinic corrected (approved by the office) is listed as a conflict and kept, unless
+    `keep_corrections` is False (then the file's value wins).
+    """
     if parsed.problems:
         raise FacilityImportError(parsed.problems)
     _check_edition(session, parsed, force)
@@ -70,6 +79,8 @@ def apply_import(
         warnings=list(parsed.warnings),
         skipped_not_psychiatric=parsed.skipped_not_psychiatric,
         skipped_other_prefecture=parsed.skipped_other_prefecture,
+        keep_corrections=keep_corrections,
+        in_force=corrections.in_force(session),
     )
     existing = {f.source_id: f for f in session.exec(select(Facility))}
     written = [_apply_record(session, report, existing.get(r.source_id), r) for r in parsed.records]
@@ -127,6 +138,7 @@ def _create(session: Session, report: ImportReport, record: FacilityRecord) -> F
 def _update(report: ImportReport, facility: Facility, record: FacilityRecord) -> Facility | None:
     """Report the fields of a facility that differ and, unless dry-running, set them."""
     changes = _diff(facility, record.values)
+    _corrected(report, facility, changes)
     if not changes:
         report.unchanged += 1
         return None
@@ -137,6 +149,16 @@ def _update(report: ImportReport, facility: Facility, record: FacilityRecord) ->
         setattr(facility, name, after)
     facility.updated_at = utcnow()
     return facility
+
+
+def _corrected(report: ImportReport, facility: Facility, changes: dict) -> None:
+    """List changes to fields an approved correction set; drop them when corrections are kept."""
+    for name in list(changes):
+        approved = report.in_force.get((facility.id, name))
+        if approved is not None and approved == changes[name][0]:
+            report.conflicts.append((facility.source_id, facility.name, name, *changes[name]))
+            if report.keep_corrections:
+                del changes[name]
 
 
 def _note_writes(

@@ -36,6 +36,7 @@ MHLW_COORDINATES = ("所在地座標（緯度）", "所在地座標（経度）"
 # edition adds them. 機関区分 only helps when the file name does not say hospital or clinic.
 MHLW_OPTIONAL = {
     "kana": "正式名称（フリガナ）",
+    "name_en": "英語表記（ローマ字表記）",
     "website": "案内用ホームページアドレス",
     "postal_code": "郵便番号",
     "phone": "電話番号",
@@ -175,6 +176,7 @@ def _checks(parsed: ParsedImport, raw: dict, kind: str | None) -> dict:
     }
     optional = {
         "kana": lambda: limited(unicodedata.normalize("NFKC", raw["kana"]), "kana"),
+        "name_en": lambda: limited(unicodedata.normalize("NFKC", raw["name_en"]).strip(), "name"),
         "postal_code": lambda: normalise_postal_code(raw["postal_code"]),
         "phone": lambda: parse_phone(raw["phone"]),
         "website": lambda: _website(parsed, raw["row"], raw["website"]),

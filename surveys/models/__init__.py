@@ -3,6 +3,12 @@
 from surveys.models.api_token import ApiToken
 from surveys.models.audit import AuditEvent
 from surveys.models.campaign import MAIL_KINDS, MAIL_STATUSES, Campaign, Invitation, MailMessage
+from surveys.models.clinic_access import (
+    CORRECTION_FIELDS,
+    CORRECTION_STATUSES,
+    FacilityCorrection,
+    SignInLink,
+)
 from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
 from surveys.models.import_edition import ImportEdition
 from surveys.models.key_mark import KeyMark
@@ -18,6 +24,8 @@ from surveys.models.user import ROLES, User, UserFacility
 
 __all__ = [
     "CAPACITY_CODES",
+    "CORRECTION_FIELDS",
+    "CORRECTION_STATUSES",
     "FACILITY_KINDS",
     "MAIL_KINDS",
     "MAIL_STATUSES",
@@ -30,6 +38,7 @@ __all__ = [
     "Campaign",
     "Facility",
     "FacilityBase",
+    "FacilityCorrection",
     "ImportEdition",
     "IndexOutbox",
     "Invitation",
@@ -41,6 +50,7 @@ __all__ = [
     "QuestionnaireVersion",
     "RateLimitCounter",
     "Referral",
+    "SignInLink",
     "SurveyResponse",
     "User",
     "UserFacility",

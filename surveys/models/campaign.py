@@ -36,6 +36,9 @@ class Invitation(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
     email: str = Field(default="", max_length=254)
+    # How it reached the clinic: "email" (campaign mail), "letter" (printed, with a short code
+    # as its token) or "link" (made with `pmh campaign invite` and passed on by hand).
+    channel: str = Field(default="link", max_length=10)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -31,6 +31,10 @@ class FacilityBase(SQLModel):
     email: str = Field(default="", max_length=254)
     website: str = Field(default="", max_length=500)
     hours: str = Field(default="", max_length=1000)
+    # Nearest station as the clinic gives it (free text, e.g. 「JR亀戸駅 徒歩3分」).
+    station: str = Field(default="", max_length=200)
+    # Romaji name where the master data has one (医療情報ネット's 英語表記).
+    name_en: str = Field(default="", max_length=200)
 
 
 class Facility(FacilityBase, table=True):
