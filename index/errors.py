@@ -42,8 +42,12 @@ class InvalidParameter(IndexDomainError):
 
     status = 400
 
-    def __init__(self, field: str, message_ja: str, message_en: str):
+    def __init__(
+        self, field: str, message_ja: str, message_en: str, code: str = "invalid_parameter"
+    ):
         self.field = field
+        # The API's error code: invalid_parameter (malformed), or one naming a data check.
+        self.code = code
         super().__init__(message_ja, message_en)
 
 

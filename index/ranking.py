@@ -135,6 +135,8 @@ _CAPACITY_TEXTS = {
     "little": ("今月の新規枠少し", "little room this month"),
     "none": ("今月の新規枠なし", "no room this month"),
 }
+# Every kind of reason (the API documents them as an enum).
+REASON_KINDS = tuple(_TEXTS)
 
 
 def reasons_for(

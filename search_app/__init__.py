@@ -68,6 +68,7 @@ def _init_extensions(app: Flask) -> None:
     from search_app.account import bp as account_bp
     from search_app.api import bp as api_bp
     from search_app.api import health_bp
+    from search_app.api import init_app as init_api
     from search_app.cli import init_app as init_cli
     from search_app.clinic import access_bp, pulse_bp
     from search_app.clinic import bp as clinic_bp
@@ -80,6 +81,7 @@ def _init_extensions(app: Flask) -> None:
     init_security(app)
     auth.init_app(app)
     errors.init_app(app)
+    init_api(app)
     qr.init_app(app)
     init_cli(app)
     app.register_blueprint(views.bp)

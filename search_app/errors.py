@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from index.errors import IndexDomainError
+from index.errors import GeocodeError, IndexDomainError, IndexUnavailable, InvalidParameter
 from search_app.i18n import current_lang
 from surveys.errors import InvitationError, SurveyError
 from surveys.signin_links import SignInLinkError
@@ -34,11 +34,45 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
+PLACE_NOT_UNDERSTOOD = "place_not_understood"
+INVALID_TOKEN = "invalid_token"
+# How long a client should wait while the search index is being prepared (a rebuild of the
+# demo's 600 facilities takes seconds).
+RETRY_AFTER_SECONDS = 30
+# The `code` of the API's error body for each status it answers with an error.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "payload_too_large",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def is_api_path(path: str) -> bool:
+    """Tell whether a path belongs to the JSON API (its errors are JSON)."""
+    return path.startswith("/api/") or path == "/healthz"
+
+
+def api_error(status: int, message: str, code: str = "", field: str | None = None, **extra):
+    """Return the API's one error body: {"error": {"code", "message", "field"}}."""
+    code = code or STATUS_CODES.get(status, "internal_error" if status >= 500 else "bad_request")
+    body = {"code": code, "message": message, "field": field, **extra}
+    return jsonify(error=body), status
+
+
 def render_error(status: int, message: str, clinic_help: bool = False):
     """Render the error page (or JSON for the API) with a status code; `clinic_help` adds how a
     clinic gets back in and how to reach the office (used, expired or closed links)."""
-    if request.path.startswith("/api/"):
-        return jsonify(error={"code": status, "message": message, "field": None}), status
+    if is_api_path(request.path):
+        return api_error(status, message)
     page = render_template("error.html", status=status, message=message, clinic_help=clinic_help)
     return page, status
 
@@ -57,8 +91,13 @@ def _csrf_error(_exc: CSRFError):
 
 
 def _http_error(exc: HTTPException):
-    """Map HTTP errors to friendly pages."""
-    return render_error(exc.code or 500, _message(exc.code or 500))
+    """Map HTTP errors to friendly pages, keeping their headers (Allow on a 405)."""
+    body, status = render_error(exc.code or 500, _message(exc.code or 500))
+    response = current_app.make_response((body, status))
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _too_large(_exc: RequestEntityTooLarge):
@@ -73,8 +112,26 @@ def _too_large(_exc: RequestEntityTooLarge):
 
 def _domain_error(exc: SurveyError | IndexDomainError):
     """Show a domain error's own user-safe message."""
+    if is_api_path(request.path):
+        return _api_domain_error(exc)
     clinic_help = isinstance(exc, InvitationError | SignInLinkError)
     return render_error(exc.status, exc.message(current_lang()), clinic_help)
+
+
+def _api_domain_error(exc: SurveyError | IndexDomainError):
+    """Answer a domain error in the API's error body, with its code and field."""
+    message = exc.message(current_lang())
+    if isinstance(exc, InvalidParameter):
+        return api_error(400, message, exc.code, exc.field)
+    if isinstance(exc, GeocodeError):
+        suggestions = list(getattr(exc, "suggestions", ()))
+        return api_error(400, message, PLACE_NOT_UNDERSTOOD, "near", suggestions=suggestions)
+    if isinstance(exc, IndexUnavailable):
+        body, status = api_error(503, message, "index_unavailable")
+        response = current_app.make_response((body, status))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return api_error(exc.status, message)
 
 
 def _unexpected(exc: Exception):

@@ -146,7 +146,7 @@ def to_params(form) -> dict[str, str]:
 
 def _situation_params(form, params: dict[str, str]) -> None:
     """Turn the mother's situation into the API's situation parameters."""
-    params["situation"] = ",".join(form.situation.data or [])
+    params["situation"] = list(form.situation.data or [])  # repeated, as in the API
     params["trimester"] = (form.trimester.data or "").strip()
     params["months_postpartum"] = (form.months_postpartum.data or "").strip()
     params["breastfeeding"] = "true" if form.breastfeeding.data else ""

@@ -116,7 +116,7 @@ def _headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     if request.is_secure or current_app.config.get("PREFERRED_URL_SCHEME") == "https":
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if _private(response):
+    if _private(response) and "Cache-Control" not in headers:  # the API sets its own
         headers["Cache-Control"] = "no-store"
     return response
 

@@ -14,6 +14,8 @@ from tests.conftest import BASE, KINSHICHO
 
 KM = 0.009  # degrees of latitude per km, near enough
 
+INVALID, MISSING = "invalid_parameter", "missing_parameter"
+
 
 @pytest.fixture
 def clinic(make_facility, db, questionnaire):
@@ -157,24 +159,25 @@ def test_answers_older_than_two_years_rank_last_and_are_marked(client, clinic, r
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("params", "field", "code"),
     [
-        ({"situation": "postpartum", "months_postpartum": "-3"}, "months_postpartum"),
-        ({"situation": "postpartum", "months_postpartum": "13"}, "months_postpartum"),
-        ({"months_postpartum": "2"}, "months_postpartum"),
-        ({"situation": "banana"}, "situation"),
-        ({"trimester": "first"}, "trimester"),
-        ({"situation": "pregnant", "trimester": "fourth"}, "trimester"),
-        ({"new_patient": "maybe"}, "new_patient"),
-        ({"include_declined": "2"}, "include_declined"),
-        ({"near": "錦" * 2000}, "near"),
+        ({"situation": "postpartum", "months_postpartum": "-3"}, "months_postpartum", INVALID),
+        ({"situation": "postpartum", "months_postpartum": "13"}, "months_postpartum", INVALID),
+        ({"months_postpartum": "2"}, "months_postpartum", MISSING),
+        ({"situation": "banana"}, "situation", INVALID),
+        ({"trimester": "first"}, "trimester", MISSING),
+        ({"situation": "pregnant", "trimester": "fourth"}, "trimester", INVALID),
+        ({"new_patient": "maybe"}, "new_patient", INVALID),
+        ({"include_declined": "2"}, "include_declined", INVALID),
+        ({"near": "錦" * 2000}, "near", INVALID),
     ],
 )
-def test_bad_situation_parameters_are_400(client, params, field):
+def test_bad_situation_parameters_are_400(client, params, field, code):
+    # A stage without its situation is a documented cross-parameter rule (missing_parameter).
     response = client.get("/api/v1/search", query_string=params)
     assert response.status_code == 400
     error = response.get_json()["error"]
-    assert error["code"] == "invalid_parameter" and error["field"] == field
+    assert error["code"] == code and error["field"] == field
     english = client.get("/api/v1/search", query_string={**params, "lang": "en"})
     assert english.get_json()["error"]["message"].isascii()
 

@@ -1,20 +1,28 @@
-"""The OpenAPI 3 description, with one parameter per filterable questionnaire item."""
+"""The OpenAPI 3 description, generated from the search's own parameter table."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from index.filters import (
-    MAX_MONTHS_POSTPARTUM,
-    SITUATION_ITEMS,
-    SITUATIONS,
-    TRIMESTERS,
-    filter_items,
-)
-from index.searcher import SORTS
-from surveys.questionnaire import Item, Questionnaire
+from search_app.api.params import DATA_CODES, INVALID, Param, search_params
+from search_app.api.schemas import ERROR_SCHEMA, component_schemas
+from surveys.questionnaire import Questionnaire
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+MAX_AGE = 60
+MAX_FACILITY_ID = 2**31 - 1
+# Every operation under /api/v1 checks a token when one is sent.
+INVALID_TOKEN_RESPONSE = {"$ref": "#/components/responses/InvalidToken"}
+DESCRIPTION = """Search psychiatric facilities that see pregnant and postpartum patients.
+
+Without a token only public listings and public answers are returned; a staff token
+(`Authorization: Bearer ...`) sees everything. A wrong, revoked or expired token gets 401
+`invalid_token` with a `WWW-Authenticate` header (never silently the public view).
+
+Every error, whatever its status, has the body `{"error": {"code", "message", "field"}}`
+(schema `Error`); `message` is in the language of the request (`?lang=en`), `field` names the
+parameter at fault or is null. A method a path does not offer gets 405 with an `Allow` header;
+HEAD is answered wherever GET is. Public answers may be cached for a minute; answers to a token
+are `private, no-store`. A facility carries an `ETag` and answers `If-None-Match` with 304."""
 
 
 def openapi_document(questionnaire: Questionnaire) -> dict[str, Any]:
@@ -24,311 +32,199 @@ def openapi_document(questionnaire: Questionnaire) -> dict[str, Any]:
         "info": {
             "title": "妊産婦こころの医療機関ナビ API",
             "version": "1",
-            "description": "Search psychiatric facilities that see pregnant and postpartum "
-            "patients. Without a token only public listings and public answers are returned; "
-            "a staff token (Authorization: Bearer ...) sees everything.",
+            "description": DESCRIPTION,
         },
         "paths": {
             "/api/v1/search": {"get": _search_operation(questionnaire)},
             "/api/v1/facilities/{id}": {"get": _detail_operation()},
+            "/api/v1/openapi.json": {"get": _document_operation()},
             "/healthz": {"get": _health_operation()},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(questionnaire),
+            "schemas": component_schemas(questionnaire),
+            "headers": _headers(),
+            "responses": _error_responses(),
         },
         "security": [{}, {"bearer": []}],
     }
 
 
-def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """Return a query parameter description."""
-    return {
-        "name": name,
+def query_parameter(spec: Param) -> dict[str, Any]:
+    """Describe one search parameter exactly as the server reads it."""
+    notes = [spec.description, "Empty means the same as absent."]
+    if spec.repeatable:
+        notes.append("May be given more than once.")
+    notes += [f"400 `{code}`: {DATA_CODES[code]}." for code in spec.data_codes]
+    parameter = {
+        "name": spec.name,
         "in": "query",
         "required": False,
-        "description": description,
-        "schema": schema,
+        "description": " ".join(notes),
+        "schema": spec.schema(),
+        "allowEmptyValue": True,
+        "x-error-codes": [INVALID, *spec.data_codes],
     }
+    if spec.repeatable:
+        parameter |= {"style": "form", "explode": True}
+    if spec.example is not None:
+        parameter["example"] = spec.example
+    return parameter
 
 
 def _search_operation(questionnaire: Questionnaire) -> dict[str, Any]:
     """Describe GET /api/v1/search."""
-    base = [
-        _param(
-            "q",
-            "Words to find in names, kana, addresses, notes",
-            {"type": "string", "maxLength": 200},
-        ),
-        _param(
-            "near",
-            "A place: address, station, postal code or municipality (geocoded offline)",
-            {"type": "string", "maxLength": 200},
-        ),
-        _param(
-            "lat",
-            "Latitude of the origin (with lng)",
-            {"type": "number", "minimum": -90, "maximum": 90},
-        ),
-        _param(
-            "lng",
-            "Longitude of the origin (with lat)",
-            {"type": "number", "minimum": -180, "maximum": 180},
-        ),
-        _param(
-            "radius_km",
-            "Radius around the origin",
-            {"type": "number", "default": 10, "minimum": 0.1, "maximum": 300},
-        ),
-        _param(
-            "sort",
-            "Order. Default `recommended` (おすすめ: one score of distance, acceptance "
-            "strength, the answer's age, wait and open could-not-book reports; see README), "
-            "or `relevance` for q without a place. Accepting facilities come first in every "
-            "order.",
-            {"type": "string", "enum": list(SORTS)},
-        ),
-        _param(
-            "page", "Page number", {"type": "integer", "default": 1, "minimum": 1, "maximum": 1000}
-        ),
-        _param(
-            "per_page",
-            "Results per page",
-            {"type": "integer", "default": 20, "minimum": 1, "maximum": 100},
-        ),
-        _param(
-            "municipality", "5-digit municipality code", {"type": "string", "pattern": "^[0-9]{5}$"}
-        ),
-    ]
-    filters = [
-        _filter_param(item)
-        for item in filter_items(questionnaire)
-        if item.key not in SITUATION_ITEMS
-    ]
+    specs = search_params(questionnaire)
+    codes = sorted({INVALID, *(code for spec in specs for code in spec.data_codes)})
     return {
+        "operationId": "search",
         "summary": "Search facilities",
-        "parameters": base + _situation_params() + filters,
+        "parameters": [query_parameter(spec) for spec in specs],
         "responses": {
-            "200": _json({"$ref": "#/components/schemas/SearchResponse"}, "A page of results"),
-            "400": _json(ERROR, "A parameter is invalid (field names it)"),
-            "503": _json(ERROR, "The search index is being prepared"),
+            "200": _json(
+                "#/components/schemas/SearchResponse", "A page of results", ["Cache-Control"]
+            ),
+            "400": _error("A parameter is refused; `code` is one of: " + ", ".join(codes)),
+            "401": INVALID_TOKEN_RESPONSE,
+            "500": {"$ref": "#/components/responses/ServerError"},
+            "503": {"$ref": "#/components/responses/IndexUnavailable"},
         },
     }
 
 
-def _situation_params() -> list[dict[str, Any]]:
-    """Describe the mother's situation: it decides which facilities are listed."""
-    flag = {"type": "boolean", "default": False}
-    return [
-        {
-            **_param(
-                "situation",
-                "The mother's situation; repeat for both. Only facilities accepting it "
-                "(yes or conditional; for a new patient not existing-patients-only and open to "
-                "new patients) are listed. Absent: accepting pregnant or postpartum patients.",
-                {"type": "array", "items": {"type": "string", "enum": list(SITUATIONS)}},
-            ),
-            "style": "form",
-            "explode": True,
-        },
-        _param(
-            "trimester",
-            "Stage of pregnancy (needs situation=pregnant)",
-            {"type": "string", "enum": list(TRIMESTERS)},
-        ),
-        _param(
-            "months_postpartum",
-            "Months since birth (needs situation=postpartum); the survey covers the first year",
-            {"type": "integer", "minimum": 0, "maximum": MAX_MONTHS_POSTPARTUM},
-        ),
-        _param("breastfeeding", "She is breastfeeding", flag),
-        _param(
-            "needs_rx",
-            "She needs psychotropic medication: prescribing in pregnancy (pregnant) or while "
-            "breastfeeding (breastfeeding) must be yes or after consultation",
-            flag,
-        ),
-        _param("new_patient", "She is new to the facility", {"type": "boolean", "default": True}),
-        _param(
-            "include_declined",
-            "Also list facilities that decline or have not answered, after all accepting ones "
-            "(their `accepts` is false or null)",
-            flag,
-        ),
-    ]
-
-
-def _filter_param(item: Item) -> dict[str, Any]:
-    """Describe the parameter of one filter item."""
-    if item.type == "integer":
-        schema: dict[str, Any] = {"type": "integer", "minimum": 0}
-        return _param(
-            item.search_param, f"{item.label_en}: at most this many {item.unit_en}", schema
-        )
-    values = [c.value for c in item.choices]
-    rule = "has all of" if item.type == "multi" else "is any of"
-    description = f"{item.label_en} ({item.label_ja}): answer {rule} these, comma-separated"
-    return _param(
-        item.search_param,
-        description,
-        {"type": "string", "pattern": f"^({'|'.join(values)})(,({'|'.join(values)}))*$"},
-    )
-
-
 def _detail_operation() -> dict[str, Any]:
     """Describe GET /api/v1/facilities/{id}."""
+    facility_id = {"type": "integer", "minimum": 1, "maximum": MAX_FACILITY_ID}
     return {
+        "operationId": "getFacility",
         "summary": "One facility with its current answers",
         "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            {"name": "id", "in": "path", "required": True, "schema": facility_id},
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of a copy held: 304 while it is current.",
+                "schema": {"type": "string"},
+            },
         ],
         "responses": {
-            "200": _json({"$ref": "#/components/schemas/Facility"}, "The facility"),
-            "404": _json(ERROR, "No such facility, or not public"),
+            "200": _json(
+                "#/components/schemas/Facility", "The facility", ["Cache-Control", "ETag"]
+            ),
+            "304": {
+                "description": "The copy with this ETag is current",
+                "headers": _header_refs(["Cache-Control", "ETag"]),
+            },
+            "401": INVALID_TOKEN_RESPONSE,
+            "404": {"$ref": "#/components/responses/NotFound"},
+            "500": {"$ref": "#/components/responses/ServerError"},
+        },
+    }
+
+
+def _document_operation() -> dict[str, Any]:
+    """Describe GET /api/v1/openapi.json (this document)."""
+    schema = {"type": "object", "required": ["openapi", "paths"]}
+    return {
+        "operationId": "getOpenapi",
+        "summary": "This document",
+        "responses": {
+            "200": {
+                "description": "The OpenAPI document",
+                "headers": _header_refs(["Cache-Control"]),
+                "content": {"application/json": {"schema": schema}},
+            },
+            "401": INVALID_TOKEN_RESPONSE,
+            "500": {"$ref": "#/components/responses/ServerError"},
         },
     }
 
 
 def _health_operation() -> dict[str, Any]:
     """Describe GET /healthz."""
-    schema = {
-        "type": "object",
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "degraded"]},
-            "facilities": {"type": "integer"},
-            "index": {"type": "object"},
-        },
-    }
+    health = "#/components/schemas/Health"
     return {
-        "summary": "Health",
-        "responses": {"200": _json(schema, "Healthy"), "503": _json(schema, "Index unavailable")},
-    }
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """Return a JSON response description."""
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _schemas(questionnaire: Questionnaire) -> dict[str, Any]:
-    """Return the component schemas."""
-    nullable_number = {"type": "number", "nullable": True}
-    facility = {
-        "type": "object",
-        "required": ["id", "name", "answers"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "kana": {"type": "string"},
-            "kind": {"type": "string", "enum": ["hospital", "clinic"]},
-            "address": {"type": "string"},
-            "postal_code": {"type": "string"},
-            "lat": nullable_number,
-            "lng": nullable_number,
-            "distance_km": nullable_number,
-            "municipality_code": {"type": "string"},
-            "phone": {"type": "string"},
-            "website": {"type": "string"},
-            "hours": {"type": "string"},
-            "verified_on": {"type": "string", "format": "date", "nullable": True},
-            "answers": {
-                "type": "object",
-                "description": "Answers keyed by questionnaire item "
-                f"(edition {questionnaire.version}); public fields only without a token",
-            },
+        "operationId": "health",
+        "summary": "Health for monitors (never cached)",
+        "responses": {
+            "200": _json(health, "Database and index are ready", ["Cache-Control"]),
+            "503": _json(
+                health, "The index is unavailable or rebuilding", ["Cache-Control", "Retry-After"]
+            ),
+            "500": {"$ref": "#/components/responses/ServerError"},
         },
     }
-    origin = {
-        "type": "object",
-        "nullable": True,
-        "properties": {
-            "lat": {"type": "number"},
-            "lng": {"type": "number"},
-            "label": {"type": "string"},
-            "level": {"type": "string"},
-        },
-    }
+
+
+def _json(ref: str, description: str, headers: list[str]) -> dict[str, Any]:
+    """Return a JSON response with the given schema and required headers."""
     return {
-        "Facility": facility,
-        "SearchResult": _search_result(),
-        "SearchResponse": {
-            "type": "object",
-            "properties": {
-                "total": {"type": "integer", "description": "Results listed (all pages)"},
-                "declined_total": {
-                    "type": "integer",
-                    "description": "Facilities in range that decline or have not answered "
-                    "(listed only with include_declined)",
-                },
-                "page": {"type": "integer"},
-                "per_page": {"type": "integer"},
-                "sort": {"type": "string"},
-                "origin": origin,
-                "results": {
-                    "type": "array",
-                    "items": {"$ref": "#/components/schemas/SearchResult"},
-                },
-            },
-        },
-        "Error": {
-            "type": "object",
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "field": {"type": "string", "nullable": True},
-                    },
-                }
-            },
-        },
+        "description": description,
+        "headers": _header_refs(headers),
+        "content": {"application/json": {"schema": {"$ref": ref}}},
     }
 
 
-def _search_result() -> dict[str, Any]:
-    """Describe one search result: a facility, whether it accepts, and why it is there."""
-    reason = {
-        "type": "object",
-        "properties": {
-            "kind": {
-                "type": "string",
-                "enum": [
-                    "not_accepting",
-                    "unanswered",
-                    "distance",
-                    "conditional",
-                    "wait",
-                    "verified",
-                    "stale",
-                    "reports",
-                ],
-            },
-            "value": {
-                "nullable": True,
-                "description": "km, days, an ISO date or a report count, by kind",
-            },
-            "text": {"type": "string", "description": "The reason in the response language"},
-        },
+def _error(description: str, headers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Return an error response: the one Error body."""
+    response = {
+        "description": description,
+        "content": {"application/json": {"schema": ERROR_SCHEMA}},
     }
+    if headers:
+        response["headers"] = _header_refs(list(headers))
+    return response
+
+
+def _header_refs(names: list[str]) -> dict[str, Any]:
+    """Reference response headers declared once in components."""
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _headers() -> dict[str, Any]:
+    """Declare the response headers."""
     return {
-        "allOf": [
-            {"$ref": "#/components/schemas/Facility"},
-            {
-                "type": "object",
-                "properties": {
-                    "accepts": {
-                        "type": "boolean",
-                        "nullable": True,
-                        "description": "Accepts the situation asked (null: not answered)",
-                    },
-                    "rank_reasons": {
-                        "type": "array",
-                        "items": reason,
-                        "description": "Why the result is where it is, e.g. "
-                        "「2.1 km・7日以内・2026年11月確認」",
-                    },
-                },
-            },
-        ]
+        "Cache-Control": {
+            "required": True,
+            "description": f"`public, max-age={MAX_AGE}` for the public; "
+            "`private, no-store` for an answer to a token or a signed-in user; "
+            "`no-store` for errors and /healthz.",
+            "schema": {"type": "string"},
+        },
+        "ETag": {
+            "required": True,
+            "description": "Version of this facility's answer in this view (strong)",
+            "schema": {"type": "string", "pattern": '^"[^"]+"$'},
+        },
+        "WWW-Authenticate": {
+            "required": True,
+            "description": 'The refused token\'s challenge: `Bearer error="invalid_token"`',
+            "schema": {"type": "string"},
+        },
+        "Retry-After": {
+            "required": True,
+            "description": "Seconds to wait before asking again",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+    }
+
+
+def _error_responses() -> dict[str, Any]:
+    """Declare the error responses every operation shares."""
+    return {
+        "InvalidToken": _error(
+            "The bearer token is wrong, revoked or expired (`invalid_token`); send none for "
+            "the public view",
+            ("WWW-Authenticate",),
+        ),
+        "NotFound": _error("No such facility, or not public (`not_found`)"),
+        "MethodNotAllowed": _error(
+            "The path does not offer this method (`method_not_allowed`; see `Allow`)"
+        ),
+        "TooManyRequests": _error("Too many requests (`too_many_requests`)", ("Retry-After",)),
+        "ServerError": _error("Unexpected failure (`internal_error`); no detail is shown"),
+        "IndexUnavailable": _error(
+            "The search index is being prepared (`index_unavailable`)", ("Retry-After",)
+        ),
     }

@@ -1,24 +1,174 @@
-"""Read search parameters (API and, later, the HTML search) into a SearchRequest."""
+"""Search parameters: one table says how the server reads each one and how the OpenAPI document
+describes it, so the two cannot drift. To add a parameter, add a `Param` to `FIXED` or
+`SITUATION` (or an item with `filter = true` to the questionnaire) and read its value in
+`parse_search`."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from index.errors import InvalidParameter
-from index.filters import parse_filters, parse_flag, parse_situation
+from index.filters import (
+    MAX_INT_PARAM,
+    MAX_MONTHS_POSTPARTUM,
+    SITUATION_ITEMS,
+    SITUATIONS,
+    TRIMESTERS,
+    Filter,
+    Situation,
+    filter_items,
+    situation_filters,
+)
 from index.gazetteer import municipality_by_code
 from index.locators import Locator
 from index.searcher import SORTS, SearchRequest
-from surveys.numbers import whole_number
-from surveys.questionnaire import Questionnaire
+from search_app.api.param_kinds import Param
+from search_app.errors import PLACE_NOT_UNDERSTOOD
+from surveys.questionnaire import Item, Questionnaire
 
-MAX_TEXT = 200
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_RADIUS_KM = 300.0
-MAX_NUMBER_TEXT = 32  # longer than any number these parameters accept (checked before parsing)
+
+# Error codes of a 400 (the `code` of the error body).
+INVALID = "invalid_parameter"
+MISSING = "missing_parameter"
+UNKNOWN_MUNICIPALITY = "unknown_municipality"
+# Codes a well-formed value can still get: the check needs data (what the document cannot list).
+DATA_CODES = {
+    MISSING: "a parameter that needs another one came without it (lat and lng go together; "
+    "trimester needs situation=pregnant, months_postpartum needs situation=postpartum)",
+    UNKNOWN_MUNICIPALITY: "a well-formed municipality code that is not in the bundled gazetteer",
+    PLACE_NOT_UNDERSTOOD: "`near` names no address, station, postal code or municipality known "
+    "(the body then holds `suggestions`)",
+}
+
+FIXED = (
+    Param("q", "text", "Words to find in names, kana, addresses and notes.", example="こころ"),
+    Param(
+        "near",
+        "text",
+        "A place: address, station, postal code or municipality (geocoded offline). "
+        "Ignored when lat and lng are given.",
+        data_codes=(PLACE_NOT_UNDERSTOOD,),
+        example="錦糸町駅",
+    ),
+    Param(
+        "lat", "number", "Latitude of the origin (give lng too).", -90, 90, data_codes=(MISSING,)
+    ),
+    Param(
+        "lng", "number", "Longitude of the origin (give lat too).", -180, 180, data_codes=(MISSING,)
+    ),
+    Param("radius_km", "number", "Radius around the origin.", 0.1, MAX_RADIUS_KM, 10),
+    Param(
+        "sort",
+        "enum",
+        "Order. Default `recommended` (おすすめ: one score of distance, acceptance strength, the "
+        "answer's age, wait and open could-not-book reports; see README), or `relevance` for q "
+        "without a place. Accepting facilities come first in every order.",
+        values=SORTS,
+    ),
+    Param("page", "integer", "Page number.", 1, MAX_PAGE, 1),
+    Param("per_page", "integer", "Results per page.", 1, MAX_PER_PAGE, 20),
+    Param(
+        "municipality",
+        "text",
+        "5-digit municipality code (全国地方公共団体コード without its check digit).",
+        pattern="^[0-9]{5}$",
+        data_codes=(UNKNOWN_MUNICIPALITY,),
+        example="13108",
+        rule=("5桁の市区町村コード（例: 13108）です。", "must be a 5-digit code (e.g. 13108)."),
+    ),
+)
+
+
+SITUATION = (
+    Param(
+        "situation",
+        "enum",
+        "The mother's situation; repeat for both. Only facilities accepting it (yes or "
+        "conditional; for a new patient not existing-patients-only and open to new patients) "
+        "are listed. Absent: accepting pregnant or postpartum patients.",
+        values=SITUATIONS,
+        repeatable=True,
+        label_ja="状況（situation）",
+        rule=(
+            "pregnant（妊娠中）か postpartum（産後）で指定してください。",
+            "must be pregnant or postpartum (repeat it for both).",
+        ),
+        example="pregnant",
+    ),
+    Param(
+        "trimester",
+        "choices",
+        "Stage of pregnancy (comma-separated); needs situation=pregnant.",
+        values=TRIMESTERS,
+        data_codes=(MISSING,),
+        label_ja="妊娠時期（trimester）",
+    ),
+    Param(
+        "months_postpartum",
+        "integer",
+        "Months since birth; needs situation=postpartum. The survey covers the first year.",
+        0,
+        MAX_MONTHS_POSTPARTUM,
+        data_codes=(MISSING,),
+        label_ja="産後の月数（months_postpartum）",
+        rule=(
+            f"0〜{MAX_MONTHS_POSTPARTUM}の整数で指定してください"
+            "（このナビは出産後1年以内の方の受け入れを掲載しています）。",
+            f"must be a whole number from 0 to {MAX_MONTHS_POSTPARTUM}"
+            " (the directory lists care up to one year after birth).",
+        ),
+    ),
+    Param("breastfeeding", "boolean", "She is breastfeeding.", default=False),
+    Param(
+        "needs_rx",
+        "boolean",
+        "She needs psychotropic medication: prescribing in pregnancy (situation=pregnant) or "
+        "while breastfeeding (breastfeeding=true) must be yes or after consultation.",
+        default=False,
+    ),
+    Param("new_patient", "boolean", "She is new to the facility.", default=True),
+    Param(
+        "include_declined",
+        "boolean",
+        "Also list facilities that decline or have not answered, after all accepting ones "
+        "(their `accepts` is false or null).",
+        default=False,
+    ),
+)
+
+
+def filter_param(item: Item) -> Param:
+    """Return the parameter of one filter item of the questionnaire."""
+    label = f"{item.label_en} ({item.label_ja})"
+    if item.type == "integer":
+        text = f"{label}: at most this many {item.unit_en}."
+        return Param(item.search_param, "integer", text, 0, MAX_INT_PARAM, item=item)
+    rule = "holds all of" if item.type == "multi" else "is any of"
+    text = f"{label}: the answer {rule} these (comma-separated)."
+    values = tuple(c.value for c in item.choices)
+    return Param(item.search_param, "choices", text, values=values, item=item)
+
+
+def _filter_params(questionnaire: Questionnaire) -> list[Param]:
+    """Return the answer filters (the stage of pregnancy is read with the situation)."""
+    items = filter_items(questionnaire)
+    return [filter_param(item) for item in items if item.key not in SITUATION_ITEMS]
+
+
+def search_params(questionnaire: Questionnaire) -> list[Param]:
+    """Return every parameter of the search, in the order they are checked."""
+    return [*FIXED, *SITUATION, *_filter_params(questionnaire)]
+
+
+def parse_filters(questionnaire: Questionnaire, params: Mapping[str, str]) -> list[Filter]:
+    """Read just the filter parameters given (the benchmark builds requests from them)."""
+    specs = _filter_params(questionnaire)
+    return [f for spec in specs if (f := _filter(spec, spec.read(params))) is not None]
 
 
 @dataclass(frozen=True)
@@ -37,117 +187,109 @@ def parse_search(
     params: Mapping[str, str], questionnaire: Questionnaire, professional: bool, locator: Locator
 ) -> tuple[SearchRequest, Origin | None]:
     """Validate every parameter; raise InvalidParameter naming the first bad one."""
-    origin = parse_origin(params, locator)
-    situation, situation_filters = parse_situation(questionnaire, params)
+    specs = search_params(questionnaire)
+    values = {spec.name: spec.read(params) for spec in specs}
+    _check_municipality(values["municipality"])
+    origin = _origin(values, locator)
+    situation = _situation(values)
+    filters = [_filter(spec, values[spec.name]) for spec in specs if spec.item]
     request = SearchRequest(
-        q=_text(params, "q"),
-        filters=tuple(parse_filters(questionnaire, params)),
-        municipality=_municipality(params),
+        q=values["q"] or "",
+        filters=tuple(f for f in filters if f is not None),
+        municipality=values["municipality"] or "",
         origin=(origin.lat, origin.lng) if origin else None,
-        radius_km=_number(params, "radius_km", 10.0, 0.1, MAX_RADIUS_KM),
-        sort=_choice(params, "sort", SORTS),
-        page=int(_number(params, "page", 1, 1, MAX_PAGE, whole=True)),
-        per_page=int(_number(params, "per_page", 20, 1, MAX_PER_PAGE, whole=True)),
+        radius_km=_or(values["radius_km"], 10.0),
+        sort=values["sort"] or "",
+        page=_or(values["page"], 1),
+        per_page=_or(values["per_page"], 20),
         professional=professional,
         situation=situation,
-        situation_filters=tuple(situation_filters),
-        include_declined=parse_flag(params, "include_declined", False),
+        situation_filters=tuple(situation_filters(questionnaire, situation)),
+        include_declined=_or(values["include_declined"], False),
     )
     return request, origin
 
 
-def _bad(field: str, ja: str, en: str) -> InvalidParameter:
-    """Build the error for one parameter."""
-    return InvalidParameter(field, ja, en)
-
-
-def _text(params: Mapping[str, str], name: str) -> str:
-    """Return a free-text parameter, bounded in length and free of control characters."""
-    value = params.get(name, "") or ""
-    if len(value) > MAX_TEXT:
-        raise _bad(
-            name,
-            f"「{name}」は{MAX_TEXT}文字以内にしてください。",
-            f"'{name}' must be at most {MAX_TEXT} characters.",
-        )
-    return "".join(ch if ch.isprintable() else " " for ch in value).strip()
-
-
-def _number(params, name: str, default: float, low: float, high: float, whole=False) -> float:
-    """Return a number within [low, high], the default when absent."""
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return default
-    value = _whole(raw, low, high) if whole else _float(raw)
-    if not (low <= value <= high):
-        kind_ja, kind_en = ("整数", "a whole number") if whole else ("数値", "a number")
-        raise _bad(
-            name,
-            f"「{name}」は{low:g}〜{high:g}の{kind_ja}で指定してください。",
-            f"'{name}' must be {kind_en} from {low:g} to {high:g}.",
-        )
-    return value
-
-
-def _whole(raw: str, low: float, high: float) -> float:
-    """Return a whole number (bounded by its length before conversion), NaN when not one."""
-    value = whole_number(raw, int(high), int(low))
-    return math.nan if value is None else value
-
-
-def _float(raw: str) -> float:
-    """Return a decimal number, NaN when not one (or longer than any valid value)."""
-    if len(raw) > MAX_NUMBER_TEXT:
-        return math.nan
-    try:
-        return float(raw)
-    except ValueError:
-        return math.nan
-
-
-def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
-    """Return one of the allowed values, or '' when absent."""
-    value = (params.get(name) or "").strip()
-    if value and value not in allowed:
-        shown = ", ".join(allowed)
-        raise _bad(
-            name, f"「{name}」は次のいずれかです: {shown}", f"'{name}' must be one of: {shown}."
-        )
-    return value
-
-
-def _municipality(params: Mapping[str, str]) -> str:
-    """Return a known 5-digit municipality code, or ''."""
-    code = (params.get("municipality") or "").strip()
-    if code and (
-        not (code.isascii() and code.isdigit() and len(code) == 5)
-        or municipality_by_code(code) is None
-    ):
-        raise _bad(
-            "municipality",
-            "「municipality」は5桁の市区町村コード（例: 13108）です。",
-            "'municipality' must be a known 5-digit municipality code (e.g. 13108).",
-        )
-    return code
-
-
 def parse_origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
+    """Read just the place parameters (lat, lng, near) and locate the origin."""
+    values = {spec.name: spec.read(params) for spec in FIXED if spec.name in ORIGIN_PARAMS}
+    return _origin(values, locator)
+
+
+ORIGIN_PARAMS = ("lat", "lng", "near")
+
+
+def _or(value, default):
+    """Return the value, or the default when the parameter was absent."""
+    return default if value is None else value
+
+
+def _filter(spec: Param, value) -> Filter | None:
+    """Return the filter of a filter parameter's value (None when absent)."""
+    if value is None:
+        return None
+    if spec.kind == "integer":
+        return Filter(spec.item, max_value=value)
+    return Filter(spec.item, values=value)
+
+
+def _situation(values: Mapping[str, Any]) -> Situation:
+    """Return the mother's situation; a stage needs its situation said."""
+    kinds = tuple(kind for kind in SITUATIONS if kind in (values["situation"] or ()))
+    # Older API clients name the stage beside the raw `pregnant` answer filter.
+    if values["trimester"] and "pregnant" not in kinds and not values.get("pregnant"):
+        raise InvalidParameter(
+            "trimester",
+            "妊娠時期（trimester）は、状況に「妊娠中」（situation=pregnant）を選んだときに"
+            "指定してください。",
+            "'trimester' needs situation=pregnant.",
+            MISSING,
+        )
+    if values["months_postpartum"] is not None and "postpartum" not in kinds:
+        raise InvalidParameter(
+            "months_postpartum",
+            "産後の月数（months_postpartum）は、状況に「産後」（situation=postpartum）を"
+            "選んだときに指定してください。",
+            "'months_postpartum' needs situation=postpartum.",
+            MISSING,
+        )
+    return Situation(
+        kinds=kinds,
+        trimester=values["trimester"] or (),
+        months_postpartum=values["months_postpartum"],
+        breastfeeding=_or(values["breastfeeding"], False),
+        needs_rx=_or(values["needs_rx"], False),
+        new_patient=_or(values["new_patient"], True),
+    )
+
+
+def _check_municipality(code: str | None) -> None:
+    """Refuse a well-formed code that names no municipality we know."""
+    if code and municipality_by_code(code) is None:
+        raise InvalidParameter(
+            "municipality",
+            f"市区町村コード「{code}」は見つかりません。5桁の市区町村コード（例: 13108）です。",
+            f"No municipality has the code '{code}'; give a 5-digit municipality code "
+            "(e.g. 13108).",
+            UNKNOWN_MUNICIPALITY,
+        )
+
+
+def _origin(values: Mapping[str, Any], locator: Locator) -> Origin | None:
     """Locate the origin from lat/lng or from a typed place (`near`)."""
-    if params.get("lat") or params.get("lng"):
-        lat = _number(params, "lat", math.nan, -90, 90)
-        lng = _number(params, "lng", math.nan, -180, 180)
-        if math.isnan(lat) or math.isnan(lng):
-            field = "lng" if math.isnan(lng) else "lat"
-            raise _bad(
-                field,
+    lat, lng = values["lat"], values["lng"]
+    if lat is not None or lng is not None:
+        if lat is None or lng is None:
+            raise InvalidParameter(
+                "lng" if lng is None else "lat",
                 "緯度（lat）と経度（lng）は両方指定してください。",
                 "Give both 'lat' and 'lng'.",
+                MISSING,
             )
         return Origin(lat, lng, "", "coordinates")
-    near = _text(params, "near")
-    if not near:
+    if not values["near"]:
         return None
-    found = locator.geocode(near)
+    found = locator.geocode(values["near"])
     return Origin(
         found.lat, found.lng, found.label, found.level, found.prefecture, found.suggestions
     )

@@ -4,32 +4,60 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, session
 from flask_babel import gettext as _
 from sqlmodel import func, select
 
-from index.errors import AddressNotUnderstood, IndexDomainError, IndexUnavailable, InvalidParameter
 from index.sync import pending_count
 from search_app import db, search
-from search_app.api.openapi import openapi_document
-from search_app.auth import bearer_token, is_professional, token_user
+from search_app.api.openapi import MAX_AGE, openapi_document
+from search_app.auth import bearer_token, current_principal, is_professional, token_user
+from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, api_error, is_api_path
 from search_app.i18n import current_lang
+from search_app.security import csrf
 from surveys.listings import Listing, load_listings
 from surveys.models import Facility
 from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
+# The API takes no form posts: any method but GET/HEAD is a 405 (not a CSRF 400).
+csrf.exempt(bp)
+csrf.exempt(health_bp)
+JSON_UTF8 = "application/json; charset=utf-8"
+
+
+def init_app(app: Flask) -> None:
+    """Give every API answer its content type and caching rule."""
+    app.after_request(_api_headers)
+
+
+def _api_headers(response: Response) -> Response:
+    """JSON in UTF-8; public answers cacheable briefly, anything personal or failed not."""
+    if not is_api_path(request.path):
+        return response
+    if response.mimetype == "application/json":
+        response.content_type = JSON_UTF8
+    response.headers["Cache-Control"] = _cache_control(response.status_code)
+    response.vary.update(("Authorization", "Cookie"))
+    return response
+
+
+def _cache_control(status: int) -> str:
+    """Return the Cache-Control of an API answer."""
+    if request.path == "/healthz" or status >= 400:
+        return "no-store"
+    # A token, a signed-in user, or a session being written (?lang= sets a cookie).
+    if "Authorization" in request.headers or current_principal().role is not None:
+        return "private, no-store"
+    if session.modified:
+        return "private, no-store"
+    return f"public, max-age={MAX_AGE}"
 
 
 def _questionnaire() -> Questionnaire:
     """Return the questionnaire edition in use."""
     return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
-
-
-def api_error(status: int, code: str, message: str, field: str | None = None, **extra):
-    """Return the API's error body."""
-    return jsonify(error={"code": code, "message": message, "field": field, **extra}), status
 
 
 @bp.before_request
@@ -38,28 +66,10 @@ def _refuse_bad_token():
     if bearer_token() is None or token_user() is not None:
         return None
     message = _("APIトークンが無効です（誤り、失効済み、または有効期限切れ）。")
-    response, status = api_error(401, "invalid_token", message)
+    body, status = api_error(401, message, INVALID_TOKEN)
+    response = current_app.make_response((body, status))
     response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-    return response, status
-
-
-@bp.errorhandler(IndexDomainError)
-def _domain_error(exc: IndexDomainError):
-    """Map search-domain errors to JSON."""
-    lang = current_lang()
-    if isinstance(exc, InvalidParameter):
-        return api_error(400, "invalid_parameter", exc.message(lang), exc.field)
-    if isinstance(exc, AddressNotUnderstood):
-        return api_error(
-            400,
-            "place_not_understood",
-            exc.message(lang),
-            "near",
-            suggestions=list(exc.suggestions),
-        )
-    if isinstance(exc, IndexUnavailable):
-        return api_error(503, "index_unavailable", exc.message(lang))
-    return api_error(exc.status, "bad_request", exc.message(lang))
+    return response
 
 
 @bp.route("/search")
@@ -98,12 +108,14 @@ def search_facilities():
 
 @bp.route("/facilities/<int:facility_id>")
 def facility_detail(facility_id: int):
-    """One facility with its current answers (public listings only, without a token)."""
+    """One facility with its current answers; an ETag lets clients revalidate (304)."""
     professional = is_professional()
     listing = load_listings(db.session(), [facility_id]).get(facility_id)
     if listing is None or not listing.visible_to(professional):
-        return api_error(404, "not_found", _not_found_message())
-    return jsonify(_facility_json(listing, _questionnaire(), professional, None))
+        return api_error(404, _not_found_message())
+    response = jsonify(_facility_json(listing, _questionnaire(), professional, None))
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.route("/openapi.json")
@@ -120,9 +132,11 @@ def healthz():
     index_state = _index_state()
     status = "ok" if index_state["state"] == "ok" else "degraded"
     index_state["pending"] = pending_count(session)
-    return jsonify(status=status, facilities=facilities, index=index_state), (
-        200 if status == "ok" else 503
-    )
+    response = jsonify(status=status, facilities=facilities, index=index_state)
+    if status != "ok":
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _index_state() -> dict[str, Any]:

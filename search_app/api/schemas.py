@@ -1,0 +1,197 @@
+"""The component schemas of the OpenAPI document: what the API answers with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from index.ranking import REASON_KINDS
+from search_app.api.params import DATA_CODES, INVALID
+from search_app.errors import INVALID_TOKEN, STATUS_CODES
+from surveys.questionnaire import Questionnaire
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+# Codes more precise than the status's own (the parameter table adds its data checks).
+SPECIFIC_CODES = {
+    INVALID: "a parameter's value breaks its schema (`field` names it)",
+    **DATA_CODES,
+    INVALID_TOKEN: "the bearer token is wrong, revoked or expired (401)",
+    "index_unavailable": "the search index is being prepared (503; retry after Retry-After)",
+}
+
+
+def component_schemas(questionnaire: Questionnaire) -> dict[str, Any]:
+    """Return the component schemas."""
+    return {
+        "Facility": _facility_schema(questionnaire),
+        "SearchResult": _search_result_schema(),
+        "SearchResponse": _search_response_schema(),
+        "Health": _health_schema(),
+        "Error": _error_schema(),
+    }
+
+
+def _facility_schema(questionnaire: Questionnaire) -> dict[str, Any]:
+    """Describe one facility as the API shows it."""
+    nullable_number = {"type": "number", "nullable": True}
+    text = {"type": "string"}
+    return {
+        "type": "object",
+        "required": ["id", "name", "kind", "address", "answers"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": text,
+            "kana": text,
+            "kind": {"type": "string", "enum": ["hospital", "clinic"]},
+            "address": text,
+            "postal_code": text,
+            "lat": nullable_number,
+            "lng": nullable_number,
+            "distance_km": nullable_number,
+            "municipality_code": text,
+            "phone": text,
+            "website": text,
+            "hours": text,
+            "verified_on": {"type": "string", "format": "date", "nullable": True},
+            "answers": {
+                "type": "object",
+                "description": "Answers keyed by questionnaire item "
+                f"(edition {questionnaire.version}); public fields only without a token",
+            },
+        },
+    }
+
+
+def _search_response_schema() -> dict[str, Any]:
+    """Describe a page of search results."""
+    origin = {
+        "type": "object",
+        "nullable": True,
+        "required": ["lat", "lng", "label", "level"],
+        "properties": {
+            "lat": {"type": "number"},
+            "lng": {"type": "number"},
+            "label": {"type": "string"},
+            "level": {"type": "string"},
+            "prefecture": {"type": "string", "description": "The place's prefecture, if known"},
+            "suggestions": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Close place names, when the place matched only loosely",
+            },
+        },
+    }
+    notice = {
+        "type": "object",
+        "nullable": True,
+        "required": ["code", "message"],
+        "description": "A note on the whole answer, e.g. the place is outside the directory's "
+        "prefecture",
+        "properties": {
+            "code": {"type": "string", "enum": ["outside_area"]},
+            "message": {"type": "string", "description": "For people, in their language"},
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["total", "declined_total", "page", "per_page", "sort", "origin", "results"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0, "description": "Results (all pages)"},
+            "declined_total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Facilities in range that decline or have not answered "
+                "(listed only with include_declined)",
+            },
+            "notice": notice,
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "sort": {"type": "string"},
+            "origin": origin,
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}},
+        },
+    }
+
+
+def _search_result_schema() -> dict[str, Any]:
+    """Describe one search result: a facility, whether it accepts, and why it is there."""
+    reason = {
+        "type": "object",
+        "required": ["kind", "value", "text"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(REASON_KINDS)},
+            "value": {
+                "description": "km, days, an ISO date, a report count or the capacity "
+                "(room, little, none), by kind; or null"
+            },
+            "text": {"type": "string", "description": "The reason in the response language"},
+        },
+    }
+    extra = {
+        "type": "object",
+        "required": ["accepts", "rank_reasons"],
+        "properties": {
+            "accepts": {
+                "type": "boolean",
+                "nullable": True,
+                "description": "Accepts the situation asked (null: not answered)",
+            },
+            "rank_reasons": {
+                "type": "array",
+                "items": reason,
+                "description": "Why the result is where it is, e.g. "
+                "「2.1 km・7日以内・2026年11月確認」",
+            },
+        },
+    }
+    return {"allOf": [{"$ref": "#/components/schemas/Facility"}, extra]}
+
+
+def _health_schema() -> dict[str, Any]:
+    """Describe the health report."""
+    return {
+        "type": "object",
+        "required": ["status", "facilities", "index"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "facilities": {"type": "integer", "minimum": 0},
+            "index": {
+                "type": "object",
+                "required": ["state"],
+                "properties": {
+                    "state": {"type": "string", "enum": ["ok", "unavailable", "rebuilding"]},
+                    "documents": {"type": "integer", "minimum": 0},
+                    "pending": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+    }
+
+
+def _error_schema() -> dict[str, Any]:
+    """Describe the one error body of every API error."""
+    codes = {**{code: f"HTTP {status}" for status, code in STATUS_CODES.items()}, **SPECIFIC_CODES}
+    listed = "; ".join(f"`{code}`: {meaning}" for code, meaning in codes.items())
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "field"],
+                "properties": {
+                    "code": {"type": "string", "description": f"What went wrong. {listed}"},
+                    "message": {"type": "string", "description": "For people, in their language"},
+                    "field": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The parameter at fault, or null",
+                    },
+                    "suggestions": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "With `place_not_understood`: places the user may mean",
+                    },
+                },
+            }
+        },
+    }
