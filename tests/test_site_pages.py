@@ -52,6 +52,7 @@ def test_privacy_page_says_what_is_and_is_not_stored(client):
     page = client.get("/privacy").get_data(as_text=True)
     assert "保存しないもの" in page and "保存するもの" in page
     assert "アクセスの記録からも取り除いています" in page
+    assert "紹介の記録で保存する情報" in page  # referrals: what is kept, never the mother's data
 
 
 @pytest.mark.parametrize("path", ["/help", "/privacy", "/contact"])
