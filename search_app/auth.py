@@ -30,7 +30,7 @@ from surveys.accounts import hash_password, needs_rehash, password_matches
 from surveys.api_tokens import user_for_token
 from surveys.audit import Actor, record
 from surveys.models import Invitation, SignInLink, User, UserFacility, utcnow
-from surveys.users import normal_email
+from surveys.users import canonical_email
 
 bp = Blueprint("auth", __name__)
 # How long the code step (or the admin's set-up step) may follow a correct password.
@@ -220,7 +220,7 @@ def _dummy_hash() -> str:
 
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, taking the same time when unknown."""
-    user = db.session().exec(select(User).where(User.email == normal_email(email))).first()
+    user = db.session().exec(select(User).where(User.email == canonical_email(email))).first()
     # An invited user without a password yet costs the same work as an unknown address.
     stored = user.password_hash if user and user.password_hash else _dummy_hash()
     valid = password_matches(stored, password)
@@ -232,7 +232,7 @@ def login():
     """Sign in, step 1: e-mail and password (rate-limited before the password is checked)."""
     form = LoginForm()
     if form.validate_on_submit():
-        email, ip = normal_email(form.email.data), ratelimit.client_ip()
+        email, ip = canonical_email(form.email.data), ratelimit.client_ip()
         ratelimit.enforce("login_ip", ip, f"ip:{ip}")
         login_throttle.check(email, ip)
         user = authenticate(email, form.password.data)

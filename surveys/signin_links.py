@@ -199,7 +199,7 @@ def clinic_account(session: Session, facility: Facility, actor: audit.Actor):
     its set-password link can only go to that address."""
     if not facility.email:
         raise NoRegisteredAddress()
-    address = users.normal_email(facility.email)
+    address = users.canonical_email(facility.email)
     user = session.exec(select(User).where(User.email == address)).first()
     if user is None:
         return users.invite_user(session, actor, address, "clinic", facility_ids=[facility.id])

@@ -85,14 +85,14 @@ class SelfDisableError(UserAdminError):
     message_en = "You cannot disable your own account. Ask another admin."
 
 
-def normal_email(value: str) -> str:
-    """Return an address trimmed and lower-cased (no check of its form)."""
+def canonical_email(value: str) -> str:
+    """Return the canonical form of an address: trimmed and lower-cased, not checked."""
     return (value or "").strip().lower()
 
 
-def normalise_email(email: str) -> str:
-    """Return the address trimmed and lower-cased, or raise InvalidUserData."""
-    address = normal_email(email)
+def valid_email(email: str) -> str:
+    """Return the canonical address, or raise InvalidUserData when it is not an address."""
+    address = canonical_email(email)
     if not EMAIL_RE.match(address) or len(address) > 254:
         raise InvalidUserData(
             "メールアドレスの形式が正しくありません。", "The e-mail address is not valid."
@@ -110,7 +110,7 @@ def get_user(session: Session, user_id: int) -> User:
 
 def find_user(session: Session, email: str) -> User:
     """Return the user with this address or raise UnknownUser."""
-    user = session.exec(select(User).where(User.email == normal_email(email))).first()
+    user = session.exec(select(User).where(User.email == canonical_email(email))).first()
     if user is None:
         raise UnknownUser()
     return user
@@ -118,7 +118,7 @@ def find_user(session: Session, email: str) -> User:
 
 def check_new_address(session: Session, email: str) -> None:
     """Refuse an address that already belongs to a user (DuplicateUser)."""
-    if session.exec(select(User).where(User.email == normal_email(email))).first() is not None:
+    if session.exec(select(User).where(User.email == canonical_email(email))).first() is not None:
         raise DuplicateUser()
 
 
@@ -141,7 +141,7 @@ def invite_user(
     facility_ids: Iterable[int] = (),
 ) -> User:
     """Create an active user without a usable password (a set-up link sets it)."""
-    address = normalise_email(email)
+    address = valid_email(email)
     _check_role(role)
     check_new_address(session, address)
     ids = sorted(set(facility_ids)) if role == "clinic" else []

@@ -37,7 +37,7 @@ def create_user_command(email, role, name, organisation, facility_ids, password)
         validate_new_password(password, email)
     except WeakPasswordError as exc:
         raise click.UsageError(exc.message("en")) from exc
-    address = users.normal_email(email)
+    address = users.canonical_email(email)
     with Session(engine()) as session:
         run(lambda: users.check_new_address(session, address))
         missing = [fid for fid in facility_ids if session.get(Facility, fid) is None]
@@ -111,7 +111,7 @@ def disable_command(email) -> None:
     with Session(engine()) as session:
         run(lambda: users.disable_user(session, audit.CLI_ACTOR, users.find_user(session, email)))
         session.commit()
-    click.echo(f"Disabled {users.normal_email(email)}.")
+    click.echo(f"Disabled {users.canonical_email(email)}.")
 
 
 @user_group.command("reset-two-factor")
@@ -126,7 +126,7 @@ def reset_two_factor_command(email) -> None:
             )
         )
         session.commit()
-    address = users.normal_email(email)
+    address = users.canonical_email(email)
     click.echo(f"Two-step verification removed for {address}; set it up again.")
 
 

@@ -18,7 +18,7 @@ from search_app.mailing import base_url, mail_settings, office_contact
 from surveys import invitations, letter_codes, signin_links
 from surveys.errors import InvitationError
 from surveys.models import Facility
-from surveys.users import normal_email
+from surveys.users import canonical_email
 
 bp = Blueprint("clinic_access", __name__)
 
@@ -65,7 +65,7 @@ def for_clinics():
     status = 200
     if form.validate_on_submit():
         ratelimit.enforce_per_ip("signin_link_ip")
-        address = normal_email(form.email.data)
+        address = canonical_email(form.email.data)
         if ratelimit.allow("signin_link_address", address):
             _send_links(address)
             flash(_sent_message(), "success")
