@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, render_template, request, session, url_for
+from flask import Blueprint, render_template, request, session, url_for
 
 from index.errors import AddressNotUnderstood, InvalidParameter
 from search_app import db, search
 from search_app.auth import is_professional
 from search_app.facilities.shortlist import Shortlist
 from search_app.i18n import current_lang
+from search_app.questionnaire import current_questionnaire
 from search_app.search_form import build_search_form, has_search, situation_summary, to_params
 from surveys.listings import Scope, directory_scope
-from surveys.questionnaire import load_version
 
 bp = Blueprint("main", __name__)
 
@@ -21,7 +21,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def home():
     """Search form, and the results when the page carries a search."""
-    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    questionnaire = current_questionnaire()
     form = build_search_form(questionnaire, request.args)
     if not has_search(request.args):
         return render_template(

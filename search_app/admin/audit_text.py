@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlmodel import Session, col, select
 
+from search_app.questionnaire import current_questionnaire
 from surveys.errors import QuestionnaireError
 from surveys.exports.table import render as render_answer
 from surveys.models import AuditEvent, Campaign, Facility, Invitation, User
-from surveys.questionnaire import Questionnaire, load_version
+from surveys.questionnaire import Questionnaire
 
 # One sentence per action; %(actor)s and %(target)s are filled in. Others get a generic one.
 SENTENCES = {
@@ -129,7 +129,7 @@ class AuditReader:
 def _questionnaire() -> Questionnaire | None:
     """Return the edition currently asked (labels for the answers' keys)."""
     try:
-        return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+        return current_questionnaire()
     except (QuestionnaireError, OSError, KeyError):  # a broken file must not hide the log
         return None
 

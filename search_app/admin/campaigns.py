@@ -26,11 +26,11 @@ from search_app.auth import current_principal
 from search_app.forms import BoundedIntegerField, CheckboxesField, language_choices, strip
 from search_app.i18n import current_lang
 from search_app.mailing import base_url, mail_settings, office_contact
+from search_app.questionnaire import current_questionnaire
 from surveys import audit, campaign_mail, campaigns, letters
 from surveys.errors import UserFacingError
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.operations import today_in_japan
-from surveys.questionnaire import load_version
 
 KIND_LABELS = {"hospital": lazy_gettext("病院"), "clinic": lazy_gettext("診療所")}
 REGION_LABELS = {
@@ -166,7 +166,7 @@ def _create(session: Session, actor: audit.Actor, form: CampaignForm, prefecture
     """Create the campaign the form describes."""
     codes = [*form.municipalities.data, *campaigns.region_codes(prefecture, form.regions.data)]
     scope = campaigns.make_scope(prefecture, codes, form.kinds.data)
-    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    questionnaire = current_questionnaire()
     closes_on: date = form.closes_on.data
     return campaigns.create_campaign(
         session, questionnaire, form.name.data, closes_on, actor, scope

@@ -6,7 +6,7 @@ count), is `surveys.exports.export_facilities`; this page records nothing more.
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
@@ -16,9 +16,10 @@ from search_app.admin.views import attachment, bp
 from search_app.auth import current_principal
 from search_app.forms import CheckboxesField
 from search_app.i18n import current_lang
+from search_app.questionnaire import current_questionnaire
 from surveys.exports import ExportError, ExportOptions, export_facilities
 from surveys.exports.options import MASTER_COLUMNS
-from surveys.questionnaire import Questionnaire, load_version
+from surveys.questionnaire import Questionnaire
 
 PROFESSIONAL_MARK = lazy_gettext("（関係機関のみ）")
 
@@ -97,7 +98,7 @@ def column_choices(questionnaire: Questionnaire, lang: str) -> list[SelectChoice
 @bp.route("/exports", methods=["GET", "POST"])
 def exports():
     """Show the export form; a valid POST returns the file and records the export."""
-    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    questionnaire = current_questionnaire()
     form = ExportForm(questionnaire)
     if form.validate_on_submit():
         session = db.session()

@@ -14,10 +14,11 @@ from search_app.api.openapi import MAX_AGE, openapi_document
 from search_app.auth import bearer_token, current_principal, is_professional, token_user
 from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, api_error, is_api_path
 from search_app.i18n import current_lang
+from search_app.questionnaire import current_questionnaire
 from search_app.security import csrf
 from surveys.listings import Listing, load_listings
 from surveys.models import Facility
-from surveys.questionnaire import Questionnaire, load_version
+from surveys.questionnaire import Questionnaire
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
@@ -57,7 +58,7 @@ def _cache_control(status: int) -> str:
 
 def _questionnaire() -> Questionnaire:
     """Return the questionnaire edition in use."""
-    return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    return current_questionnaire()
 
 
 @bp.before_request

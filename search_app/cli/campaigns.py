@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from search_app.cli import run
 from search_app.db import engine
 from search_app.mailing import base_url, mail_settings, office_contact
+from search_app.questionnaire import current_questionnaire
 from surveys import audit, campaign_mail, campaigns, letters
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.models.facility import FACILITY_KINDS
-from surveys.questionnaire import load_version
 
 LANGUAGE = click.option(
     "--language", type=click.Choice(campaign_mail.LANGUAGES), default="ja", show_default=True,
@@ -49,7 +49,7 @@ def campaign_group() -> None:
 @with_appcontext
 def create_command(name: str, closes_on, municipalities, kinds) -> None:
     """Open a campaign for the current questionnaire edition and a scope of facilities."""
-    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    questionnaire = current_questionnaire()
     prefecture = current_app.config["PREFECTURE_CODE"]
     with Session(engine()) as session:
         scope = run(lambda: campaigns.make_scope(prefecture, municipalities, kinds))

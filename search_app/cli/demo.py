@@ -10,11 +10,11 @@ from flask.cli import with_appcontext
 from sqlmodel import Session
 
 from search_app.db import engine
+from search_app.questionnaire import current_questionnaire
 from surveys import audit
 from surveys.campaigns import create_campaign, facilities_to_invite, invite
 from surveys.demo import demo_users, has_facilities, seed_demo
 from surveys.operations import today_in_japan
-from surveys.questionnaire import load_version
 
 
 @click.command("seed-demo")
@@ -24,7 +24,7 @@ from surveys.questionnaire import load_version
 @click.option("--if-empty", is_flag=True, help="Do nothing if facilities exist (for make run).")
 def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
     """Create synthetic facilities, answers, demo users and invitation links."""
-    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    questionnaire = current_questionnaire()
     with Session(engine()) as session:
         if has_facilities(session):
             if not if_empty:

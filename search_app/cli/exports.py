@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
 from search_app.cli import run
 from search_app.db import engine
+from search_app.questionnaire import current_questionnaire
 from surveys import audit
 from surveys.exports import FORMATS, ExportOptions, export_facilities
-from surveys.questionnaire import load_version
 
 SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "hsds"}
 
@@ -51,7 +50,7 @@ def facilities_command(
         lang=lang,
         columns=tuple(c.strip() for c in columns.split(",") if c.strip()),
     )
-    questionnaire = load_version(current_app.config["QUESTIONNAIRE_VERSION"])
+    questionnaire = current_questionnaire()
     with Session(engine()) as session:
         export = run(lambda: export_facilities(session, questionnaire, options, audit.CLI_ACTOR))
         output.write_bytes(export.content)

@@ -15,12 +15,13 @@ from search_app.auth import current_principal, role_required, start_invitation_s
 from search_app.clinic import pulse as pulse_views
 from search_app.forms import ActionForm, email_format, strip
 from search_app.i18n import current_lang
+from search_app.questionnaire import current_questionnaire
 from surveys import audit, invitations, operations, pulse, referrals, reports
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
 from surveys.models import Facility
 from surveys.numbers import DATABASE_INT_MAX, whole_number
-from surveys.questionnaire import Questionnaire, load_version
+from surveys.questionnaire import Questionnaire
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 
@@ -42,11 +43,6 @@ class SurveyFormBase(FlaskForm):
         filters=[strip],
         validators=[Optional(), Length(max=254), email_format()],
     )
-
-
-def _questionnaire() -> Questionnaire:
-    """Return the questionnaire edition currently asked."""
-    return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
 
 
 def _own_facility(facility_id: int) -> Facility:
@@ -117,7 +113,7 @@ def capacity(facility_id: int):
 def survey(facility_id: int):
     """Show and save the survey answers of one facility."""
     facility = _own_facility(facility_id)
-    questionnaire = _questionnaire()
+    questionnaire = current_questionnaire()
     latest = operations.current_response(db.session(), facility_id)
     form = _survey_form(questionnaire, latest, facility)
     if form.validate_on_submit():
@@ -235,5 +231,8 @@ def history(facility_id: int):
     facility = _own_facility(facility_id)
     versions = operations.history(db.session(), facility_id)
     return render_template(
-        "clinic/history.html", facility=facility, versions=versions, questionnaire=_questionnaire()
+        "clinic/history.html",
+        facility=facility,
+        versions=versions,
+        questionnaire=current_questionnaire(),
     )

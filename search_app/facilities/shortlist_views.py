@@ -24,9 +24,9 @@ from search_app.facilities.forms import AddForm, FacilityForm, NoteForm
 from search_app.facilities.shortlist import Shortlist, ShortlistError
 from search_app.forms import ActionForm
 from search_app.i18n import current_lang
+from search_app.questionnaire import current_questionnaire
 from surveys.listings import Listing, load_listings
 from surveys.operations import today_in_japan
-from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("shortlist", __name__, url_prefix="/shortlist")
 staff_only = role_required(*PROFESSIONAL_ROLES)
@@ -37,11 +37,6 @@ def _no_store(response):
     """Notes and lists must not stay in shared caches or the back-forward cache of a shared PC."""
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _questionnaire() -> Questionnaire:
-    """Return the questionnaire edition in use."""
-    return load_version(current_app.config["QUESTIONNAIRE_VERSION"])
 
 
 def _listings(ids: list[int]) -> list[Listing]:
@@ -159,7 +154,7 @@ def print_view():
     """A4 sheet for the mother: clinics, phones, addresses, what to bring, chosen notes."""
     shortlist = Shortlist.from_session(session)
     notes = {e.facility_id: e.note for e in shortlist.entries if e.print_note and e.note}
-    rows = display.sheet_rows(_questionnaire(), _listings(shortlist.ids), notes)
+    rows = display.sheet_rows(current_questionnaire(), _listings(shortlist.ids), notes)
     return render_template("shortlist/print.html", rows=rows, today=today_in_japan())
 
 
@@ -191,5 +186,5 @@ def shared(token: str):
     except (share.ShareLinkInvalid, share.ShareLinkExpired) as exc:
         return render_error(exc.status, exc.message(current_lang()))
     listings = [lst for lst in _listings(list(shared_list.facility_ids)) if lst.is_public]
-    rows = display.sheet_rows(_questionnaire(), listings)
+    rows = display.sheet_rows(current_questionnaire(), listings)
     return render_template("shortlist/shared.html", rows=rows, shared=shared_list)
