@@ -18,6 +18,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from surveys.bilingual import bilingual
+
 FRESH_DAYS = 365  # verified within 12 months ranks above older answers
 STALE_DAYS = 730  # older than 24 months: marked and ranked last
 
@@ -106,7 +108,7 @@ class Reason:
     def text(self, lang: str = "ja") -> str:
         """Return the reason as a few words in the given language."""
         ja, en = _TEXTS[self.kind](self.value)
-        return en if lang == "en" else ja
+        return bilingual(lang, ja, en)
 
 
 def _month(value, ja: bool) -> str:
@@ -179,4 +181,4 @@ def _verified(verified_on: date | None, today: date) -> Reason:
 
 def render(reasons: tuple[Reason, ...], lang: str = "ja") -> str:
     """Return the reasons as one short line (「2.1 km・7日以内・2026年11月確認」)."""
-    return ("・" if lang != "en" else " · ").join(r.text(lang) for r in reasons)
+    return bilingual(lang, "・", " · ").join(r.text(lang) for r in reasons)

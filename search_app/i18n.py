@@ -14,6 +14,8 @@ from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel
 
+from surveys.bilingual import bilingual
+
 LANGUAGES = ("ja", "en")
 # (Babel locale, pattern) per language: 2026年11月28日 / 28 Nov 2026.
 DATE_STYLES = {"ja": ("ja", "long"), "en": ("en_GB", "medium")}
@@ -28,7 +30,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=current_lang)
     app.before_request(_pick_language)
-    app.jinja_env.globals.update(languages=LANGUAGES)
+    app.jinja_env.globals.update(languages=LANGUAGES, bilingual=bilingual)
     app.jinja_env.filters["jdate"] = format_date
     app.context_processor(lambda: {"lang": current_lang()})
 

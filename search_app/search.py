@@ -21,6 +21,7 @@ from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
 from search_app import db
 from search_app.api.params import Origin, parse_origin, parse_search
+from surveys.bilingual import bilingual
 from surveys.listings import Listing, load_listings
 from surveys.questionnaire import Questionnaire, load_version
 
@@ -107,7 +108,7 @@ def searched_place(back: str | None) -> Origin | None:
 def covered_name(lang: str) -> str:
     """Return the name of the prefecture the directory covers, in the page's language."""
     covered = current_app.config["PREFERRED_PREFECTURE"]
-    return ENGLISH_NAMES.get(covered, covered) if lang == "en" else covered
+    return bilingual(lang, covered, ENGLISH_NAMES.get(covered, covered))
 
 
 # English names of prefectures the directory may cover (others stay in Japanese).

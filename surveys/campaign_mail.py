@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from surveys import audit
+from surveys.bilingual import bilingual
 from surveys.campaigns import answered_ids, check_open, in_scope
 from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
@@ -84,9 +85,11 @@ def invitation_link(base_url: str, token: str) -> str:
 
 def closing_date(day: date, lang: str) -> str:
     """Write a date as 2026年12月25日（金） or Friday 25 December 2026."""
-    if lang == "en":
-        return f"{day:%A} {day.day} {day:%B %Y}"
-    return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）"
+    return bilingual(
+        lang,
+        f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）",
+        f"{day:%A} {day.day} {day:%B %Y}",
+    )
 
 
 def clinics_page(link: str) -> str:

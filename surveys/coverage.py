@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from index.gazetteer import Municipality, Town, load_towns, municipalities, prefectures
 from index.searcher import haversine_np
+from surveys.bilingual import bilingual
 from surveys.errors import SurveyError
 from surveys.exports.spreadsheet import write_csv
 from surveys.exports.table import Table
@@ -364,7 +365,7 @@ def report_csv(report: CoverageReport, towns: bool = False, lang: str = "ja") ->
     """Return the municipality rows (or the towns beyond the threshold) as CSV for Excel."""
     columns = TOWN_COLUMNS if towns else MUNICIPALITY_COLUMNS
     records = [gap_record(g) for g in report.gaps] if towns else report_records(report)
-    headers = [en if lang == "en" else ja for _key, ja, en in columns]
+    headers = [bilingual(lang, ja, en) for _key, ja, en in columns]
     rows = [[_cell(r[key], lang) for key, _ja, _en in columns] for r in records]
     return write_csv(Table(headers, rows))
 
@@ -377,7 +378,7 @@ def report_records(report: CoverageReport) -> list[dict[str, Any]]:
 def _cell(value: Any, lang: str) -> Any:
     """Render a flag as a word a spreadsheet reader understands; other values unchanged."""
     if isinstance(value, bool):
-        return FLAG_WORDS["en" if lang == "en" else "ja"][value]
+        return bilingual(lang, FLAG_WORDS["ja"], FLAG_WORDS["en"])[value]
     return value
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from surveys.bilingual import bilingual
+
 
 class UserFacingError(Exception):
     """Base of every domain error: `message_ja` / `message_en` are safe to show to the user,
@@ -22,7 +24,7 @@ class UserFacingError(Exception):
 
     def message(self, lang: str = "ja") -> str:
         """Return the message in the given language."""
-        return self.message_en if lang == "en" else self.message_ja
+        return bilingual(lang, self.message_ja, self.message_en)
 
 
 class SurveyError(UserFacingError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from surveys.bilingual import bilingual
+
 DEFAULT_NAME = "東京都 妊産婦メンタルヘルス対策事業 事務局"
 
 
@@ -29,8 +31,7 @@ class OfficeContact:
 
     def lines(self, lang: str = "ja") -> list[str]:
         """Return the contact as lines of text: name, then phone, e-mail and hours if known."""
-        en = lang == "en"
-        labels = ("Phone", "E-mail", "Hours") if en else ("電話", "メール", "受付時間")
+        labels = bilingual(lang, ("電話", "メール", "受付時間"), ("Phone", "E-mail", "Hours"))
         values = (self.phone, self.email, self.hours)
         return [self.name] + [f"{label}: {v}" for label, v in zip(labels, values, strict=True) if v]
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from surveys import audit
 from surveys.accounts import hash_password
+from surveys.bilingual import bilingual
 from surveys.database import hold_write_lock
 from surveys.errors import SurveyError
 from surveys.mail import MailError, MailSettings, build_message, open_transport
@@ -154,12 +155,12 @@ def invitation_message(
     user: User, url: str, login_url: str, lang: str, office: OfficeContact | None = None
 ) -> tuple[str, str]:
     """Return (subject, body) of the set-up e-mail in one language (first line: subject)."""
-    lang = "en" if lang == "en" else "ja"
+    lang = bilingual(lang, "ja", "en")
     text = (TEMPLATES / lang / "user_invitation.txt").read_text(encoding="utf-8")
     role_ja, role_en = ROLE_LABELS.get(user.role, (user.role, user.role))
     filled = Template(text).safe_substitute(
         name=user.display_name or user.email,
-        role=role_en if lang == "en" else role_ja,
+        role=bilingual(lang, role_ja, role_en),
         setup_url=url,
         login_url=login_url,
         hours=MAX_AGE_HOURS,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from surveys import audit
+from surveys.bilingual import bilingual
 from surveys.errors import SurveyError
 from surveys.models import (
     CAPACITY_CODES,
@@ -110,7 +111,7 @@ class PulseLink:
 def capacity_label(code: str, lang: str = "ja") -> str:
     """Return the label of an answer code ("少し")."""
     ja, en = CAPACITY_LABELS.get(code, (code, code))
-    return en if lang == "en" else ja
+    return bilingual(lang, ja, en)
 
 
 def make_token(secret: str, link: PulseLink) -> str:

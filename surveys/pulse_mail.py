@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from surveys import audit
+from surveys.bilingual import bilingual
 from surveys.campaign_mail import (
     LANGUAGES,
     QueueReport,
@@ -90,7 +91,7 @@ def render(lang: str, facility: Facility, pulse_round: PulseRound, links: dict[s
     expires = pulse_round.links_expire_at.astimezone(TOKYO).date()
     filled = Template(text).safe_substitute(
         facility=facility.name,
-        month=f"{month}月" if lang == "ja" else calendar.month_name[month],
+        month=bilingual(lang, f"{month}月", calendar.month_name[month]),
         expires=closing_date(expires, lang),
         **{f"link_{code}": url for code, url in links.items()},
     )

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from surveys.bilingual import bilingual
 from surveys.errors import QuestionnaireError
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent / "questionnaires"
@@ -25,7 +26,7 @@ class Choice:
 
     def label(self, lang: str) -> str:
         """Return the label in the given language."""
-        return self.en if lang == "en" else self.ja
+        return bilingual(lang, self.ja, self.en)
 
 
 @dataclass(frozen=True)
@@ -56,20 +57,20 @@ class Item:
 
     def label(self, lang: str) -> str:
         """Return the question in the given language."""
-        return self.label_en if lang == "en" else self.label_ja
+        return bilingual(lang, self.label_ja, self.label_en)
 
     def short(self, lang: str) -> str:
         """Return the short label for compact views (the question when there is none)."""
-        short = self.short_en if lang == "en" else self.short_ja
+        short = bilingual(lang, self.short_ja, self.short_en)
         return short or self.label(lang)
 
     def help(self, lang: str) -> str:
         """Return the help text in the given language."""
-        return self.help_en if lang == "en" else self.help_ja
+        return bilingual(lang, self.help_ja, self.help_en)
 
     def unit(self, lang: str) -> str:
         """Return the unit of an integer item in the given language."""
-        return self.unit_en if lang == "en" else self.unit_ja
+        return bilingual(lang, self.unit_ja, self.unit_en)
 
     @property
     def search_param(self) -> str:
@@ -94,7 +95,7 @@ class Section:
 
     def title(self, lang: str) -> str:
         """Return the title in the given language."""
-        return self.title_en if lang == "en" else self.title_ja
+        return bilingual(lang, self.title_ja, self.title_en)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Questionnaire:
 
     def title(self, lang: str) -> str:
         """Return the title in the given language."""
-        return self.title_en if lang == "en" else self.title_ja
+        return bilingual(lang, self.title_ja, self.title_en)
 
     def is_shown(self, item: Item, answers: dict[str, Any]) -> bool:
         """Tell whether an item is asked, given the other answers."""
@@ -147,9 +148,11 @@ class Questionnaire:
             return ""
         parent = self.item(item.show_if[0])
         values = [parent.choice_label(v, lang) for v in item.show_if[1]]
-        if lang == "en":
-            return f"Answer if “{parent.label_en}” is: {' or '.join(values)}."
-        return f"「{parent.label_ja}」で「{'」「'.join(values)}」を選んだ場合にお答えください。"
+        return bilingual(
+            lang,
+            f"「{parent.label_ja}」で「{'」「'.join(values)}」を選んだ場合にお答えください。",
+            f"Answer if “{parent.label_en}” is: {' or '.join(values)}.",
+        )
 
     def public_keys(self) -> set[str]:
         """Keys of the items the public may see."""
@@ -232,7 +235,7 @@ MESSAGES = {
 def _msg(code: str, lang: str) -> str:
     """Return a validation message in the given language."""
     ja, en = MESSAGES[code]
-    return en if lang == "en" else ja
+    return bilingual(lang, ja, en)
 
 
 # --- loading ---------------------------------------------------------------------------------

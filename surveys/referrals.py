@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from surveys import audit, reports
+from surveys.bilingual import bilingual
 from surveys.errors import SurveyError
 from surveys.models import OUTCOME_CODES, Facility, IndexOutbox, Referral, User, utcnow
 from surveys.operations import today_in_japan
@@ -97,7 +98,7 @@ class OutcomeInvalid(ReferralError):
 def outcome_label(code: str, lang: str = "ja") -> str:
     """Return the label of an outcome code."""
     ja, en = OUTCOME_LABELS.get(code, (code, code))
-    return en if lang == "en" else ja
+    return bilingual(lang, ja, en)
 
 
 def create_referral(

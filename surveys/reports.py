@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from surveys import audit
+from surveys.bilingual import bilingual
 from surveys.errors import SurveyError
 from surveys.models import (
     REPORT_REASONS,
@@ -72,7 +73,7 @@ class ReportNotFound(ReportError):
 def reason_label(reason: str, lang: str = "ja") -> str:
     """Return the label of a reason in the given language."""
     ja, en = REASON_LABELS.get(reason, (reason, reason))
-    return en if lang == "en" else ja
+    return bilingual(lang, ja, en)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from surveys import audit, users
+from surveys.bilingual import bilingual
 from surveys.errors import SurveyError
 from surveys.mail import MailError, MailSettings, build_message, open_transport
 from surveys.models import Facility, SignInLink, User, utcnow
@@ -98,7 +99,7 @@ def create_link(
 
 def render_mail(facility: Facility, url: str, minutes: int, office: OfficeContact, lang: str):
     """Return (subject, body) of the sign-in link mail (the template's first line: subject)."""
-    lang = "en" if lang == "en" else "ja"
+    lang = bilingual(lang, "ja", "en")
     text = (TEMPLATES / lang / "signin_link.txt").read_text(encoding="utf-8")
     filled = Template(text).safe_substitute(
         facility=facility.name, link=url, minutes=minutes, office=office.text(lang)

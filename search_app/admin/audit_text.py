@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext
 from sqlmodel import Session, col, select
 
 from search_app.questionnaire import current_questionnaire
+from surveys.bilingual import bilingual
 from surveys.errors import QuestionnaireError
 from surveys.exports.table import render as render_answer
 from surveys.models import AuditEvent, Campaign, Facility, Invitation, User
@@ -122,7 +123,7 @@ class AuditReader:
         if value is None or value == "" or value == []:
             return _("（未回答）")
         if isinstance(value, list):
-            return ("、" if self.lang == "ja" else ", ").join(str(v) for v in value)
+            return bilingual(self.lang, "、", ", ").join(str(v) for v in value)
         return str(value)
 
 

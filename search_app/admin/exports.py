@@ -17,6 +17,7 @@ from search_app.auth import current_principal
 from search_app.forms import CheckboxesField
 from search_app.i18n import current_lang
 from search_app.questionnaire import current_questionnaire
+from surveys.bilingual import bilingual
 from surveys.exports import ExportError, ExportOptions, export_facilities
 from surveys.exports.options import MASTER_COLUMNS
 from surveys.questionnaire import Questionnaire
@@ -82,7 +83,7 @@ class ExportForm(FlaskForm):
 
 def column_choices(questionnaire: Questionnaire, lang: str) -> list[SelectChoice]:
     """Return a choice for every column: master fields, then items by section."""
-    master = [SelectChoice(key, en if lang == "en" else ja) for key, ja, en in MASTER_COLUMNS]
+    master = [SelectChoice(key, bilingual(lang, ja, en)) for key, ja, en in MASTER_COLUMNS]
     sections = {s.key: s.title(lang) for s in questionnaire.sections}
     items = [
         SelectChoice(

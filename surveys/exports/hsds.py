@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from surveys.bilingual import bilingual
 from surveys.exports.options import ExportOptions
 from surveys.exports.table import KIND_LABELS
 from surveys.listings import Listing
@@ -74,7 +75,7 @@ def _organization(facility, ids: dict[str, str], lang: str) -> dict[str, Any]:
         "id": ids["org"],
         "name": facility.name,
         "alternate_name": facility.kana,
-        "description": en if lang == "en" else ja,
+        "description": bilingual(lang, ja, en),
         "organization_identifiers": [
             {
                 "id": _id("org-identifier", facility.source_id),
@@ -186,7 +187,7 @@ def _description(questionnaire: Questionnaire, answers: dict[str, Any], lang: st
         for k in ACCEPTANCE_KEYS
         if k in items and answers.get(k)
     ]
-    summary = ("; " if lang == "en" else "／").join(parts)
+    summary = bilingual(lang, "／", "; ").join(parts)
     note = str(answers.get("note_public") or "").strip()
     return "\n".join(part for part in (summary, note) if part)
 

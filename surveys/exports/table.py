@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from surveys.bilingual import bilingual
 from surveys.exports.options import MASTER_COLUMNS, ExportOptions
 from surveys.listings import Listing, load_listings
 from surveys.models import Facility
@@ -48,17 +49,14 @@ def build_table(
 
 def _headers(questionnaire: Questionnaire, lang: str) -> dict[str, str]:
     """Return the header of every possible column; repeated item labels name their section."""
-    headers = {key: en if lang == "en" else ja for key, ja, en in MASTER_COLUMNS}
+    headers = {key: bilingual(lang, ja, en) for key, ja, en in MASTER_COLUMNS}
     counts = Counter(item.label(lang) for item in questionnaire.items)
     sections = {s.key: s.title(lang) for s in questionnaire.sections}
     for item in questionnaire.items:
         label = item.label(lang)
         if counts[label] > 1:
-            label = (
-                f"{label} ({sections[item.section]})"
-                if lang == "en"
-                else f"{label}（{sections[item.section]}）"
-            )
+            section = sections[item.section]
+            label = bilingual(lang, f"{label}（{section}）", f"{label} ({section})")
         headers[item.key] = label
     return headers
 
@@ -78,7 +76,7 @@ def _master(listing: Listing, lang: str) -> dict[str, Any]:
     facility = listing.facility
     values = facility.model_dump(include={k for k, _ja, _en in MASTER_COLUMNS})
     ja, en = KIND_LABELS.get(facility.kind, (facility.kind, facility.kind))
-    values["kind"] = en if lang == "en" else ja
+    values["kind"] = bilingual(lang, ja, en)
     values["verified_on"] = listing.verified_on
     return values
 
