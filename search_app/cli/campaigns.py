@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable
 
 import click
 from flask import current_app
@@ -93,15 +94,7 @@ def invite_command(campaign_id: int, facility_ids: tuple[int, ...], unanswered: 
 @with_appcontext
 def send_command(campaign_id: int, language: str, retry_failed: bool) -> None:
     """Queue an invitation for every facility in scope, then send what is still queued."""
-    with Session(engine()) as session:
-        campaign = _campaign(session, campaign_id)
-        report = run(
-            lambda: campaign_mail.queue_invitations(
-                session, campaign, audit.CLI_ACTOR, base_url(), language, office=office_contact()
-            )
-        )
-        _echo_queued(report)
-        _send(session, campaign, retry_failed)
+    _queue_and_send(campaign_mail.queue_invitations, campaign_id, language, retry_failed)
 
 
 @campaign_group.command("remind")
@@ -110,15 +103,7 @@ def send_command(campaign_id: int, language: str, retry_failed: bool) -> None:
 @with_appcontext
 def remind_command(campaign_id: int, language: str) -> None:
     """Queue a reminder round for facilities yet to answer, with fresh links, and send it."""
-    with Session(engine()) as session:
-        campaign = _campaign(session, campaign_id)
-        report = run(
-            lambda: campaign_mail.queue_reminders(
-                session, campaign, audit.CLI_ACTOR, base_url(), language, office=office_contact()
-            )
-        )
-        _echo_queued(report)
-        _send(session, campaign, retry_failed=False)
+    _queue_and_send(campaign_mail.queue_reminders, campaign_id, language, retry_failed=False)
 
 
 @campaign_group.command("letters")
@@ -172,6 +157,24 @@ def status_command(campaign_id: int) -> None:
         click.echo(f"answered: {p.answered} ({p.rate_percent}%)")
         for message, name in _failed(session, campaign):
             click.echo(f"  failed: {name} <{message.to_address}>: {message.last_error}")
+
+
+def _queue_and_send(
+    queue: Callable[..., campaign_mail.QueueReport],
+    campaign_id: int,
+    language: str,
+    retry_failed: bool,
+) -> None:
+    """Queue a round of messages with `queue` (invitations or reminders), then send it."""
+    with Session(engine()) as session:
+        campaign = _campaign(session, campaign_id)
+        report = run(
+            lambda: queue(
+                session, campaign, audit.CLI_ACTOR, base_url(), language, office=office_contact()
+            )
+        )
+        _echo_queued(report)
+        _send(session, campaign, retry_failed)
 
 
 def _send(session: Session, campaign: Campaign, retry_failed: bool) -> None:
