@@ -29,6 +29,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _finish_config(app)
     app.json.ensure_ascii = False  # Japanese stays readable in the JSON API
     _init_extensions(app)
+    _register_blueprints(app)
+    _add_template_helpers(app)
     return app
 
 
@@ -63,33 +65,54 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    """Bind extensions and register blueprints."""
-    from search_app import auth, db, errors, facilities, i18n, privacy, qr, search, views
-    from search_app.account import bp as account_bp
-    from search_app.api import bp as api_bp
-    from search_app.api import health_bp
+    """Bind the extensions and app-wide hooks; hooks run in the order they are added here."""
+    from search_app import auth, db, errors, i18n, privacy, qr, ratelimit, search, security, uploads
     from search_app.api import init_app as init_api
     from search_app.cli import init_app as init_cli
-    from search_app.clinic import access_bp, pulse_bp
-    from search_app.clinic import bp as clinic_bp
-    from search_app.security import init_app as init_security
 
-    privacy.install()
-    db.init_app(app)
+    privacy.install()  # process-wide: the request loggers drop query strings (typed addresses)
+    db.init_app(app)  # the engine, first: the audit key and the rate limiter's storage need it
     search.init_app(app)
     i18n.init_app(app)
-    init_security(app)
+    # First hook that reads the body: the upload limit must be set before CSRF and the NUL
+    # check parse the form.
+    uploads.init_app(app)
+    # Flask's `int` URL converter, replaced for every route (ids past the database's range are
+    # a 404, not a driver overflow): before any blueprint adds its routes, which keep the
+    # converter they were built with.
+    app.url_map.converters["int"] = security.DatabaseIdConverter
+    security.init_app(app)
+    ratelimit.init_app(app)  # the limiter (database or Redis) and its 429 page
     auth.init_app(app)
     errors.init_app(app)
     init_api(app)
     qr.init_app(app)
     init_cli(app)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(clinic_bp)
-    app.register_blueprint(pulse_bp)
-    app.register_blueprint(access_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(account_bp)
-    facilities.init_app(app)  # facility page, shortlist, access reports, admin
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Register every blueprint (after the URL converter is in place)."""
+    from search_app import auth, views
+    from search_app.account import bp as account_bp
+    from search_app.admin import bp as admin_bp
+    from search_app.api import bp as api_bp
+    from search_app.api import health_bp
+    from search_app.clinic import access_bp, pulse_bp
+    from search_app.clinic import bp as clinic_bp
+    from search_app.facilities import bp as facility_bp
+    from search_app.facilities import referrals_bp, shortlist_bp
+
+    blueprints = (views.bp, auth.bp, clinic_bp, pulse_bp, access_bp, api_bp, health_bp)
+    for blueprint in (*blueprints, account_bp, facility_bp, shortlist_bp, referrals_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _add_template_helpers(app: Flask) -> None:
+    """Give every template the office's contact, the admin links and the facility helpers."""
+    from search_app import facilities
+    from search_app.admin.nav import admin_nav_links
+    from search_app.clinic.access import office_context
+
+    app.context_processor(office_context)
+    app.add_template_global(admin_nav_links)
+    facilities.add_template_helpers(app)

@@ -64,8 +64,7 @@ PROFESSIONAL_ROLES = ("staff", "admin")
 
 
 def init_app(app: Flask) -> None:
-    """Load the principal before every request."""
-    ratelimit.init_app(app)
+    """Load the principal before every request and offer it to templates."""
     app.before_request(_load_principal)
     app.context_processor(
         lambda: {"principal": current_principal(), "professional": is_professional()}

@@ -11,7 +11,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from index.errors import InvalidParameter
-from search_app import uploads
 
 csrf = CSRFProtect()
 
@@ -36,9 +35,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    """Turn on CSRF for every form post and add security headers to every response."""
-    uploads.init_app(app)  # first: the body limit must be set before any hook reads the form
-    app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its routes
+    """Turn on CSRF for every form post, refuse NUL characters, add the security headers."""
     csrf.init_app(app)
     app.before_request(_refuse_nul)
     app.extensions["pmh_csp"] = content_security_policy(app.config.get("MAP_TILE_URL", ""))

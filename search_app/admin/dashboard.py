@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Optional, ValidationError
 
-import search_app.admin.nav  # noqa: F401  (registers the admin navigation helper)
 from search_app import db
 from search_app.admin.campaigns import REGION_LABELS
 from search_app.admin.charts import Group, Panel, Series, grouped_bar_chart

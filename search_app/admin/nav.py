@@ -8,8 +8,6 @@ from flask import current_app, request, url_for
 from flask_babel import lazy_gettext
 from werkzeug.routing import BuildError
 
-from search_app.admin.views import bp
-
 # (endpoint, label): pages other parts of the admin area may or may not provide.
 PAGES = (
     ("admin.dashboard", lazy_gettext("ダッシュボード")),
@@ -35,7 +33,6 @@ class NavLink:
     current: bool
 
 
-@bp.app_template_global("admin_nav_links")
 def admin_nav_links() -> list[NavLink]:
     """Return links to the admin pages whose views are registered."""
     links = []

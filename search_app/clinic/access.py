@@ -23,8 +23,7 @@ from surveys.users import canonical_email
 bp = Blueprint("clinic_access", __name__)
 
 
-@bp.app_context_processor
-def _office():
+def office_context() -> dict:
     """Every page may show the office's contact (dead ends, the 'for clinics' page)."""
     return {"office": office_contact()}
 

@@ -13,17 +13,11 @@ from search_app.facilities.shortlist_views import bp as shortlist_bp
 from search_app.facilities.views import bp
 from surveys import referrals, reports
 
-__all__ = ["bp", "init_app", "shortlist_bp"]
+__all__ = ["add_template_helpers", "bp", "referrals_bp", "shortlist_bp"]
 
 
-def init_app(app: Flask) -> None:
-    """Register the facility, shortlist and admin blueprints and their template helpers."""
-    from search_app.admin import bp as admin_bp
-
-    app.register_blueprint(bp)
-    app.register_blueprint(shortlist_bp)
-    app.register_blueprint(referrals_bp)
-    app.register_blueprint(admin_bp)
+def add_template_helpers(app: Flask) -> None:
+    """Offer the facility pages' filters and globals to every template."""
     app.add_template_filter(display.tel_href, "tel_href")
     app.add_template_filter(display.website_href, "website_href")
     app.add_template_filter(display.map_href, "map_href")
