@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -140,11 +139,6 @@ def accepting_sites(listings: list[Listing]) -> list[Site]:
             f = x.facility
             sites.append(Site(f.id, f.name, f.lat, f.lng, pregnant, postpartum))
     return sites
-
-
-def figures_record(row: MunicipalityFigures) -> dict[str, Any]:
-    """Flatten a municipality's row (for JSON or tests)."""
-    return {"code": row.code, "name": row.name, **vars(row.figures)}
 
 
 def _open_report_counts(session: Session, facility_ids: list[int]) -> dict[int, int]:

@@ -1,27 +1,28 @@
-"""Languages: the English catalogue, English pages, the remembered switch, dates, the converter."""
+"""Languages: the English catalogue, English pages, the remembered switch, dates."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import render_template_string
 
 from index.gazetteer import municipalities
 from search_app.i18n import format_date
-from search_app.i18n_convert import main as convert_main
-from search_app.i18n_convert.catalogue import PO_PATH, compile_po, load_catalog
-from search_app.i18n_convert.python_source import convert_python
-from search_app.i18n_convert.templates import convert_template
 from surveys.operations import today_in_japan
 from tests.conftest import csrf_token, open_user_session
 
 ROOT = Path(__file__).resolve().parent.parent
+PO_PATH = ROOT / "search_app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]+")
 # Not UI text: sample places in the place field's placeholder, and official names the
 # questionnaire's English gives in Japanese on purpose.
@@ -68,6 +69,19 @@ def _japanese_left(html: str, data: tuple[str, ...] = ()) -> list[str]:
     for value in (*data, *ALLOWED):
         text = text.replace(value, " ")
     return JAPANESE.findall(text)
+
+
+def load_catalog(path: Path = PO_PATH) -> Catalog:
+    """Read the English catalogue."""
+    with path.open("rb") as f:
+        return read_po(f, locale="en")
+
+
+def compile_po(path: Path = PO_PATH) -> bytes:
+    """Return the .mo bytes for a .po file, as `pybabel compile` writes them."""
+    out = io.BytesIO()
+    write_mo(out, load_catalog(path))
+    return out.getvalue()
 
 
 # --- the catalogue ----------------------------------------------------------------------------
@@ -218,141 +232,3 @@ def _enter(client, token: str) -> None:
     """Use an invitation as a clinic would."""
     csrf = csrf_token(client, f"/clinic/invite/{token}")
     client.post(f"/clinic/invite/{token}", data={"csrf_token": csrf})
-
-
-# --- the converter ----------------------------------------------------------------------------
-
-
-def test_convert_template_pairs_quotes_and_lines():
-    src = """<h1>{{ t("ログイン", 'Sign in') }}</h1>
-<p>{{ t('地図',
-        "Map") }} {{ x.t(1) }} {{ answer_text(item, v) }}</p>{# t("a", "b") #}"""
-    result = convert_template(src, "a.html", {})
-    assert (
-        result.text
-        == """<h1>{{ _("ログイン") }}</h1>
-<p>{{ _('地図') }} {{ x.t(1) }} {{ answer_text(item, v) }}</p>{# t("a", "b") #}"""
-    )
-    assert [(p.msgid, p.msgstr, p.line) for p in result.pairs] == [
-        ("ログイン", "Sign in", 1),
-        ("地図", "Map", 2),
-    ]
-    assert result.problems == []
-
-
-def test_convert_template_format_becomes_named_placeholders():
-    src = (
-        '{{ t("%d件見つかりました"|format(result.total), "%d found"|format(result.total)) }}'
-        '{{ t("報告（%d件）"|format(reports|length), "Reports (%d)"|format(reports|length)) }}'
-        '{{ t("%s と %s" % (a, b), "%s and %s" % (a, b)) }}{{ t("100%安心", "100% safe") }}'
-    )
-    result = convert_template(src, "a.html", {})
-    assert result.text == (
-        '{{ _("%(total)d件見つかりました", total=result.total) }}'
-        '{{ _("報告（%(count)d件）", count=reports|length) }}'
-        '{{ _("%(a)s と %(b)s", a=a, b=b) }}{{ _("100%%安心") }}'
-    )
-    assert [p.msgstr for p in result.pairs] == [
-        "%(total)d found",
-        "Reports (%(count)d)",
-        "%(a)s and %(b)s",
-        "100%% safe",
-    ]
-
-
-def test_convert_template_refuses_and_reports():
-    src = (
-        '{{ t(item.ja, item.en) }}{{ t("版", "Version") }}{{ t("版", "version") }}'
-        '{{ t("%d件"|format(n), "%d items"|format(m)) }}{% set tr = t %}'
-    )
-    result = convert_template(src, "a.html", {})
-    assert result.text == (
-        '{{ t(item.ja, item.en) }}{{ _("版") }}{{ t("版", "version") }}'
-        '{{ t("%d件"|format(n), "%d items"|format(m)) }}{% set tr = t %}'
-    )
-    reasons = [p.split(": ", 1)[1] for p in result.problems]
-    assert [p.split(":", 1)[0] for p in result.problems] == ["a.html"] * 4
-    assert reasons[0] == "not a literal text: item.ja"
-    assert reasons[1].startswith("conflict: 「版」 is “Version” in the catalogue, here “version”")
-    assert reasons[2] == "the English uses a value the Japanese does not: m"
-    assert reasons[3] == "t used without a call"
-
-
-def test_convert_template_context_becomes_pgettext():
-    result = convert_template('{{ t("回答", "Survey", context="title") }}', "a.html", {})
-    assert result.text == '{{ pgettext("title", "回答") }}'
-    assert (result.pairs[0].context, result.pairs[0].msgstr) == ("title", "Survey")
-
-
-PY_SOURCE = '''"""Sample."""
-
-from wtforms import StringField
-
-from search_app.i18n import current_lang, translate as t
-
-LABEL = StringField(t("メール", "E-mail"))
-
-
-def view(w, items, limit):
-    """View."""
-    a = t(
-        "メールアドレスまたはパスワードが正しくありません。",
-        "The e-mail address or password is not correct.",
-    )
-    b = t(f"{w}日以内", f"{w} days or less")
-    c = t("%d件" % len(items), "%d items" % len(items))
-    d = t("{}件と{}件".format(w, limit), "{1} and {0}".format(limit, w))
-    e = t(f"{limit:.1f}km", f"{limit:.1f} km")
-    return a, b, c, d, e, current_lang()
-'''
-
-
-def test_convert_python_literals_fstrings_and_imports():
-    result = convert_python(PY_SOURCE, "a.py", {})
-    assert result.problems == []
-    assert "from flask_babel import gettext as _, lazy_gettext\n" in result.text
-    assert "from search_app.i18n import current_lang\n" in result.text
-    assert 'LABEL = StringField(lazy_gettext("メール"))' in result.text
-    assert (
-        '    a = _(\n        "メールアドレスまたはパスワードが正しくありません。"\n    )'
-        in result.text
-    )
-    assert 'b = _("%(w)s日以内", w=w)' in result.text
-    assert 'c = _("%(count)d件", count=len(items))' in result.text
-    assert 'd = _("%(w)s件と%(limit)s件", w=w, limit=limit)' in result.text
-    assert 'e = _("%(limit).1fkm", limit=limit)' in result.text
-    pairs = {p.msgid: p.msgstr for p in result.pairs}
-    assert pairs["%(w)s件と%(limit)s件"] == "%(w)s and %(limit)s"
-    assert pairs["%(limit).1fkm"] == "%(limit).1f km"
-    assert convert_python(result.text, "a.py", {}).pairs == []  # re-runnable
-
-
-def test_convert_python_refuses_and_keeps_the_import():
-    src = (
-        "from search_app.i18n import translate as t\n\n\ndef f(w, _):\n"
-        '    return t(f"{w!r}", f"{w!r}"), t("はい", "Yes"), t(w, w)\n'
-    )
-    result = convert_python(src, "a.py", {})
-    assert result.text == (
-        "from flask_babel import gettext\n"
-        "from search_app.i18n import translate as t\n\n\ndef f(w, _):\n"
-        '    return t(f"{w!r}", f"{w!r}"), gettext("はい"), t(w, w)\n'
-    )
-    assert [p.split(": ", 1)[1] for p in result.problems] == [
-        "an f-string value with !r or !a",
-        "not a literal text: w",
-    ]
-
-
-def test_convert_command_writes_files_and_catalogue(tmp_path, capsys):
-    page = tmp_path / "page.html"
-    page.write_text('{{ t("検索する", "Search") }}{{ t(x, y) }}', encoding="utf-8")
-    po = tmp_path / "en" / "messages.po"
-    assert convert_main([str(tmp_path), "--po", str(po), "--no-ruff"]) == 1
-    assert page.read_text(encoding="utf-8") == '{{ _("検索する") }}{{ t(x, y) }}'
-    assert 'msgid "検索する"\nmsgstr "Search"' in po.read_text(encoding="utf-8")
-    assert po.with_suffix(".mo").read_bytes() == compile_po(po)
-    assert "NOT CONVERTED" in capsys.readouterr().err
-    page.write_text('{{ t("検索する", "Find") }}', encoding="utf-8")
-    assert convert_main([str(page), "--po", str(po), "--dry-run"]) == 1
-    assert 'msgstr "Search"' in po.read_text(encoding="utf-8")
