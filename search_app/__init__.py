@@ -43,7 +43,7 @@ def _instance_path(test_config: dict | None) -> str:
 def _finish_config(app: Flask) -> None:
     """Derive settings that depend on the instance folder."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not app.config.get("DATABASE_URL"):
+    if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'pmh.sqlite3'}"
     from search_app.security import harden_production, production_problems
 
@@ -51,7 +51,9 @@ def _finish_config(app: Flask) -> None:
     if problems:
         raise RuntimeError("; ".join(problems))
     harden_production(app.config)
-    if not app.config.get("SECRET_KEY"):
+    if app.config["INDEX_AUTO_REBUILD"] is None:
+        app.config["INDEX_AUTO_REBUILD"] = not app.testing
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
 

@@ -363,7 +363,7 @@ def totp_setup():
             return _enrol(user, secret, signing_in)
         else:
             _refuse_code(user, form)
-    issuer = current_app.config.get("TOTP_ISSUER", "PMH")
+    issuer = current_app.config["TOTP_ISSUER"]
     uri = totp.provisioning_uri(secret, user.email, issuer)
     return render_template(
         "auth/totp_setup.html", form=form, secret=totp.grouped(secret), uri=uri, user=user

@@ -1,5 +1,7 @@
 """Default configuration; override in instance/config.py or with PMH_* environment variables."""
 
+from pathlib import Path
+
 ENV_NAME = "development"
 # Empty means: a SQLite file in the instance folder. PostgreSQL: postgresql+psycopg://...
 DATABASE_URL = ""
@@ -12,6 +14,9 @@ AUDIT_KEY = ""
 # Prefecture whose facilities the master import keeps (JIS code).
 PREFECTURE_CODE = "13"
 QUESTIONNAIRE_VERSION = "2026.1"
+# Flask-Babel: pages are Japanese unless the visitor picks English; the catalogue's folder.
+BABEL_DEFAULT_LOCALE = "ja"
+BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None
@@ -30,11 +35,6 @@ INDEX_SYNC_IN_REQUEST = True
 GEOCODER = ""
 GEOCODER_OPTIONS: dict = {}
 PREFERRED_PREFECTURE = "東京都"
-# The programme office, linked from every page's footer (PMH_OFFICE_NAME etc.).
-OFFICE_NAME = "東京都 妊産婦メンタルヘルス対策事業 事務局"
-OFFICE_PHONE = "03-0000-0000"
-OFFICE_EMAIL = "office@example.jp"
-OFFICE_HOURS = "平日 9:00〜17:00"
 # Map tiles: any XYZ tile URL (default 地理院タイル). Empty: no tiles; the list and markers still
 # work. The tile host is added to the page's Content-Security-Policy.
 MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
@@ -52,6 +52,8 @@ MAIL_SMTP_STARTTLS = False
 MAIL_SMTP_SSL = False
 MAIL_SMTP_USERNAME = ""
 MAIL_SMTP_PASSWORD = ""
+# Seconds to wait for the SMTP server to answer.
+MAIL_SMTP_TIMEOUT = 30.0
 # A message a crashed `pmh campaign send` was sending is taken up by another run after this
 # many seconds (sooner risks sending it twice while the first run still lives).
 MAIL_SEND_LEASE_SECONDS = 300
@@ -102,8 +104,9 @@ TOTP_ISSUER = "妊産婦こころの医療機関ナビ"
 # Seconds a request waits for the index writer before leaving its change to the outbox
 # (the next save or `pmh index sync` applies it).
 INDEX_SYNC_LOCK_TIMEOUT = 1.0
-# INDEX_AUTO_REBUILD: rebuild a missing or corrupt index in the background while search shows
-# a 503 page. Unset means on, except under TESTING.
+# Rebuild a missing or corrupt index in the background while search shows a 503 page.
+# None means on, except under TESTING.
+INDEX_AUTO_REBUILD = None
 # Admin uploads (XLSX is a ZIP archive): refused past these uncompressed sizes or this
 # compression ratio (a "zip bomb"). Sized for the zipped 医療情報ネット speciality file
 # (about 600,000 rows). The facility import page alone takes bodies up to
@@ -112,7 +115,8 @@ IMPORT_MAX_CONTENT_LENGTH = 128 * 1024 * 1024
 IMPORT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 IMPORT_MAX_MEMBER = 768 * 1024 * 1024
 IMPORT_MAX_RATIO = 200
-# The programme office, shown on dead-end pages (used or expired links), in mails and letters.
+# The programme office, linked from every page's footer and shown on dead-end pages (used or
+# expired links), in mails and letters (PMH_OFFICE_NAME etc.; empty parts are left out).
 OFFICE_NAME = "東京都 妊産婦メンタルヘルス対策事業 事務局"
 OFFICE_PHONE = ""
 OFFICE_EMAIL = ""

@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
 
 def audit_key(config) -> bytes:
     """Return the audit chain's key: AUDIT_KEY, else one derived from the secret key."""
-    if config.get("AUDIT_KEY"):
+    if config["AUDIT_KEY"]:
         return str(config["AUDIT_KEY"]).encode("utf-8")
     return audit.derive_key(str(config["SECRET_KEY"]))
 

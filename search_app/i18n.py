@@ -8,7 +8,6 @@ Strings are written in Japanese and marked with `_()` (`gettext`), `ngettext` or
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_request_context, request, session
@@ -19,15 +18,12 @@ from surveys.bilingual import bilingual
 LANGUAGES = ("ja", "en")
 # (Babel locale, pattern) per language: 2026年11月28日 / 28 Nov 2026.
 DATE_STYLES = {"ja": ("ja", "long"), "en": ("en_GB", "medium")}
-TRANSLATIONS = Path(__file__).parent / "translations"
 
 babel = Babel()
 
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel (templates get `_`, `gettext`, `ngettext`, `pgettext`) and `jdate`."""
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", "ja")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=current_lang)
     app.before_request(_pick_language)
     app.jinja_env.globals.update(languages=LANGUAGES, bilingual=bilingual)

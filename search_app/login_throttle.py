@@ -49,7 +49,7 @@ def scopes(address: str, ip: str) -> list[Scope]:
 
 def check(address: str, ip: str) -> None:
     """Refuse (429 with Retry-After) an attempt that comes before its wait is over."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    if not current_app.config["RATELIMIT_ENABLED"]:
         return
     limiter = ratelimit.limiter()
     wait = max(limiter.waiting(f"login-wait-{s.name}", s.who) for s in scopes(address, ip))
@@ -59,7 +59,7 @@ def check(address: str, ip: str) -> None:
 
 def failed(address: str, ip: str) -> None:
     """Count a failed sign-in; past the free failures, make the next attempt wait longer."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    if not current_app.config["RATELIMIT_ENABLED"]:
         return
     limiter = ratelimit.limiter()
     for scope in scopes(address, ip):
@@ -92,7 +92,7 @@ def remember_device(response: Response, address: str) -> Response:
         COOKIE,
         _signer().dumps(data),
         max_age=int(config["KNOWN_DEVICE_DAYS"]) * 86_400,
-        secure=bool(config.get("SESSION_COOKIE_SECURE")),
+        secure=bool(config["SESSION_COOKIE_SECURE"]),
         httponly=True,
         samesite="Lax",
     )

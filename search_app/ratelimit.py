@@ -205,8 +205,8 @@ class RateLimitExceeded(TooManyRequests):
 
 def init_app(app: Flask) -> None:
     """Create the limiter on the configured storage and register the 429 page."""
-    url = app.config.get("RATELIMIT_STORAGE_URL", "")
-    prefix = app.config.get("RATELIMIT_KEY_PREFIX", "pmh:")
+    url = app.config["RATELIMIT_STORAGE_URL"]
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
     if url.startswith(("redis://", "rediss://", "unix://")):
         storage = RedisStorage(url, prefix)
     else:
@@ -223,7 +223,7 @@ def limiter() -> RateLimiter:
 def enforce(action: str, who: str, actor_label: str) -> None:
     """Count a hit of `action` by `who`; over the limit, audit once per window and raise 429."""
     config = current_app.config
-    if not config.get("RATELIMIT_ENABLED", True):
+    if not config["RATELIMIT_ENABLED"]:
         return
     limit = Limit.parse(config[f"RATELIMIT_{action.upper()}"])
     verdict = limiter().hit(action, limit, who)
@@ -240,7 +240,7 @@ def enforce(action: str, who: str, actor_label: str) -> None:
 def allow(action: str, who: str) -> bool:
     """Count a hit of `action` by `who` and tell whether it is within the limit (no 429)."""
     config = current_app.config
-    if not config.get("RATELIMIT_ENABLED", True):
+    if not config["RATELIMIT_ENABLED"]:
         return True
     limit = Limit.parse(config[f"RATELIMIT_{action.upper()}"])
     return limiter().hit(action, limit, who).allowed

@@ -28,7 +28,7 @@ from surveys.questionnaire import Questionnaire, load_version
 
 def init_app(app: Flask) -> None:
     """Create the index handle and the searcher for this app."""
-    path = Path(app.config.get("INDEX_PATH") or Path(app.instance_path) / "index")
+    path = Path(app.config["INDEX_PATH"] or Path(app.instance_path) / "index")
     search_index = SearchIndex(path, load_version(app.config["QUESTIONNAIRE_VERSION"]))
     app.extensions["pmh_index"] = search_index
     app.extensions["pmh_searcher"] = Searcher(search_index)
@@ -182,10 +182,10 @@ def _recover() -> bool:
 def rebuild_in_background(app: Flask) -> threading.Thread | None:
     """Start rebuilding the index in a thread unless one runs already (in any process).
 
-    On by default, off in tests unless INDEX_AUTO_REBUILD is set. A lock file beside the
+    Only with INDEX_AUTO_REBUILD on (the default, except under TESTING). A lock file beside the
     index keeps gunicorn workers from rebuilding at the same time.
     """
-    if not app.config.get("INDEX_AUTO_REBUILD", not app.testing):
+    if not app.config["INDEX_AUTO_REBUILD"]:
         return None
     lock_path = Path(app.extensions["pmh_index"].path).with_name("index.rebuild.lock")
     lock_file = lock_path.open("a")
@@ -222,7 +222,7 @@ def sync_after_commit(session: Session) -> None:
     """
     if not current_app.config["INDEX_SYNC_IN_REQUEST"]:
         return
-    timeout = current_app.config.get("INDEX_SYNC_LOCK_TIMEOUT", 1.0)
+    timeout = current_app.config["INDEX_SYNC_LOCK_TIMEOUT"]
     try:
         sync_outbox(session, search_index(), lock_timeout=timeout)
     except IndexUnavailable:

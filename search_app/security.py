@@ -38,9 +38,9 @@ def init_app(app: Flask) -> None:
     """Turn on CSRF for every form post, refuse NUL characters, add the security headers."""
     csrf.init_app(app)
     app.before_request(_refuse_nul)
-    app.extensions["pmh_csp"] = content_security_policy(app.config.get("MAP_TILE_URL", ""))
+    app.extensions["pmh_csp"] = content_security_policy(app.config["MAP_TILE_URL"])
     app.after_request(_headers)
-    trusted = int(app.config.get("TRUSTED_PROXIES") or 0)
+    trusted = int(app.config["TRUSTED_PROXIES"] or 0)
     if trusted:  # behind nginx etc.: the client's address and scheme come from its headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
 
@@ -77,29 +77,29 @@ def _bad_parameter(field: str):
 
 def production_problems(config) -> list[str]:
     """Return why this configuration must not run in production (empty: fine)."""
-    if config.get("ENV_NAME") != "production":
+    if config["ENV_NAME"] != "production":
         return []
     problems = []
-    if config.get("DEBUG"):
+    if config["DEBUG"]:
         problems.append("DEBUG must be off in production")
-    if not config.get("SECRET_KEY"):
+    if not config["SECRET_KEY"]:
         problems.append("set SECRET_KEY (PMH_SECRET_KEY) explicitly in production")
-    if config.get("AUDIT_KEY") and len(str(config["AUDIT_KEY"])) < 32:
+    if config["AUDIT_KEY"] and len(str(config["AUDIT_KEY"])) < 32:
         problems.append("AUDIT_KEY (PMH_AUDIT_KEY) must be at least 32 characters")
-    if config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
+    if config["SESSION_COOKIE_SAMESITE"] not in ("Lax", "Strict"):
         problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict in production")
     return problems
 
 
 def harden_production(config) -> None:
     """Secure cookies in production: HTTPS-only, not readable by scripts."""
-    if config.get("ENV_NAME") != "production":
+    if config["ENV_NAME"] != "production":
         return
     config["SESSION_COOKIE_SECURE"] = True
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["REMEMBER_COOKIE_SECURE"] = True
     config["REMEMBER_COOKIE_HTTPONLY"] = True
-    config.setdefault("REMEMBER_COOKIE_SAMESITE", config.get("SESSION_COOKIE_SAMESITE", "Lax"))
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", config["SESSION_COOKIE_SAMESITE"])
     config["PREFERRED_URL_SCHEME"] = "https"
 
 
@@ -111,7 +111,7 @@ def _headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    if request.is_secure or current_app.config.get("PREFERRED_URL_SCHEME") == "https":
+    if request.is_secure or current_app.config["PREFERRED_URL_SCHEME"] == "https":
         headers.setdefault("Strict-Transport-Security", HSTS)
     if _private(response) and "Cache-Control" not in headers:  # the API sets its own
         headers["Cache-Control"] = "no-store"

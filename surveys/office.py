@@ -23,10 +23,10 @@ class OfficeContact:
     def from_config(cls, config: Mapping) -> OfficeContact:
         """Read OFFICE_NAME, _PHONE, _EMAIL and _HOURS from the app's configuration."""
         return cls(
-            name=str(config.get("OFFICE_NAME") or DEFAULT_NAME),
-            phone=str(config.get("OFFICE_PHONE") or ""),
-            email=str(config.get("OFFICE_EMAIL") or ""),
-            hours=str(config.get("OFFICE_HOURS") or ""),
+            name=str(config["OFFICE_NAME"] or DEFAULT_NAME),
+            phone=str(config["OFFICE_PHONE"] or ""),
+            email=str(config["OFFICE_EMAIL"] or ""),
+            hours=str(config["OFFICE_HOURS"] or ""),
         )
 
     def lines(self, lang: str = "ja") -> list[str]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from search_app import create_app
+from search_app import config, create_app
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SETTINGS = {name for name in dir(config) if name.isupper()}
 
 
 def test_config_layers_env_then_test_config(tmp_path, monkeypatch):
@@ -53,3 +59,23 @@ def test_db_upgrade_command_is_idempotent(app):
         result = runner.invoke(args=["db", "upgrade"])
         assert result.exit_code == 0, result.output
         assert "head" in result.output
+
+
+def _documented_settings() -> set[str]:
+    """Return the settings named in the README's configuration table (`_SUFFIX` expanded)."""
+    section = README.read_text(encoding="utf-8").split("## Configuration", 1)[1]
+    names = set()
+    for line in section.split("\n## ", 1)[0].splitlines():
+        cell = line.split("|")[1] if line.startswith("| `") else ""
+        parts = [p.removeprefix("PMH_") for p in re.findall(r"`([A-Z_]+)`", cell)]
+        words = parts[0].split("_") if parts else []
+        stems = ["_".join(words[:i]) for i in range(len(words), 0, -1)]
+        for part in parts:
+            found = [stem + part for stem in stems if stem + part in SETTINGS]
+            names.add(found[0] if part.startswith("_") and found else part)
+    return names
+
+
+def test_readme_table_lists_every_setting_of_config_py():
+    assert sorted(SETTINGS - _documented_settings()) == []
+    assert sorted(_documented_settings() - SETTINGS) == ["INSTANCE_PATH"]  # read before config

@@ -209,7 +209,7 @@ def campaign_letters(campaign_id: int):
 
 def _letters(session: Session, actor: audit.Actor, campaign: Campaign, run) -> bytes:
     """Make the letters with the app's font, public address and office contact."""
-    font = letters.find_font(current_app.config.get("LETTER_FONT", ""))
+    font = letters.find_font(current_app.config["LETTER_FONT"])
     return letters.make_letters(session, campaign, actor, base_url(), office_contact(), run, font)
 
 

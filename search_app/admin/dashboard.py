@@ -110,7 +110,7 @@ def coverage():
     form = ThresholdForm(formdata=request.args)
     valid = form.validate()
     report = _report(form.km() if valid else DEFAULT_THRESHOLD_KM)
-    tiles = current_app.config.get("MAP_TILE_URL") or ""
+    tiles = current_app.config["MAP_TILE_URL"]
     page = render_template(
         "admin/coverage.html",
         form=form,
@@ -147,7 +147,7 @@ def _map_data(report: CoverageReport, tiles: str) -> dict:
     sites = accepting_sites(all_listings(db.session()))
     return {
         "tiles": tiles,
-        "attribution": current_app.config.get("MAP_ATTRIBUTION", ""),
+        "attribution": current_app.config["MAP_ATTRIBUTION"],
         "gaps": [
             {
                 "name": f"{g.municipality}{g.town}",

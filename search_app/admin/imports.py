@@ -106,14 +106,13 @@ def import_apply():
 
 
 def _limits() -> UploadLimits:
-    """Return the archive limits, overridable in the configuration."""
+    """Return the archive limits of the configuration (IMPORT_MAX_*)."""
     config = current_app.config
-    defaults = UploadLimits()
     return UploadLimits(
-        max_uncompressed=config.get("IMPORT_MAX_UNCOMPRESSED", defaults.max_uncompressed),
-        max_member=config.get("IMPORT_MAX_MEMBER", defaults.max_member),
-        max_members=defaults.max_members,
-        max_ratio=config.get("IMPORT_MAX_RATIO", defaults.max_ratio),
+        max_uncompressed=config["IMPORT_MAX_UNCOMPRESSED"],
+        max_member=config["IMPORT_MAX_MEMBER"],
+        max_members=UploadLimits().max_members,
+        max_ratio=config["IMPORT_MAX_RATIO"],
     )
 
 

@@ -116,7 +116,7 @@ def letters_command(campaign_id: int, output: str, all_facilities: bool, reminde
     """Print invitation letters (A4 PDF, one page per facility without an e-mail address)."""
     with Session(engine()) as session:
         campaign = _campaign(session, campaign_id)
-        font = run(lambda: letters.find_font(current_app.config.get("LETTER_FONT", "")))
+        font = run(lambda: letters.find_font(current_app.config["LETTER_FONT"]))
         plan = letters.LetterRun(all_facilities, reminder)
         pdf = run(
             lambda: letters.make_letters(

@@ -15,7 +15,6 @@ from surveys.errors import UserFacingError
 from surveys.models import utcnow
 
 SALT = "pmh.shortlist.share.v1"
-DEFAULT_DAYS = 14
 MAX_IDS = 10
 
 

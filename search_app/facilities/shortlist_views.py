@@ -165,7 +165,7 @@ def make_share():
     _checked(ActionForm)
     listings = _listings(Shortlist.from_session(session).ids)
     public = [lst for lst in listings if lst.is_public]
-    days = int(current_app.config.get("SHARE_LINK_DAYS", share.DEFAULT_DAYS))
+    days = int(current_app.config["SHARE_LINK_DAYS"])
     shared = share.shared_list([lst.facility.id for lst in public], days)
     token = share.dumps(current_app.config["SECRET_KEY"], shared)
     return render_template(

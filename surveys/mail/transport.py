@@ -40,17 +40,17 @@ class MailSettings:
     def from_config(cls, config: Mapping[str, Any], instance_path: str) -> MailSettings:
         """Read the MAIL_* settings; the file backend writes under instance/mail by default."""
         return cls(
-            backend=config.get("MAIL_BACKEND", "file"),
-            sender=config.get("MAIL_FROM", cls.sender),
-            folder=config.get("MAIL_FOLDER") or str(Path(instance_path) / "mail"),
-            host=config.get("MAIL_SMTP_HOST", cls.host),
-            port=int(config.get("MAIL_SMTP_PORT", cls.port)),
-            starttls=bool(config.get("MAIL_SMTP_STARTTLS", False)),
-            ssl=bool(config.get("MAIL_SMTP_SSL", False)),
-            username=config.get("MAIL_SMTP_USERNAME", ""),
-            password=config.get("MAIL_SMTP_PASSWORD", ""),
-            timeout=float(config.get("MAIL_SMTP_TIMEOUT", cls.timeout)),
-            send_lease=float(config.get("MAIL_SEND_LEASE_SECONDS", cls.send_lease)),
+            backend=config["MAIL_BACKEND"],
+            sender=config["MAIL_FROM"],
+            folder=config["MAIL_FOLDER"] or str(Path(instance_path) / "mail"),
+            host=config["MAIL_SMTP_HOST"],
+            port=int(config["MAIL_SMTP_PORT"]),
+            starttls=bool(config["MAIL_SMTP_STARTTLS"]),
+            ssl=bool(config["MAIL_SMTP_SSL"]),
+            username=config["MAIL_SMTP_USERNAME"],
+            password=config["MAIL_SMTP_PASSWORD"],
+            timeout=float(config["MAIL_SMTP_TIMEOUT"]),
+            send_lease=float(config["MAIL_SEND_LEASE_SECONDS"]),
         )
 
 
