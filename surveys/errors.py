@@ -107,12 +107,11 @@ class ImportProblem:
 
     def line(self, lang: str = "ja") -> str:
         """Render the problem in one language: '3行目: 名称が空です' / 'row 3: name is empty'."""
-        en = lang == "en"
-        row = (f"row {self.row}" if en else f"{self.row}行目") if self.row else ""
-        where = " ".join(p for p in (self.file, row) if p) or (
-            "whole file" if en else "ファイル全体"
+        row = bilingual(lang, f"{self.row}行目", f"row {self.row}") if self.row else ""
+        where = " ".join(p for p in (self.file, row) if p) or bilingual(
+            lang, "ファイル全体", "whole file"
         )
-        return f"{where}: {self.en if en else self.ja}"
+        return f"{where}: {bilingual(lang, self.ja, self.en)}"
 
 
 class FacilityImportError(SurveyError):
