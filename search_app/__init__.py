@@ -67,7 +67,7 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    """Bind the extensions and app-wide hooks; hooks run in the order they are added here."""
+    """Bind the extensions and app-wide hooks (before-request hooks run in this order)."""
     from search_app import auth, db, errors, i18n, privacy, qr, ratelimit, search, security, uploads
     from search_app.api import init_app as init_api
     from search_app.cli import init_app as init_cli
