@@ -12,7 +12,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from flask import render_template_string
 
-from index.gazetteer import municipalities
+from index.geo.gazetteer import municipalities
 from search_app.i18n import format_date
 from search_app.i18n_convert import main as convert_main
 from search_app.i18n_convert.catalogue import PO_PATH, compile_po, load_catalog

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from index.normalize import fold, town_key
+from index.geo.normalize import fold, town_key
 
 OUT_DIR = Path(__file__).parent / "data"
 
