@@ -1,1 +1,1 @@
-"""Search domain: Japanese text, geocoding, Whoosh index and searcher."""
+"""Search domain: Japanese text, Whoosh index and searcher, coverage; geography in index.geo."""

@@ -2,39 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from surveys.errors import UserFacingError
 
 
 class IndexDomainError(UserFacingError):
     """Base class of the search domain's errors (user-safe ja/en messages)."""
-
-
-class GeocodeError(IndexDomainError):
-    """A place could not be located."""
-
-
-class AddressNotUnderstood(GeocodeError):
-    """The text is not an address, station, postal code or municipality we know.
-
-    `suggestions` holds close names (possibly empty) that the user may have meant.
-    """
-
-    status = 422
-
-    def __init__(self, query: str, suggestions: Sequence[str] = (), reason_ja: str = ""):
-        self.query = query
-        self.suggestions = tuple(suggestions)
-        shown = query if len(query) <= 40 else query[:40] + "…"
-        ja = f"「{shown}」の場所がわかりませんでした。{reason_ja}"
-        ja += "住所・駅名・郵便番号・区市町村名のいずれかで入力してください。"
-        en = f"Could not locate “{shown}”. "
-        en += "Enter an address, a station, a postal code or a municipality."
-        if self.suggestions:
-            ja += f" もしかして: {'、'.join(self.suggestions)}"
-            en += f" Did you mean: {', '.join(self.suggestions)}?"
-        super().__init__(ja, en)
 
 
 class InvalidParameter(IndexDomainError):

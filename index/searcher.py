@@ -17,7 +17,7 @@ from index.columns import OUTCOME_COLUMNS, WARM_COLUMNS, Columns, warm_terms
 from index.errors import IndexUnavailable
 from index.execute import run
 from index.filters import SITUATIONS, Filter, Situation
-from index.geocoder import EARTH_RADIUS_KM
+from index.geo.distance import haversine_np
 from index.schema import (
     EPOCH,
     PROFESSIONAL_TEXT,
@@ -392,11 +392,3 @@ def _hit(view: _View, position: int) -> Hit:
         accepts=accepts,
         reasons=reasons,
     )
-
-
-def haversine_np(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
-    """Return great-circle distances in km from one point to many (vectorised)."""
-    p1, p2 = np.radians(lat), np.radians(lats)
-    dp, dl = p2 - p1, np.radians(lngs - lng)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))

@@ -19,7 +19,7 @@ from whoosh import query
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import TEXT, FieldType
 
-from index.normalize import _VARIANTS
+from index.geo.normalize import _VARIANTS
 
 WORD_MARK = "="
 # Query-time boost of the dictionary-word clause relative to the bigram clause.
@@ -117,7 +117,7 @@ SYNONYMS = (
 @lru_cache(maxsize=1)
 def _raw_dictionary() -> frozenset[str]:
     """Return the words: gazetteer names (with and without their suffix) and domain words."""
-    from index import gazetteer  # Lazy: the data loads only when text is first analysed.
+    from index.geo import gazetteer  # Lazy: the data loads only when text is first analysed.
 
     names = set(_DOMAIN_WORDS.split())
     names.update(gazetteer.prefectures().values())

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from index.errors import GeocodeError, IndexDomainError, IndexUnavailable, InvalidParameter
+from index.errors import IndexDomainError, IndexUnavailable, InvalidParameter
+from index.geo.errors import GeocodeError
 from search_app.i18n import current_lang
 from surveys.errors import InvitationError, SurveyError
 from surveys.signin_links import SignInLinkError
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(SurveyError, _domain_error)
     app.register_error_handler(IndexDomainError, _domain_error)
+    app.register_error_handler(GeocodeError, _domain_error)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -110,7 +112,7 @@ def _too_large(_exc: RequestEntityTooLarge):
     return render_error(413, message)
 
 
-def _domain_error(exc: SurveyError | IndexDomainError):
+def _domain_error(exc: SurveyError | IndexDomainError | GeocodeError):
     """Show a domain error's own user-safe message."""
     if is_api_path(request.path):
         return _api_domain_error(exc)
@@ -118,7 +120,7 @@ def _domain_error(exc: SurveyError | IndexDomainError):
     return render_error(exc.status, exc.message(current_lang()), clinic_help)
 
 
-def _api_domain_error(exc: SurveyError | IndexDomainError):
+def _api_domain_error(exc: SurveyError | IndexDomainError | GeocodeError):
     """Answer a domain error in the API's error body, with its code and field."""
     message = exc.message(current_lang())
     if isinstance(exc, InvalidParameter):

@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from index import text
 from index.errors import IndexDomainError, IndexUnavailable
-from index.locators import Locator, locator_from_config
+from index.geo.errors import GeocodeError
+from index.geo.locators import Locator, locator_from_config
 from index.searcher import Hit, Searcher, SearchResult
 from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
@@ -101,7 +102,7 @@ def searched_place(back: str | None) -> Origin | None:
     params = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
     try:
         return parse_origin(params, locator())
-    except (IndexDomainError, ValueError):
+    except (IndexDomainError, GeocodeError, ValueError):
         return None
 
 

@@ -6,7 +6,8 @@ import math
 
 from flask import Blueprint, render_template, request, session, url_for
 
-from index.errors import AddressNotUnderstood, InvalidParameter
+from index.errors import InvalidParameter
+from index.geo.errors import AddressNotUnderstood
 from search_app import db, search
 from search_app.auth import is_professional
 from search_app.facilities.shortlist import Shortlist

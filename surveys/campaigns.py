@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from index.gazetteer import five_digit_code, municipalities
 from surveys import audit
 from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
@@ -23,6 +22,7 @@ from surveys.models import (
     utcnow,
 )
 from surveys.operations import TOKYO, ensure_questionnaire
+from surveys.places import Municipality
 from surveys.questionnaire import Questionnaire
 
 
@@ -69,12 +69,14 @@ def region_of(code: str) -> str:
     return "islands" if code >= "13360" else "tama"
 
 
-def region_codes(prefecture: str, regions: Iterable[str]) -> list[str]:
-    """Return the municipality codes of the chosen regions (Tokyo only; none elsewhere)."""
+def region_codes(
+    prefecture: str, regions: Iterable[str], areas: Sequence[Municipality]
+) -> list[str]:
+    """Return the codes of the areas in the chosen regions (Tokyo only; none elsewhere)."""
     chosen = set(regions)
     if prefecture != "13" or not chosen:
         return []
-    return [m.code for m in municipalities(prefecture) if m.code and region_of(m.code) in chosen]
+    return [m.code for m in areas if m.code and region_of(m.code) in chosen]
 
 
 def close_of_day_in_japan(day: date) -> datetime:
@@ -83,11 +85,14 @@ def close_of_day_in_japan(day: date) -> datetime:
 
 
 def make_scope(
-    prefecture: str, municipality_codes: Iterable[str] = (), kinds: Iterable[str] = ()
+    prefecture: str,
+    municipality_codes: Iterable[str] = (),
+    kinds: Iterable[str] = (),
+    areas: Sequence[Municipality] = (),
 ) -> Scope:
-    """Check municipality codes (of this prefecture) and kinds; return the scope."""
-    known = {m.code for m in municipalities(prefecture) if m.code}
-    codes = tuple(sorted({five_digit_code(c) for c in municipality_codes if c.strip()}))
+    """Check municipality codes (five digits, among the prefecture's `areas`) and kinds."""
+    known = {m.code for m in areas if m.code}
+    codes = tuple(sorted({c.strip() for c in municipality_codes if c.strip()}))
     wrong = [c for c in codes if c not in known]
     if wrong:
         raise SurveyError(

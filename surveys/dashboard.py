@@ -1,8 +1,8 @@
 """Programme dashboard figures: facilities, answers, acceptance, verification and open reports.
 
 Read-only; no request globals. Facilities are in scope when their prefecture code is the
-configured one; each is counted under its municipality code, and those whose code is not a
-municipality of the prefecture in the bundled gazetteer are counted in `unassigned`.
+configured one; each is counted under its municipality code, and those whose code is not one
+of the municipalities the caller hands in (from the gazetteer) are counted in `unassigned`.
 "Verified recently" follows the rest of the product (listing badges, coverage report): the
 current answer, or the clinic's latest "still accurate" confirmation, is at most 365 days old
 on today's date in Japan.
@@ -11,24 +11,24 @@ on today's date in Japan.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from index.gazetteer import municipalities, prefectures
-from surveys.coverage import accepts
 from surveys.errors import SurveyError
-from surveys.listings import Listing, load_listings
+from surveys.listings import Listing, accepts, load_listings
 from surveys.models import Facility
 from surveys.operations import today_in_japan
+from surveys.places import Municipality
 from surveys.reports import open_reports
 
 BATCH = 500  # facility ids per query, well under every database's bound-parameter limit
 
 
 class DashboardError(SurveyError):
-    """The dashboard was asked for a prefecture the gazetteer does not know."""
+    """The dashboard was given no municipality: the gazetteer does not know the prefecture."""
 
     status = 500
     message_ja = "設定された都道府県コードが不明です。"
@@ -83,10 +83,16 @@ class Site:
     postpartum: bool
 
 
-def dashboard(session: Session, prefecture_code: str, now: datetime | None = None) -> Dashboard:
-    """Compute the dashboard figures for the facilities of one prefecture."""
+def dashboard(
+    session: Session,
+    prefecture_code: str,
+    prefecture: str,
+    areas: Sequence[Municipality],
+    now: datetime | None = None,
+) -> Dashboard:
+    """Compute the figures for the facilities of one prefecture, given its municipalities."""
     code = prefecture_code.zfill(2)
-    if code not in prefectures():
+    if not areas:
         raise DashboardError()
     today = today_in_japan(now)
     listings = scope_listings(session, code)
@@ -96,11 +102,11 @@ def dashboard(session: Session, prefecture_code: str, now: datetime | None = Non
         grouped[listing.facility.municipality_code].append(listing)
     rows = [
         MunicipalityFigures(m.code, m.name, figures(grouped.pop(m.code, []), reports, today))
-        for m in municipalities(code)
+        for m in areas
     ]
     rest = [x for group in grouped.values() for x in group]
     return Dashboard(
-        prefecture=prefectures()[code],
+        prefecture=prefecture,
         today=today,
         total=figures(listings, reports, today),
         municipalities=rows,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
-from index.gazetteer import Town, load_towns
 from surveys import audit
 from surveys.accounts import hash_password
 from surveys.models import (
@@ -22,6 +22,7 @@ from surveys.models import (
     utcnow,
 )
 from surveys.operations import ensure_questionnaire, today_in_japan
+from surveys.places import TownPoint
 from surveys.questionnaire import Item, Questionnaire
 
 # (written form, katakana reading)
@@ -101,12 +102,19 @@ def demo_users(seed: int) -> list[DemoUser]:
     ]
 
 
-def seed_demo(session: Session, questionnaire: Questionnaire, clinics: int, seed: int) -> dict:
-    """Create `clinics` facilities, their answers and the demo users; the caller commits."""
+def seed_demo(
+    session: Session,
+    questionnaire: Questionnaire,
+    clinics: int,
+    seed: int,
+    towns: Sequence[TownPoint],
+) -> dict:
+    """Create `clinics` facilities in Tokyo's `towns`, their answers and the demo users; the
+    caller commits."""
     rng = random.Random(seed)
-    towns = [t for t in load_towns("東京都") if t.lat is not None and not t.koaza]
+    located = [t for t in towns if t.lat is not None and not t.koaza]
     version = ensure_questionnaire(session, questionnaire)
-    facilities = [_facility(rng, n, rng.choice(towns)) for n in range(1, clinics + 1)]
+    facilities = [_facility(rng, n, rng.choice(located)) for n in range(1, clinics + 1)]
     session.add_all(facilities)
     session.flush()
     responses = []
@@ -122,7 +130,7 @@ def seed_demo(session: Session, questionnaire: Questionnaire, clinics: int, seed
     return {"facilities": len(facilities), "answered": answered, "users": users}
 
 
-def _facility(rng: random.Random, n: int, town: Town) -> Facility:
+def _facility(rng: random.Random, n: int, town: TownPoint) -> Facility:
     """Make one facility in a real town, a few metres off the town's point."""
     hospital = rng.random() < 0.15
     stem, stem_kana = rng.choice(STEMS)

@@ -14,6 +14,7 @@ from surveys.pulse import latest_answers
 from surveys.questionnaire import Questionnaire
 
 STALE_AFTER_DAYS = 365
+ACCEPTING = frozenset({"yes", "conditional"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class Listing:
             return answers
         allowed = questionnaire.public_keys()
         return {k: v for k, v in answers.items() if k in allowed}
+
+
+def accepts(listing: Listing, kind: str) -> bool:
+    """Tell whether the facility's current answer accepts this group (yes or conditional)."""
+    return bool(listing.response) and listing.response.answers.get(kind) in ACCEPTING
 
 
 def load_listings(session: Session, facility_ids: list[int]) -> dict[int, Listing]:

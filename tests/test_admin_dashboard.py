@@ -20,9 +20,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from index.gazetteer import municipalities
+from index.coverage import prefecture_coverage, report_csv
+from index.geo.gazetteer import municipalities
 from surveys import audit
-from surveys.coverage import prefecture_coverage, report_csv
 from surveys.dashboard import Figures, dashboard
 from surveys.models import SurveyResponse, utcnow
 from surveys.operations import confirm_still_accurate, today_in_japan
@@ -92,7 +92,7 @@ def _svg(page: str) -> ET.Element:
 
 
 def test_dashboard_figures_count_scope_answers_verification_and_open_reports(db, scope):
-    data = dashboard(db, "13")
+    data = dashboard(db, "13", "東京都", municipalities("13"))
     assert data.prefecture == "東京都"
     assert data.total == Figures(5, 3, 2, 2, 2, 1)
     rows = {row.code: row for row in data.municipalities}
@@ -107,7 +107,7 @@ def test_dashboard_figures_count_scope_answers_verification_and_open_reports(db,
 def test_dashboard_verified_counts_a_still_accurate_confirmation(db, scope, questionnaire):
     confirm_still_accurate(db, scope["B"], audit.CLI_ACTOR, 1)
     db.commit()
-    assert dashboard(db, "13").total.verified_recently == 3
+    assert dashboard(db, "13", "東京都", municipalities("13")).total.verified_recently == 3
 
 
 def test_dashboard_page_shows_the_figures_table_and_nav(client, admin, scope):

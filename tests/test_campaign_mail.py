@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from index.geo.gazetteer import municipalities as gazetteer_municipalities
 from surveys import audit, campaign_mail, campaigns
 from surveys.campaigns import CampaignClosed
 from surveys.mail import MailSettings
@@ -52,7 +53,7 @@ def open_campaign(db, questionnaire):
     """Create a campaign over Tokyo, optionally narrowed to municipalities and kinds."""
 
     def make(municipalities=(), kinds=()):
-        scope = campaigns.make_scope("13", municipalities, kinds)
+        scope = campaigns.make_scope("13", municipalities, kinds, gazetteer_municipalities("13"))
         closes = today_in_japan() + timedelta(days=20)
         campaign = campaigns.create_campaign(
             db, questionnaire, "2026年度 受入れ調査", closes, audit.CLI_ACTOR, scope

@@ -32,10 +32,8 @@ import pytest
 from geopy.distance import great_circle
 from sqlmodel import select
 
-from index.gazetteer import Municipality, Town
-from search_app.cli import coverage as coverage_cli
-from surveys import coverage
-from surveys.coverage import (
+from index import coverage
+from index.coverage import (
     CoverageError,
     Reach,
     compute_coverage,
@@ -44,6 +42,8 @@ from surveys.coverage import (
     report_csv,
     report_json,
 )
+from index.geo.gazetteer import Municipality, Town
+from search_app.cli import coverage as coverage_cli
 from surveys.models import SurveyResponse
 from surveys.operations import today_in_japan
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from index.gazetteer import load_towns
+from index.geo.gazetteer import load_towns
 from search_app import create_app
 from surveys.demo import seed_demo
 from surveys.models import Facility, Invitation, SurveyResponse, User
@@ -35,7 +35,7 @@ def test_seed_demo_is_deterministic_per_seed(tmp_path, database_url, questionnai
         upgrade(url)
         app = create_app({"INSTANCE_PATH": str(tmp_path / f"i{n}"), "DATABASE_URL": url})
         with Session(app.extensions["pmh_engine"]) as session:
-            seed_demo(session, questionnaire, 40, seed)
+            seed_demo(session, questionnaire, 40, seed, load_towns("東京都"))
             session.commit()
             snapshots.append(_snapshot(session))
         app.extensions["pmh_engine"].dispose()
@@ -44,7 +44,7 @@ def test_seed_demo_is_deterministic_per_seed(tmp_path, database_url, questionnai
 
 
 def test_seed_demo_data_is_plausible(app, db, questionnaire):
-    seed_demo(db, questionnaire, 300, 3)
+    seed_demo(db, questionnaire, 300, 3, load_towns("東京都"))
     db.commit()
     facilities = db.exec(select(Facility)).all()
     assert len(facilities) == 300

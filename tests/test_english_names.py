@@ -8,6 +8,7 @@ import re
 
 from sqlmodel import select
 
+from index.geo.gazetteer import municipalities
 from surveys import audit, campaigns
 from surveys.models import Facility
 from surveys.operations import today_in_japan
@@ -39,7 +40,7 @@ def test_romaji_name_is_imported_and_shown_on_english_pages(app, client, db, tmp
 
 
 def test_lists_use_the_languages_separator(client, db, admin, questionnaire):
-    scope = campaigns.make_scope("13", ["13107", "13108"])
+    scope = campaigns.make_scope("13", ["13107", "13108"], areas=municipalities("13"))
     campaign = campaigns.create_campaign(
         db, questionnaire, "墨田・江東", today_in_japan(), audit.CLI_ACTOR, scope
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index import gazetteer as gz
+from index.geo import gazetteer as gz
 
 TOKYO_23_AND_MORE = {"13101": "千代田区", "13108": "江東区", "13201": "八王子市",
                      "13303": "西多摩郡瑞穂町", "13362": "利島村", "13421": "小笠原村"}  # fmt: skip

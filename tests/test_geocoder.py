@@ -6,15 +6,18 @@ import json
 import math
 import random
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from geopy.distance import geodesic, great_circle
-from geopy.location import Location
 
-from index import gazetteer as gz
-from index.commands import geocode_command
-from index.errors import AddressNotUnderstood
-from index.geocoder import GazetteerGeocoder, OfflineGeocoder, distances_km, geocode, haversine_km
+from index.geo import gazetteer as gz
+from index.geo.distance import haversine_km, haversine_np
+from index.geo.errors import AddressNotUnderstood
+from index.geo.geocoder import OfflineGeocoder, geocode
+from index.geo.locators import GeopyLocator
+from search_app.cli.geocode import geocode_command
+from tests.geopy_stand_in import StandInGeocoder
 
 TOL = 1e-6  # degrees: results are gazetteer points, so they must match the row exactly
 
@@ -191,15 +194,12 @@ def test_geocoder_rows_without_coordinates_do_not_crash():
         assert result.lat is not None and result.level in ("town", "municipality")
 
 
-def test_geopy_adapter_returns_locations_with_raw_level_and_label():
-    geocoder = GazetteerGeocoder()
-    location = geocoder.geocode("亀戸8-5-1")
-    assert isinstance(location, Location)
-    assert location.raw["level"] == "town" and location.raw["label"] == "東京都江東区亀戸八丁目"
-    assert location.address == "東京都江東区亀戸八丁目"
-    several = geocoder.geocode("本町", exactly_one=False)
-    assert len(several) > 1 and all(isinstance(x, Location) for x in several)
-    assert geocoder.geocode("asdfgh") is None
+def test_geopy_locator_reads_level_and_label_from_a_geopy_geocoder():
+    locator = GeopyLocator(StandInGeocoder())
+    place = locator.geocode("亀戸8-5-1")
+    assert place.level == "town" and place.label == "東京都江東区亀戸八丁目"
+    with pytest.raises(AddressNotUnderstood):
+        locator.geocode("asdfgh")
 
 
 def test_haversine_matches_geopy():
@@ -214,7 +214,8 @@ def test_haversine_matches_geopy():
         assert math.isclose(haversine_km(*a, *b), great_circle(a, b).km, abs_tol=1e-6)
         assert math.isclose(haversine_km(*a, *b), geodesic(a, b).km, rel_tol=5e-3, abs_tol=1e-6)
     origin, points = pairs[0][0], [b for _, b in pairs]
-    assert distances_km(*origin, points) == pytest.approx(
+    lats, lngs = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    assert list(haversine_np(*origin, lats, lngs)) == pytest.approx(
         [great_circle(origin, p).km for p in points], abs=1e-6
     )
 

@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import render_template_string
 
-from index.gazetteer import municipalities
+from index.geo.gazetteer import municipalities
 from search_app.i18n import format_date
 from surveys.operations import today_in_japan
 from tests.conftest import csrf_token, open_user_session

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from index.errors import AddressNotUnderstood
-from index.geocoder import geocode
-from index.romaji import kana_to_romaji, loose_key
+from index.geo.errors import AddressNotUnderstood
+from index.geo.geocoder import geocode
+from index.geo.romaji import kana_to_romaji, loose_key
 
 
 @pytest.mark.parametrize(

@@ -233,10 +233,10 @@ def test_search_without_index_is_503_not_500(client):
 
 
 def test_search_with_a_configured_geopy_geocoder(make_app):
-    """Any geopy geocoder can stand in for the offline one (here the offline geopy class)."""
+    """Any geopy geocoder can stand in for the offline one (here one answering offline)."""
     from sqlmodel import Session
 
-    app = make_app("geo", GEOCODER="index.geocoder:GazetteerGeocoder")
+    app = make_app("geo", GEOCODER="tests.geopy_stand_in:StandInGeocoder")
     with Session(app.extensions["pmh_engine"]) as session:
         rebuild(session, app.extensions["pmh_index"])
     client = app.test_client()

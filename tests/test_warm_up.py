@@ -6,7 +6,8 @@ import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 
-from index import gazetteer, text
+from index import text
+from index.geo import gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 

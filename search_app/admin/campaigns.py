@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from index.gazetteer import municipalities
+from index.geo.gazetteer import municipalities
 from search_app import db
 from search_app.admin.views import attachment, bp, perform
 from search_app.auth import current_principal
@@ -164,8 +164,11 @@ def _municipality_groups(form: CampaignForm, prefecture: str) -> list[tuple]:
 
 def _create(session: Session, actor: audit.Actor, form: CampaignForm, prefecture: str) -> Campaign:
     """Create the campaign the form describes."""
-    codes = [*form.municipalities.data, *campaigns.region_codes(prefecture, form.regions.data)]
-    scope = campaigns.make_scope(prefecture, codes, form.kinds.data)
+    areas = municipalities(prefecture)
+    regions = campaigns.region_codes(prefecture, form.regions.data, areas)
+    scope = campaigns.make_scope(
+        prefecture, [*form.municipalities.data, *regions], form.kinds.data, areas
+    )
     questionnaire = current_questionnaire()
     closes_on: date = form.closes_on.data
     return campaigns.create_campaign(

@@ -12,19 +12,20 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Optional, ValidationError
 
-from search_app import db
-from search_app.admin.campaigns import REGION_LABELS
-from search_app.admin.charts import Group, Panel, Series, grouped_bar_chart
-from search_app.admin.views import attachment, bp
-from search_app.i18n import current_lang
-from surveys.campaigns import region_of
-from surveys.coverage import (
+from index.coverage import (
     DEFAULT_THRESHOLD_KM,
     CoverageReport,
     all_listings,
     prefecture_coverage,
     report_csv,
 )
+from index.geo.gazetteer import municipalities, prefectures
+from search_app import db
+from search_app.admin.campaigns import REGION_LABELS
+from search_app.admin.charts import Group, Panel, Series, grouped_bar_chart
+from search_app.admin.views import attachment, bp
+from search_app.i18n import current_lang
+from surveys.campaigns import region_of
 from surveys.dashboard import Dashboard, accepting_sites
 from surveys.dashboard import dashboard as dashboard_figures
 from surveys.operations import today_in_japan
@@ -43,7 +44,9 @@ CHART_SERIES = (
 @bp.route("/")
 def dashboard():
     """Figures for the whole prefecture and per municipality, as a table and a chart."""
-    data = dashboard_figures(db.session(), current_app.config["PREFECTURE_CODE"])
+    code = current_app.config["PREFECTURE_CODE"].zfill(2)
+    areas = municipalities(code)
+    data = dashboard_figures(db.session(), code, prefectures().get(code, ""), areas)
     return render_template("admin/dashboard.html", data=data, chart=municipality_chart(data))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 from sqlmodel import col, select
 
-from index.gazetteer import municipalities
+from index.geo.gazetteer import municipalities
 from search_app import db
 from search_app.admin.views import bp
 from surveys import pulse, referrals

@@ -17,7 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from index.gazetteer import five_digit_code, municipality_by_code
+from index.geo.gazetteer import five_digit_code, municipality_by_code
 from search_app import db
 from search_app.admin.views import bp, perform
 from search_app.auth import current_principal

@@ -21,8 +21,8 @@ from index.filters import (
     filter_items,
     situation_filters,
 )
-from index.gazetteer import municipality_by_code
-from index.locators import Locator
+from index.geo.gazetteer import municipality_by_code
+from index.geo.locators import Locator
 from index.searcher import SORTS, SearchRequest
 from search_app.api.param_kinds import Param
 from search_app.errors import PLACE_NOT_UNDERSTOOD

@@ -20,10 +20,8 @@ def main() -> None:
 
 def _add_standalone_commands(group) -> None:
     """Add commands that need no app (the offline geocoder)."""
-    try:
-        from index.commands import geocode_command
-    except ImportError:  # the geocoder ships with the search engine
-        return
+    from search_app.cli.geocode import geocode_command
+
     group.add_command(geocode_command, "geocode")
 
 

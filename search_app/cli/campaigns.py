@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
+from index.geo import gazetteer
 from search_app.cli import run
 from search_app.db import engine
 from search_app.mailing import base_url, mail_settings, office_contact
@@ -53,7 +54,9 @@ def create_command(name: str, closes_on, municipalities, kinds) -> None:
     questionnaire = current_questionnaire()
     prefecture = current_app.config["PREFECTURE_CODE"]
     with Session(engine()) as session:
-        scope = run(lambda: campaigns.make_scope(prefecture, municipalities, kinds))
+        codes = [gazetteer.five_digit_code(c) for c in municipalities]
+        areas = gazetteer.municipalities(prefecture)
+        scope = run(lambda: campaigns.make_scope(prefecture, codes, kinds, areas))
         campaign = run(
             lambda: campaigns.create_campaign(
                 session, questionnaire, name, closes_on.date(), audit.CLI_ACTOR, scope

@@ -10,9 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
-from search_app.cli import run
-from search_app.db import engine
-from surveys.coverage import (
+from index.coverage import (
     DEFAULT_THRESHOLD_KM,
     CoverageReport,
     MunicipalityCoverage,
@@ -21,6 +19,8 @@ from surveys.coverage import (
     report_csv,
     report_json,
 )
+from search_app.cli import run
+from search_app.db import engine
 from surveys.operations import TOKYO
 
 FORMATS = ("table", "csv", "json")

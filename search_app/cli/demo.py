@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from index.geo.gazetteer import TOKYO, load_towns
 from search_app.db import engine
 from search_app.questionnaire import current_questionnaire
 from surveys import audit
@@ -32,7 +33,7 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
             click.echo("Demo data already present; nothing added.")
             _print_users(seed, reprint=True)
             return
-        summary = seed_demo(session, questionnaire, clinics, seed)
+        summary = seed_demo(session, questionnaire, clinics, seed, load_towns(TOKYO))
         links = _invitation_links(session, questionnaire)
         session.commit()
     click.echo(f"Created {summary['facilities']} facilities ({summary['answered']} answered).")

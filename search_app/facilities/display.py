@@ -12,8 +12,8 @@ from flask import url_for
 from sqlmodel import Session
 
 from index.capacity import capacity_state
-from index.geocoder import haversine_km
-from index.nearby import nearest_stations
+from index.geo.distance import haversine_km
+from index.geo.stations import nearest_stations
 from search_app.i18n import current_lang
 from surveys import pulse
 from surveys.errors import QuestionnaireError

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.filters import Filter
-from index.geocoder import EARTH_RADIUS_KM, haversine_km
+from index.geo.distance import EARTH_RADIUS_KM, haversine_km
 from index.schema import PROFESSIONAL_TEXT, PUBLIC_TEXT, WAIT_ITEM
 from index.searcher import SearchRequest, effective_sort
 from index.text import (

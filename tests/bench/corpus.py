@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from index import gazetteer
+from index.geo import gazetteer
 
 BRANDS = [
     ("さくら", "さくら"),

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from index.filters import Filter
-from index.gazetteer import TOKYO, load_towns
+from index.geo.gazetteer import TOKYO, load_towns
 from index.searcher import Searcher, SearchRequest
 from index.store import SearchIndex
 from index.sync import rebuild, sync_outbox
@@ -104,7 +104,7 @@ def seed_database(url: str, questionnaire: Questionnaire, n: int, seed: int) -> 
     engine = make_engine(url)
     audit.use_key(engine, BENCH_AUDIT_KEY)
     with Session(engine) as session:
-        seconds, made = timed(seed_demo, session, questionnaire, n, seed)
+        seconds, made = timed(seed_demo, session, questionnaire, n, seed, load_towns(TOKYO))
         session.commit()
     engine.dispose()
     return {"seconds": seconds, "facilities": made["facilities"], "answered": made["answered"]}

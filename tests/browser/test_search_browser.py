@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index.geo.gazetteer import TOKYO, load_towns
 from index.sync import rebuild
 from surveys.demo import seed_demo
 from surveys.operations import current_responses
@@ -161,7 +162,7 @@ def test_pages_fit_a_narrow_screen(make_page, indexed, make_invitation, width):
 @pytest.fixture
 def demo(app, db, questionnaire):
     """The 600 demo facilities, indexed."""
-    seed_demo(db, questionnaire, 600, 1)
+    seed_demo(db, questionnaire, 600, 1, load_towns(TOKYO))
     db.commit()
     rebuild(db, app.extensions["pmh_index"])
 

@@ -183,14 +183,14 @@ def invitations(count: int, seed: int) -> list[dict]:
 
 def _tokyo_municipalities():
     """Return Tokyo's municipalities."""
-    from index.gazetteer import municipalities
+    from index.geo.gazetteer import municipalities
 
     return municipalities("13")
 
 
 def places(seed: int, each: int = 60) -> list[str]:
     """Return places nurses type (stations, addresses, postal codes) the geocoder understands."""
-    from index.gazetteer import load_stations, load_towns, read_tsv
+    from index.geo.gazetteer import load_stations, load_towns, read_tsv
     from search_app.search import locator
 
     rng = random.Random(seed)
@@ -208,11 +208,11 @@ def places(seed: int, each: int = 60) -> list[str]:
 
 def _understood(geocoder, text: str) -> bool:
     """Tell whether the geocoder finds the place (ambiguous names are left out)."""
-    from index.errors import IndexDomainError
+    from index.geo.errors import GeocodeError
 
     try:
         geocoder.geocode(text)
-    except IndexDomainError:
+    except GeocodeError:
         return False
     return True
 

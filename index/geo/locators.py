@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 from geopy.geocoders.base import Geocoder
 
-from index.errors import AddressNotUnderstood
-from index.geocoder import GeocodeResult, default_geocoder
+from index.geo.errors import AddressNotUnderstood
+from index.geo.geocoder import GeocodeResult, default_geocoder
 
 
 class Locator(Protocol):

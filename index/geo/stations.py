@@ -7,8 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from index import gazetteer as gz
-from index.geocoder import EARTH_RADIUS_KM
+from index.geo import gazetteer as gz
+from index.geo.distance import haversine_np
 
 
 @dataclass(frozen=True)
@@ -34,22 +34,12 @@ def _stations() -> tuple[tuple[gz.Station, ...], np.ndarray, np.ndarray]:
     return stations, lats, lngs
 
 
-def _haversine(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
-    """Return great-circle distances in km from one point to many."""
-    p1, p2 = np.radians(lat), np.radians(lats)
-    a = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lngs - lng) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
 def nearest_stations(
     lat: float, lng: float, limit: int = 3, within_km: float = 3.0
 ) -> list[NearbyStation]:
     """Return up to `limit` stations within `within_km` of a point, nearest first."""
     stations, lats, lngs = _stations()
-    distances = _haversine(lat, lng, lats, lngs)
+    distances = haversine_np(lat, lng, lats, lngs)
     nearest = np.argsort(distances)[:limit]
     return [
         NearbyStation(stations[i].name, stations[i].lines, round(float(distances[i]), 2))

@@ -1,4 +1,4 @@
-"""Loaders over the bundled gazetteer files in index/data (see index/data/NOTICE.md)."""
+"""Loaders over the bundled gazetteer files in index/geo/data (see its NOTICE.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from index.normalize import fold, kanji_to_int, town_key
+from index.geo.normalize import fold, kanji_to_int, town_key
 
 DATA_DIR = Path(__file__).parent / "data"
 TOKYO = "東京都"

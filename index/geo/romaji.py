@@ -13,7 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from index import gazetteer as gz
+from index.geo import gazetteer as gz
 
 _KANA = (
     "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん"

@@ -20,24 +20,23 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from index.gazetteer import Municipality, Town, load_towns, municipalities, prefectures
-from index.searcher import haversine_np
+from index.errors import IndexDomainError
+from index.geo.distance import haversine_np
+from index.geo.gazetteer import Municipality, Town, load_towns, municipalities, prefectures
 from surveys.bilingual import bilingual
-from surveys.errors import SurveyError
 from surveys.exports.spreadsheet import write_csv
 from surveys.exports.table import Table
-from surveys.listings import Listing, load_listings
+from surveys.listings import Listing, accepts, load_listings
 from surveys.models import Facility, utcnow
 from surveys.operations import TOKYO, today_in_japan
 
-ACCEPTING = frozenset({"yes", "conditional"})
 KINDS = ("pregnant", "postpartum")  # questionnaire items asking whether a group is accepted
 DEFAULT_THRESHOLD_KM = 10.0
 BATCH = 500  # facility ids per query, well under every database's bound-parameter limit
 TOWN_CHUNK = 1024  # towns per distance matrix: bounds memory at (chunk x facilities) floats
 
 
-class CoverageError(SurveyError):
+class CoverageError(IndexDomainError):
     """The report was asked with arguments it cannot honour."""
 
     message_ja = "距離のしきい値は0より大きい数（km）で指定してください。"
@@ -161,11 +160,6 @@ def all_listings(session: Session) -> list[Listing]:
     for start in range(0, len(ids), BATCH):
         found.update(load_listings(session, ids[start : start + BATCH]))
     return [found[i] for i in ids]
-
-
-def accepts(listing: Listing, kind: str) -> bool:
-    """Tell whether the facility's current answer accepts this group (yes or conditional)."""
-    return bool(listing.response) and listing.response.answers.get(kind) in ACCEPTING
 
 
 def nearest_km(
