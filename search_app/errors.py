@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from index.errors import GeocodeError, IndexDomainError, IndexUnavailable, InvalidParameter
+from index.params import PLACE_NOT_UNDERSTOOD
 from search_app.i18n import current_lang
 from surveys.errors import InvitationError, SurveyError
 from surveys.signin_links import SignInLinkError
@@ -34,7 +35,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-PLACE_NOT_UNDERSTOOD = "place_not_understood"
 INVALID_TOKEN = "invalid_token"
 # How long a client should wait while the search index is being prepared (a rebuild of the
 # demo's 600 facilities takes seconds).

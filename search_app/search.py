@@ -16,11 +16,11 @@ from sqlmodel import Session
 from index import text
 from index.errors import IndexDomainError, IndexUnavailable
 from index.locators import Locator, locator_from_config
+from index.params import Origin, parse_origin, parse_search
 from index.searcher import Hit, Searcher, SearchResult
 from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
 from search_app import db
-from search_app.api.params import Origin, parse_origin, parse_search
 from surveys.listings import Listing, load_listings
 from surveys.questionnaire import Questionnaire, load_version
 

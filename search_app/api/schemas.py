@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from index.params import DATA_CODES, INVALID
 from index.ranking import REASON_KINDS
-from search_app.api.params import DATA_CODES, INVALID
 from search_app.errors import INVALID_TOKEN, STATUS_CODES
 from surveys.questionnaire import Questionnaire
 
