@@ -12,7 +12,7 @@ from index.sync import pending_count
 from search_app import db, search
 from search_app.api.openapi import MAX_AGE, openapi_document
 from search_app.auth import bearer_token, current_principal, is_professional, token_user
-from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, api_error, is_api_path
+from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, is_api_path, json_error
 from search_app.i18n import current_lang
 from search_app.security import csrf
 from surveys.listings import Listing, load_listings
@@ -66,7 +66,7 @@ def _refuse_bad_token():
     if bearer_token() is None or token_user() is not None:
         return None
     message = _("APIトークンが無効です（誤り、失効済み、または有効期限切れ）。")
-    body, status = api_error(401, message, INVALID_TOKEN)
+    body, status = json_error(401, message, INVALID_TOKEN)
     response = current_app.make_response((body, status))
     response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return response
@@ -112,7 +112,7 @@ def facility_detail(facility_id: int):
     professional = is_professional()
     listing = load_listings(db.session(), [facility_id]).get(facility_id)
     if listing is None or not listing.visible_to(professional):
-        return api_error(404, _not_found_message())
+        return json_error(404, _not_found_message())
     response = jsonify(_facility_json(listing, _questionnaire(), professional, None))
     response.add_etag()
     return response.make_conditional(request)
