@@ -16,7 +16,7 @@ from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, is_api_path, j
 from search_app.i18n import current_lang
 from search_app.security import csrf
 from surveys.listings import Listing, load_listings
-from surveys.models import Facility
+from surveys.models import Facility, FacilityPublic
 from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -146,24 +146,15 @@ def _index_state() -> dict[str, Any]:
 
 def _facility_json(listing: Listing, questionnaire, professional: bool, distance_km) -> dict:
     """Return the JSON of one facility; the public gets public answers only."""
-    facility = listing.facility
-    return {
-        "id": facility.id,
-        "name": facility.name,
-        "kana": facility.kana,
-        "kind": facility.kind,
-        "address": facility.address,
-        "postal_code": facility.postal_code,
-        "lat": facility.lat,
-        "lng": facility.lng,
-        "distance_km": distance_km,
-        "municipality_code": facility.municipality_code,
-        "phone": facility.phone,
-        "website": facility.website,
-        "hours": facility.hours,
-        "verified_on": listing.verified_on.isoformat() if listing.verified_on else None,
-        "answers": listing.answers_for(questionnaire, professional),
-    }
+    public = FacilityPublic.model_validate(
+        listing.facility,
+        update={
+            "distance_km": distance_km,
+            "verified_on": listing.verified_on,
+            "answers": listing.answers_for(questionnaire, professional),
+        },
+    )
+    return public.model_dump(mode="json")
 
 
 def _not_found_message() -> str:
