@@ -59,6 +59,7 @@ class FacilityPublic(SQLModel):
     id: int = Field(description="The facility's number (/api/v1/facilities/{id})")
     name: str = Field(description="Name as registered (Japanese)")
     kana: str = Field(default="", description="Reading of the name in kana")
+    # A str with the kinds as its schema's enum: a row is served as stored, as before.
     kind: str = Field(
         description="Hospital or clinic",
         schema_extra={"json_schema_extra": {"enum": list(FACILITY_KINDS)}},
@@ -70,7 +71,9 @@ class FacilityPublic(SQLModel):
     distance_km: float | None = Field(
         default=None, description="Distance from the search's place in km; null without one"
     )
-    municipality_code: str = Field(default="", description="5-digit municipality code")
+    municipality_code: str = Field(
+        default="", description="5-digit municipality code (empty if unknown)"
+    )
     phone: str = Field(default="", description="Phone number")
     website: str = Field(default="", description="Website URL")
     hours: str = Field(default="", description="Opening hours as the facility gives them")
