@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from index.errors import IndexDomainError, IndexUnavailable, InvalidParameter
 from index.geo.errors import GeocodeError
+from index.params import PLACE_NOT_UNDERSTOOD
 from search_app.i18n import current_lang
 from surveys.errors import InvitationError, SurveyError
 from surveys.signin_links import SignInLinkError
@@ -36,12 +37,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-PLACE_NOT_UNDERSTOOD = "place_not_understood"
 INVALID_TOKEN = "invalid_token"
 # How long a client should wait while the search index is being prepared (a rebuild of the
 # demo's 600 facilities takes seconds).
 RETRY_AFTER_SECONDS = 30
-# The `code` of the API's error body for each status it answers with an error.
+# The `code` of the JSON error body for each status answered with an error.
 STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -63,8 +63,11 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/") or path == "/healthz"
 
 
-def api_error(status: int, message: str, code: str = "", field: str | None = None, **extra):
-    """Return the API's one error body: {"error": {"code", "message", "field"}}."""
+def json_error(status: int, message: str, code: str = "", field: str | None = None, **extra):
+    """Return the app's one JSON error body (the API's): {"error": {"code", "message", "field"}}.
+
+    Documented once as `Error` in the OpenAPI document; every JSON answer of a failure uses it.
+    """
     code = code or STATUS_CODES.get(status, "internal_error" if status >= 500 else "bad_request")
     body = {"code": code, "message": message, "field": field, **extra}
     return jsonify(error=body), status
@@ -74,7 +77,7 @@ def render_error(status: int, message: str, clinic_help: bool = False):
     """Render the error page (or JSON for the API) with a status code; `clinic_help` adds how a
     clinic gets back in and how to reach the office (used, expired or closed links)."""
     if is_api_path(request.path):
-        return api_error(status, message)
+        return json_error(status, message)
     page = render_template("error.html", status=status, message=message, clinic_help=clinic_help)
     return page, status
 
@@ -124,16 +127,16 @@ def _api_domain_error(exc: SurveyError | IndexDomainError | GeocodeError):
     """Answer a domain error in the API's error body, with its code and field."""
     message = exc.message(current_lang())
     if isinstance(exc, InvalidParameter):
-        return api_error(400, message, exc.code, exc.field)
+        return json_error(400, message, exc.code, exc.field)
     if isinstance(exc, GeocodeError):
         suggestions = list(getattr(exc, "suggestions", ()))
-        return api_error(400, message, PLACE_NOT_UNDERSTOOD, "near", suggestions=suggestions)
+        return json_error(400, message, PLACE_NOT_UNDERSTOOD, "near", suggestions=suggestions)
     if isinstance(exc, IndexUnavailable):
-        body, status = api_error(503, message, "index_unavailable")
+        body, status = json_error(503, message, "index_unavailable")
         response = current_app.make_response((body, status))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    return api_error(exc.status, message)
+    return json_error(exc.status, message)
 
 
 def _unexpected(exc: Exception):

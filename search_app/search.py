@@ -17,11 +17,11 @@ from index import text
 from index.errors import IndexDomainError, IndexUnavailable
 from index.geo.errors import GeocodeError
 from index.geo.locators import Locator, locator_from_config
+from index.params import Origin, parse_origin, parse_search
 from index.searcher import Hit, Searcher, SearchResult
 from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
 from search_app import db
-from search_app.api.params import Origin, parse_origin, parse_search
 from surveys.bilingual import bilingual
 from surveys.listings import Listing, load_listings
 from surveys.questionnaire import Questionnaire, load_version

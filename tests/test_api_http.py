@@ -9,8 +9,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from index.errors import InvalidParameter
+from index.params import Param, search_params
 from search_app.api.openapi import query_parameter
-from search_app.api.params import Param, search_params
 from surveys import audit
 from surveys.api_tokens import create_token
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from whoosh.query import And
 
 from index.documents import FacilityDoc
+from index.params import parse_filters
 from index.searcher import Searcher, SearchRequest, _query, effective_sort
 from index.store import SearchIndex
 from index.text import normalize
-from search_app.api.params import parse_filters
 from surveys.questionnaire import load_version
 
 Q = load_version("2026.1")

@@ -252,4 +252,6 @@ def test_shortlist_full_answers_the_script_with_the_reason(client, staff, make_f
     data = {"facility_id": facilities[-1].id, "csrf_token": token}
     refused = client.post("/shortlist/add", data=data, headers={"Accept": "application/json"})
     assert refused.status_code == 409
-    assert refused.get_json()["message"].startswith("候補リストには")
+    error = refused.get_json()["error"]  # the app's one JSON error body (the API's)
+    assert (error["code"], error["field"]) == ("conflict", None)
+    assert error["message"].startswith("候補リストには")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search_app.api.params import DATA_CODES, INVALID, Param, search_params
+from index.params import DATA_CODES, INVALID, Param, search_params
 from search_app.api.schemas import ERROR_SCHEMA, component_schemas
 from surveys.questionnaire import Questionnaire
 

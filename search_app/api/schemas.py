@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import SQLModel
+
+from index.params import DATA_CODES, INVALID
 from index.ranking import REASON_KINDS
-from search_app.api.params import DATA_CODES, INVALID
 from search_app.errors import INVALID_TOKEN, STATUS_CODES
+from surveys.models import FacilityPublic
 from surveys.questionnaire import Questionnaire
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+COMPONENT_REF = "#/components/schemas/{model}"
+NULL = {"type": "null"}
 # Codes more precise than the status's own (the parameter table adds its data checks).
 SPECIFIC_CODES = {
     INVALID: "a parameter's value breaks its schema (`field` names it)",
@@ -20,9 +25,12 @@ SPECIFIC_CODES = {
 
 
 def component_schemas(questionnaire: Questionnaire) -> dict[str, Any]:
-    """Return the component schemas."""
+    """Return the component schemas; a facility's is its read model's."""
+    facility, defs = model_schema(FacilityPublic)
+    facility["properties"]["answers"]["description"] += f" (edition {questionnaire.version})"
     return {
-        "Facility": _facility_schema(questionnaire),
+        **defs,
+        "Facility": facility,
         "SearchResult": _search_result_schema(),
         "SearchResponse": _search_response_schema(),
         "Health": _health_schema(),
@@ -30,35 +38,28 @@ def component_schemas(questionnaire: Questionnaire) -> dict[str, Any]:
     }
 
 
-def _facility_schema(questionnaire: Questionnaire) -> dict[str, Any]:
-    """Describe one facility as the API shows it."""
-    nullable_number = {"type": "number", "nullable": True}
-    text = {"type": "string"}
-    return {
-        "type": "object",
-        "required": ["id", "name", "kind", "address", "answers"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": text,
-            "kana": text,
-            "kind": {"type": "string", "enum": ["hospital", "clinic"]},
-            "address": text,
-            "postal_code": text,
-            "lat": nullable_number,
-            "lng": nullable_number,
-            "distance_km": nullable_number,
-            "municipality_code": text,
-            "phone": text,
-            "website": text,
-            "hours": text,
-            "verified_on": {"type": "string", "format": "date", "nullable": True},
-            "answers": {
-                "type": "object",
-                "description": "Answers keyed by questionnaire item "
-                f"(edition {questionnaire.version}); public fields only without a token",
-            },
-        },
-    }
+def model_schema(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a read model's schema in OpenAPI 3.0 terms, and the schemas it refers to."""
+    schema = _openapi(model.model_json_schema(ref_template=COMPONENT_REF))
+    return schema, schema.pop("$defs", {})
+
+
+def _openapi(node: Any) -> Any:
+    """Rewrite JSON Schema's `anyOf: [X, null]` as OpenAPI 3.0's nullable X, all the way down."""
+    if isinstance(node, list):
+        return [_openapi(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _openapi(value) for key, value in node.items()}
+    if NULL not in node.get("anyOf", ()):
+        return node
+    others = [option for option in node.pop("anyOf") if option != NULL]
+    if len(others) > 1:
+        return {**node, "anyOf": others, "nullable": True}
+    only = others[0]
+    if "$ref" in only:  # OpenAPI 3.0 ignores what stands beside a $ref
+        only = {"allOf": [only]}
+    return {**only, **node, "nullable": True}
 
 
 def _search_response_schema() -> dict[str, Any]:

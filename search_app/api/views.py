@@ -12,13 +12,12 @@ from index.sync import pending_count
 from search_app import db, search
 from search_app.api.openapi import MAX_AGE, openapi_document
 from search_app.auth import bearer_token, current_principal, is_professional, token_user
-from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, api_error, is_api_path
+from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, is_api_path, json_error
 from search_app.i18n import current_lang
 from search_app.questionnaire import current_questionnaire
 from search_app.security import csrf
 from surveys.listings import Listing, load_listings
-from surveys.models import Facility
-from surveys.questionnaire import Questionnaire
+from surveys.models import Facility, FacilityPublic
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
@@ -56,18 +55,13 @@ def _cache_control(status: int) -> str:
     return f"public, max-age={MAX_AGE}"
 
 
-def _questionnaire() -> Questionnaire:
-    """Return the questionnaire edition in use."""
-    return current_questionnaire()
-
-
 @bp.before_request
 def _refuse_bad_token():
     """A token that is wrong, revoked or expired gets 401 (not silently the public view)."""
     if bearer_token() is None or token_user() is not None:
         return None
     message = _("APIトークンが無効です（誤り、失効済み、または有効期限切れ）。")
-    body, status = api_error(401, message, INVALID_TOKEN)
+    body, status = json_error(401, message, INVALID_TOKEN)
     response = current_app.make_response((body, status))
     response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return response
@@ -77,7 +71,7 @@ def _refuse_bad_token():
 def search_facilities():
     """Search facilities: text, place, filters; distance-ranked when a place is given."""
     professional = is_professional()
-    questionnaire = _questionnaire()
+    questionnaire = current_questionnaire()
     found = search.find(request.args, questionnaire, professional)
     result, origin = found.result, found.origin
     lang = current_lang()
@@ -113,8 +107,8 @@ def facility_detail(facility_id: int):
     professional = is_professional()
     listing = load_listings(db.session(), [facility_id]).get(facility_id)
     if listing is None or not listing.visible_to(professional):
-        return api_error(404, _not_found_message())
-    response = jsonify(_facility_json(listing, _questionnaire(), professional, None))
+        return json_error(404, _not_found_message())
+    response = jsonify(_facility_json(listing, current_questionnaire(), professional, None))
     response.add_etag()
     return response.make_conditional(request)
 
@@ -122,7 +116,7 @@ def facility_detail(facility_id: int):
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of this API."""
-    return jsonify(openapi_document(_questionnaire()))
+    return jsonify(openapi_document(current_questionnaire()))
 
 
 @health_bp.route("/healthz")
@@ -147,24 +141,15 @@ def _index_state() -> dict[str, Any]:
 
 def _facility_json(listing: Listing, questionnaire, professional: bool, distance_km) -> dict:
     """Return the JSON of one facility; the public gets public answers only."""
-    facility = listing.facility
-    return {
-        "id": facility.id,
-        "name": facility.name,
-        "kana": facility.kana,
-        "kind": facility.kind,
-        "address": facility.address,
-        "postal_code": facility.postal_code,
-        "lat": facility.lat,
-        "lng": facility.lng,
-        "distance_km": distance_km,
-        "municipality_code": facility.municipality_code,
-        "phone": facility.phone,
-        "website": facility.website,
-        "hours": facility.hours,
-        "verified_on": listing.verified_on.isoformat() if listing.verified_on else None,
-        "answers": listing.answers_for(questionnaire, professional),
-    }
+    public = FacilityPublic.model_validate(
+        listing.facility,
+        update={
+            "distance_km": distance_km,
+            "verified_on": listing.verified_on,
+            "answers": listing.answers_for(questionnaire, professional),
+        },
+    )
+    return public.model_dump(mode="json")
 
 
 def _not_found_message() -> str:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from search_app import db, ratelimit
 from search_app.auth import PROFESSIONAL_ROLES, role_required
-from search_app.errors import render_error
+from search_app.errors import json_error, render_error
 from search_app.facilities import display, share
 from search_app.facilities.forms import AddForm, FacilityForm, NoteForm
 from search_app.facilities.shortlist import Shortlist, ShortlistError
@@ -124,7 +124,7 @@ def _add_for_script(facility_id: int):
         shortlist.add(facility_id)
         shortlist.save(session, current_app)
     except ShortlistError as exc:
-        return jsonify(ok=False, message=exc.message(current_lang())), 409
+        return json_error(409, exc.message(current_lang()))
     return jsonify(ok=True, count=len(shortlist.ids), message=_("候補リストに追加しました。"))
 
 

@@ -1,4 +1,4 @@
-"""SQLModel tables of the survey domain."""
+"""SQLModel tables of the survey domain, and the read models shown from them."""
 
 from surveys.models.api_token import ApiToken
 from surveys.models.audit import AuditEvent
@@ -9,7 +9,7 @@ from surveys.models.clinic_access import (
     FacilityCorrection,
     SignInLink,
 )
-from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase
+from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase, FacilityPublic
 from surveys.models.import_edition import ImportEdition
 from surveys.models.key_mark import KeyMark
 from surveys.models.outbox import IndexOutbox
@@ -39,6 +39,7 @@ __all__ = [
     "Facility",
     "FacilityBase",
     "FacilityCorrection",
+    "FacilityPublic",
     "ImportEdition",
     "IndexOutbox",
     "Invitation",

@@ -1,8 +1,9 @@
-"""Facility master data: one psychiatric hospital or clinic."""
+"""Facility master data: one psychiatric hospital or clinic; and what of it the public sees."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
@@ -46,4 +47,39 @@ class Facility(FacilityBase, table=True):
     )
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class FacilityPublic(SQLModel):
+    """A facility as the API shows it: public master fields, its answers and its distance."""
+
+    # A read model (no table), as SQLModel's HeroPublic: never the contact e-mail, the source id
+    # or the edit times. Built from a Facility with model_validate(facility, update={...}).
+
+    id: int = Field(description="The facility's number (/api/v1/facilities/{id})")
+    name: str = Field(description="Name as registered (Japanese)")
+    kana: str = Field(default="", description="Reading of the name in kana")
+    # A str with the kinds as its schema's enum: a row is served as stored, as before.
+    kind: str = Field(
+        description="Hospital or clinic",
+        schema_extra={"json_schema_extra": {"enum": list(FACILITY_KINDS)}},
+    )
+    address: str = Field(description="Address (Japanese)")
+    postal_code: str = Field(default="", description="Postal code")
+    lat: float | None = Field(default=None, description="Latitude, if located")
+    lng: float | None = Field(default=None, description="Longitude, if located")
+    distance_km: float | None = Field(
+        default=None, description="Distance from the search's place in km; null without one"
+    )
+    municipality_code: str = Field(
+        default="", description="5-digit municipality code (empty if unknown)"
+    )
+    phone: str = Field(default="", description="Phone number")
+    website: str = Field(default="", description="Website URL")
+    hours: str = Field(default="", description="Opening hours as the facility gives them")
+    verified_on: date | None = Field(
+        default=None, description="When the answers were last confirmed; null if never answered"
+    )
+    answers: dict[str, Any] = Field(
+        description="Answers keyed by questionnaire item; public fields only without a token"
     )

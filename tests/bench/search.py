@@ -33,10 +33,10 @@ from sqlmodel import Session, select
 
 from index.filters import Filter
 from index.geo.gazetteer import TOKYO, load_towns
+from index.params import parse_filters
 from index.searcher import Searcher, SearchRequest
 from index.store import SearchIndex
 from index.sync import rebuild, sync_outbox
-from search_app.api.params import parse_filters
 from surveys import audit
 from surveys.database import make_engine, upgrade
 from surveys.demo import seed_demo

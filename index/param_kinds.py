@@ -1,5 +1,5 @@
 """The kinds of search parameter: how a `Param` reads one value and how it describes it in the
-OpenAPI document (the table itself is in search_app/api/params.py)."""
+OpenAPI document (the table itself is in index/params.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Search parameters: one table says how the server reads each one and how the OpenAPI document
-describes it, so the two cannot drift. To add a parameter, add a `Param` to `FIXED` or
-`SITUATION` (or an item with `filter = true` to the questionnaire) and read its value in
-`parse_search`."""
+"""Search parameters, parsed beside the filters they build: one table says how the page and the
+API read each one and how the OpenAPI document describes it, so the two cannot drift. To add a
+parameter, add a `Param` to `FIXED` or `SITUATION` (or an item with `filter = true` to the
+questionnaire) and read its value in `parse_search`."""
 
 from __future__ import annotations
 
@@ -23,9 +23,8 @@ from index.filters import (
 )
 from index.geo.gazetteer import municipality_by_code
 from index.geo.locators import Locator
+from index.param_kinds import Param
 from index.searcher import SORTS, SearchRequest
-from search_app.api.param_kinds import Param
-from search_app.errors import PLACE_NOT_UNDERSTOOD
 from surveys.questionnaire import Item, Questionnaire
 
 MAX_PER_PAGE = 100
@@ -36,6 +35,7 @@ MAX_RADIUS_KM = 300.0
 INVALID = "invalid_parameter"
 MISSING = "missing_parameter"
 UNKNOWN_MUNICIPALITY = "unknown_municipality"
+PLACE_NOT_UNDERSTOOD = "place_not_understood"
 # Codes a well-formed value can still get: the check needs data (what the document cannot list).
 DATA_CODES = {
     MISSING: "a parameter that needs another one came without it (lat and lng go together; "
