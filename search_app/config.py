@@ -14,6 +14,10 @@ AUDIT_KEY = ""
 # Prefecture whose facilities the master import keeps (JIS code).
 PREFECTURE_CODE = "13"
 QUESTIONNAIRE_VERSION = "2026.1"
+# Editions of the hearings the office holds with obstetric institutions and municipalities
+# (their campaigns and answer forms; files in surveys/questionnaires/).
+OBSTETRIC_HEARING_VERSION = "obstetric-2026.1"
+MUNICIPAL_HEARING_VERSION = "municipal-2026.1"
 # Flask-Babel: pages are Japanese unless the visitor picks English; the catalogue's folder.
 BABEL_DEFAULT_LOCALE = "ja"
 BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")

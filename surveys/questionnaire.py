@@ -13,6 +13,8 @@ from surveys.errors import QuestionnaireError
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent / "questionnaires"
 ITEM_TYPES = ("choice", "multi", "integer", "text")
+# Who answers an edition (the facility category it is sent to); the top-level `respondent`.
+RESPONDENTS = ("psychiatric", "obstetric", "municipal")
 KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -107,6 +109,7 @@ class Questionnaire:
     title_en: str
     sections: tuple[Section, ...]
     source: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    respondent: str = "psychiatric"
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -250,18 +253,29 @@ def load_file(path: Path) -> Questionnaire:
     return parse(data, name=Path(path).name)
 
 
-@lru_cache(maxsize=8)
+def _version_path(version: str) -> Path:
+    """Bundled file of an edition: v2026.1.toml (survey), obstetric-2026.1.toml (hearing)."""
+    plain = QUESTIONNAIRE_DIR / f"v{version}.toml"
+    return plain if plain.is_file() else QUESTIONNAIRE_DIR / f"{version}.toml"
+
+
+@lru_cache(maxsize=16)
 def load_version(version: str) -> Questionnaire:
-    """Load the bundled questionnaire of this edition (e.g. '2026.1')."""
-    path = QUESTIONNAIRE_DIR / f"v{version}.toml"
-    if not path.is_file():
-        raise _broken(path, None, "no such questionnaire edition")
+    """Load the bundled questionnaire of this edition (e.g. '2026.1', 'obstetric-2026.1')."""
+    path = _version_path(version)
+    if "/" in version or not path.is_file():
+        raise _broken(QUESTIONNAIRE_DIR / f"v{version}.toml", None, "no such questionnaire edition")
     return load_file(path)
 
 
+def _file_version(path: Path) -> str:
+    """Edition named by a bundled file's name."""
+    return path.stem[1:] if path.stem[:1] == "v" and path.stem[1:2].isdigit() else path.stem
+
+
 def available_versions() -> list[str]:
-    """Editions bundled with the application, oldest first."""
-    return sorted(p.stem[1:] for p in QUESTIONNAIRE_DIR.glob("v*.toml"))
+    """Editions bundled with the application (every respondent), sorted by name."""
+    return sorted(_file_version(p) for p in QUESTIONNAIRE_DIR.glob("*.toml"))
 
 
 def parse(data: dict[str, Any], name: str = "<definition>") -> Questionnaire:
@@ -269,10 +283,18 @@ def parse(data: dict[str, Any], name: str = "<definition>") -> Questionnaire:
     for key in ("version", "title_ja", "title_en"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise _broken(name, None, f"'{key}' is missing")
+    respondent = data.get("respondent", "psychiatric")
+    if respondent not in RESPONDENTS:
+        raise _broken(name, None, f"'respondent' must be one of {RESPONDENTS}, not {respondent!r}")
     sets = _choice_sets(name, data.get("choice_sets", {}))
     sections = tuple(_section(name, raw, sets) for raw in _list(name, data, "sections"))
     questionnaire = Questionnaire(
-        data["version"], data["title_ja"], data["title_en"], sections, source=data
+        data["version"],
+        data["title_ja"],
+        data["title_en"],
+        sections,
+        source=data,
+        respondent=respondent,
     )
     _check_keys_and_conditions(name, questionnaire)
     return questionnaire

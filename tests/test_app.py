@@ -79,3 +79,43 @@ def _documented_settings() -> set[str]:
 def test_readme_table_lists_every_setting_of_config_py():
     assert sorted(SETTINGS - _documented_settings()) == []
     assert sorted(_documented_settings() - SETTINGS) == ["INSTANCE_PATH"]  # read before config
+
+
+def test_migration_0009_makes_existing_facilities_psychiatric(database_url):
+    from alembic import command
+    from sqlalchemy import text
+    from sqlmodel import Session, select
+
+    from surveys.database import alembic_config, make_engine
+    from surveys.models import Facility, utcnow
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "0008")
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO facility (source_id, name, kana, kind, departments, prefecture_code,"
+                " municipality_code, postal_code, address, phone, email, website, hours, station,"
+                " name_en, created_at, updated_at) VALUES ('1310100001', '旧クリニック', '',"
+                " 'clinic', '精神科', '13', '13101', '', '', '', '', '', '', '', '', :at, :at)"
+            ),
+            {"at": utcnow()},
+        )
+    command.upgrade(config, "head")
+    with Session(engine) as session:
+        old = session.exec(select(Facility)).one()
+        assert (old.name, old.category, old.kind) == ("旧クリニック", "psychiatric", "clinic")
+        session.add(
+            Facility(
+                source_id="M-13101",
+                name="千代田区 こども家庭センター",
+                category="municipal",
+                kind="family_center",
+                phone="03-0000-0000",
+            )
+        )
+        session.commit()
+        kinds = session.exec(select(Facility.category, Facility.kind).order_by(Facility.id)).all()
+    engine.dispose()
+    assert kinds == [("psychiatric", "clinic"), ("municipal", "family_center")]

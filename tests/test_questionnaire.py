@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from surveys.errors import QuestionnaireError
-from surveys.questionnaire import QUESTIONNAIRE_DIR, available_versions, load_file, parse
+from surveys.questionnaire import (
+    QUESTIONNAIRE_DIR,
+    available_versions,
+    load_file,
+    load_version,
+    parse,
+)
 
 BUNDLED = QUESTIONNAIRE_DIR / "v2026.1.toml"
 
@@ -200,3 +206,45 @@ def test_questionnaire_new_item_in_file_needs_no_code(tmp_path, questionnaire):
     assert "産後ドゥーラとの連携" in form.doula_support.label.text
     assert form.answers()["doula_support"] == "yes"
     assert "doula_support" in {i.key for i in extended.items if i.filter}
+
+
+@pytest.mark.parametrize(
+    ("version", "respondent", "keys"),
+    [
+        ("obstetric-2026.1", "obstetric", {"epds_use", "epds_timing", "refer_to", "barriers"}),
+        ("municipal-2026.1", "municipal", {"contact_unit", "follow_up", "needs"}),
+    ],
+)
+def test_questionnaire_hearings_load_in_both_languages(version, respondent, keys):
+    hearing = load_version(version)
+    assert hearing.version == version and hearing.respondent == respondent
+    assert version in available_versions()
+    assert keys <= {item.key for item in hearing.items}
+    assert hearing.title("ja") != hearing.title("en")
+    for item in hearing.items:
+        assert item.label_ja and item.label_en, item.key
+        assert all(c.ja and c.en for c in item.choices), item.key
+    assert hearing.clean({}, "en")[1]["answered_by"] == "Please answer this question."
+
+
+def test_questionnaire_survey_answers_for_psychiatric_facilities(questionnaire):
+    assert questionnaire.respondent == "psychiatric"
+
+
+def test_questionnaire_broken_hearing_file_is_refused_with_a_clear_message(tmp_path):
+    source = QUESTIONNAIRE_DIR / "obstetric-2026.1.toml"
+    text = source.read_text(encoding="utf-8")
+    path = tmp_path / "obstetric-2027.1.toml"
+    path.write_text(text.replace('respondent = "obstetric"', 'respondent = "midwife"'), "utf-8")
+    with pytest.raises(QuestionnaireError) as info:
+        load_file(path)
+    assert "obstetric-2027.1.toml" in info.value.message("ja")
+    assert "'respondent' must be one of" in info.value.message("en")
+    path.write_text(text.replace('type = "multi"', 'type = "many"', 1), "utf-8")
+    with pytest.raises(QuestionnaireError, match="item 'epds_timing'"):
+        load_file(path)
+
+
+def test_questionnaire_unknown_edition_is_refused():
+    with pytest.raises(QuestionnaireError, match="no such questionnaire edition"):
+        load_version("dentist-2026.1")

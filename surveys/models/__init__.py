@@ -9,7 +9,14 @@ from surveys.models.clinic_access import (
     FacilityCorrection,
     SignInLink,
 )
-from surveys.models.facility import FACILITY_KINDS, Facility, FacilityBase, FacilityPublic
+from surveys.models.facility import (
+    CONTACT_KINDS,
+    FACILITY_CATEGORIES,
+    FACILITY_KINDS,
+    Facility,
+    FacilityBase,
+    FacilityPublic,
+)
 from surveys.models.import_edition import ImportEdition
 from surveys.models.key_mark import KeyMark
 from surveys.models.outbox import IndexOutbox
@@ -24,8 +31,10 @@ from surveys.models.user import ROLES, User, UserFacility
 
 __all__ = [
     "CAPACITY_CODES",
+    "CONTACT_KINDS",
     "CORRECTION_FIELDS",
     "CORRECTION_STATUSES",
+    "FACILITY_CATEGORIES",
     "FACILITY_KINDS",
     "MAIL_KINDS",
     "MAIL_STATUSES",

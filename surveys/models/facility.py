@@ -1,4 +1,4 @@
-"""Facility master data: one psychiatric hospital or clinic; and what of it the public sees."""
+"""Facility master data: a psychiatric or obstetric institution or a municipal contact point."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from sqlmodel import Field, SQLModel
 from surveys.models.types import UTCDateTime, utcnow
 
 FACILITY_KINDS = ("hospital", "clinic")
+# What a facility is: a psychiatric hospital or clinic (searched and surveyed), an obstetric
+# institution (産婦人科/産科; heard, and named as a partner) or a municipal contact point
+# (こども家庭センター / 保健センター; heard, and shown beside a search of its municipality).
+FACILITY_CATEGORIES = ("psychiatric", "obstetric", "municipal")
+# Kinds of a municipal contact point (psychiatric and obstetric facilities use FACILITY_KINDS).
+CONTACT_KINDS = ("family_center", "health_center", "other_contact")
 
 
 class FacilityBase(SQLModel):
@@ -19,7 +25,8 @@ class FacilityBase(SQLModel):
     source_id: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=200)
     kana: str = Field(default="", max_length=200)
-    kind: str = Field(default="clinic", max_length=10)
+    category: str = Field(default="psychiatric", max_length=12, index=True)
+    kind: str = Field(default="clinic", max_length=20)
     departments: str = Field(default="", max_length=500)
     prefecture_code: str = Field(default="", max_length=2)
     municipality_code: str = Field(default="", max_length=6, index=True)

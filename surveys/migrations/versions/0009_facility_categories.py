@@ -1,0 +1,32 @@
+"""facility categories: psychiatric, obstetric, municipal contact points; wider kind
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06 19:00:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Every facility so far came from the psychiatric selection of the master import.
+    op.add_column('facility', sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False, server_default='psychiatric'))
+    op.create_index(op.f('ix_facility_category'), 'facility', ['category'], unique=False)
+    with op.batch_alter_table('facility') as batch:
+        batch.alter_column('kind', existing_type=sqlmodel.sql.sqltypes.AutoString(length=10), type_=sqlmodel.sql.sqltypes.AutoString(length=20), existing_nullable=False)
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM facility WHERE category <> 'psychiatric'")
+    op.drop_index(op.f('ix_facility_category'), table_name='facility')
+    with op.batch_alter_table('facility') as batch:
+        batch.alter_column('kind', existing_type=sqlmodel.sql.sqltypes.AutoString(length=20), type_=sqlmodel.sql.sqltypes.AutoString(length=10), existing_nullable=False)
+        batch.drop_column('category')
