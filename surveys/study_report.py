@@ -340,7 +340,7 @@ def tally_item(
     texts = tuple(
         TextAnswer(
             s.facility.name if staff else "",
-            names.get(s.facility.municipality_code, ""),
+            names.get(s.facility.municipality_code[:5], ""),
             str(v).strip(),
         )
         for s, v in given
@@ -447,7 +447,7 @@ def _by_municipality(
     """One row per municipality with facilities in scope, in the caller's order; then the rest."""
     grouped: dict[str, list[Subject]] = defaultdict(list)
     for subject in subjects:
-        code = subject.facility.municipality_code
+        code = subject.facility.municipality_code[:5]  # a 6-digit code ends in a check digit
         grouped[code if code in names else UNKNOWN_MUNICIPALITY].append(subject)
     rows = [
         _row(m.code, m.name, grouped[m.code], breakdown)

@@ -8,6 +8,7 @@ from search_app.admin import (  # noqa: F401
     exports,
     imports,
     signals,
+    study,
     users,
 )
 from search_app.admin.views import bp
