@@ -131,6 +131,11 @@ def _hearing_subject(version: str) -> Subject:
     )
 
 
+def _areas():
+    """The configured prefecture's municipalities from the gazetteer."""
+    return municipalities(current_app.config["PREFECTURE_CODE"].zfill(2))
+
+
 def build(subject: Subject, staff: bool) -> StudyReport:
     """Tally the subject's answers for the audience, with the prefecture's municipalities."""
     session = db.session()
@@ -143,8 +148,9 @@ def build(subject: Subject, staff: bool) -> StudyReport:
         ).first()
         condition = Facility.category == subject.questionnaire.respondent
         subjects = study_report.hearing_subjects(session, row.id if row else None, [condition])
-    areas = municipalities(current_app.config["PREFECTURE_CODE"].zfill(2))
-    return study_report.build_report(subject.title, subject.questionnaire, subjects, areas, staff)
+    return study_report.build_report(
+        subject.title, subject.questionnaire, subjects, _areas(), staff
+    )
 
 
 def _page(subject: Subject):
@@ -156,7 +162,7 @@ def _page(subject: Subject):
         subject=subject,
         report=report,
         audience=audience,
-        view=ReportView(report),
+        view=ReportView(report, _areas()),
     )
 
 
@@ -165,7 +171,7 @@ def _pdf(subject: Subject, name: str):
     audience = _audience()
     report = build(subject, audience == "staff")
     font = letters.find_font(current_app.config["LETTER_FONT"])
-    pdf = report_pdf(report, ReportView(report), font)
+    pdf = report_pdf(report, ReportView(report, _areas()), font)
     filename = f"study-report-{name}-{audience}-{today_in_japan():%Y%m%d}.pdf"
     return attachment(pdf, "application/pdf", filename)
 
@@ -199,8 +205,9 @@ def audience_text(staff: bool) -> str:
 class ReportView:
     """Labels and charts of one report in the request's language (for the page and the PDF)."""
 
-    def __init__(self, report: StudyReport):
+    def __init__(self, report: StudyReport, areas=()):
         self.report = report
+        self.areas = areas  # the municipalities (with their centre points), to label the map
         self.lang = current_lang()
 
     @property
@@ -234,7 +241,7 @@ class ReportView:
             bars = tuple(
                 Bar(b.label, b.count, _("%(count)d件", count=b.count)) for b in tally.summary.bins
             )
-            return BarChart(chart_id, title, bars)
+            return BarChart(chart_id, title, bars, one_colour=True)
         return None
 
     def response_chart(self, rows: tuple[GroupRow, ...], chart_id: str, title: str, label):
@@ -273,13 +280,21 @@ class ReportView:
         raw = [
             (p.lat, p.lng, p.status, self._point_title(p.name, p.status)) for p in acceptance.points
         ]
-        points, aspect, outside = project(raw)
+        names = {r.key for r in self.report.by_municipality}
+        places = [(m.lat, m.lng, m.name) for m in self.areas if m.code in names and m.lat]
+        points, labels, aspect, outside = project(raw, places)
         legend = tuple(
             (status, str(STATUS_LABELS[status]), acceptance.counts[status])
             for status in acceptance.statuses
         )
         return ScatterChart(
-            f"map-{index}", self.map_title(acceptance), legend, tuple(points), aspect, outside
+            f"map-{index}",
+            self.map_title(acceptance),
+            legend,
+            tuple(points),
+            aspect,
+            outside,
+            tuple(labels),
         )
 
     def _point_title(self, name: str, status: str) -> str:

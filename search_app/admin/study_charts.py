@@ -42,6 +42,7 @@ MARKS = {
 # The map frames the facilities near the middle of the scope: this many degrees either side
 # of the median point; the others (e.g. far islands) are counted under the map.
 FRAME_LAT, FRAME_LNG = 0.6, 0.9
+SPREAD = 0.012  # facilities at one spot are drawn on a ring this wide (share of the frame)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class BarChart:
     chart_id: str
     title: str
     bars: tuple[Bar, ...]
+    one_colour: bool = False  # a histogram: every bar the same colour
+
+    def fill(self, index: int) -> str:
+        """The colour of the bar at a position."""
+        return OKABE_ITO[0] if self.one_colour else OKABE_ITO[index % len(OKABE_ITO)]
 
 
 @dataclass(frozen=True)
@@ -102,13 +108,20 @@ class ScatterChart:
     points: tuple[Point, ...]
     aspect: float  # height / width of the frame
     outside: int  # located facilities beyond the frame
+    places: tuple[tuple[float, float, str], ...] = ()  # municipality names, in the frame
 
 
-def project(points: list[tuple[float, float, str, str]]) -> tuple[list[Point], float, int]:
-    """Project (lat, lng, status, title) to the unit frame around the median point; return the
-    points inside, the frame's aspect ratio and how many lie outside it."""
+def project(
+    points: list[tuple[float, float, str, str]],
+    places: list[tuple[float, float, str]] = (),
+) -> tuple[list[Point], list[tuple[float, float, str]], float, int]:
+    """Project (lat, lng, status, title) to the unit frame around the median point.
+
+    Return the points inside (those at one spot spread on a small ring so each is seen), the
+    place labels (lat, lng, name) that fall inside, the frame's aspect ratio and how many points
+    lie outside it."""
     if not points:
-        return [], 0.75, 0
+        return [], [], 0.75, 0
     mid_lat = statistics.median(p[0] for p in points)
     mid_lng = statistics.median(p[1] for p in points)
     inside = [
@@ -123,15 +136,29 @@ def project(points: list[tuple[float, float, str, str]]) -> tuple[list[Point], f
     south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lng, east + pad_lng
     width, height = (east - west) * shrink, north - south
     aspect = min(max(height / width, 0.45), 1.2)
-    # Fit the larger span; centre the other.
-    span = max(width, height / aspect)
+    span = max(width, height / aspect)  # fit the larger side; centre the other
     x0 = (west + east) / 2 * shrink - span / 2
     y0 = (south + north) / 2 + span * aspect / 2
-    projected = [
-        Point((lng * shrink - x0) / span, (y0 - lat) / (span * aspect), status, title)
-        for lat, lng, status, title in inside
-    ]
-    return projected, aspect, len(points) - len(inside)
+
+    def to_frame(lat: float, lng: float) -> tuple[float, float]:
+        return (lng * shrink - x0) / span, (y0 - lat) / (span * aspect)
+
+    spots: dict[tuple[float, float], int] = {}
+    for lat, lng, _s, _t in inside:
+        spots[(round(lat, 4), round(lng, 4))] = spots.get((round(lat, 4), round(lng, 4)), 0) + 1
+    seen: dict[tuple[float, float], int] = {}
+    projected = []
+    for lat, lng, status, title in inside:
+        x, y = to_frame(lat, lng)
+        spot = (round(lat, 4), round(lng, 4))
+        if spots[spot] > 1:
+            k = seen[spot] = seen.get(spot, -1) + 1
+            angle = 2 * math.pi * k / spots[spot]
+            x, y = x + SPREAD * math.cos(angle), y + SPREAD * math.sin(angle) / aspect
+        projected.append(Point(x, y, status, title))
+    labels = [(*to_frame(lat, lng), name) for lat, lng, name in places]
+    labels = [(x, y, name) for x, y, name in labels if 0.02 <= x <= 0.98 and 0.03 <= y <= 0.98]
+    return projected, labels, aspect, len(points) - len(inside)
 
 
 # --- SVG -------------------------------------------------------------------------------------
@@ -191,7 +218,7 @@ def bar_svg(chart: BarChart) -> Markup:
             y=str(y + 4),
             width=f"{length:.1f}",
             height=str(row - 8),
-            fill=OKABE_ITO[index % len(OKABE_ITO)],
+            fill=chart.fill(index),
             stroke="#000000",
             **{"stroke-width": "0.5"},
         )
@@ -330,6 +357,16 @@ def scatter_svg(chart: ScatterChart) -> Markup:
         fill="#FFFFFF",
         stroke="#8A969C",
     )
+    for x, y, name in chart.places:
+        _text(
+            svg,
+            pad + x * plot,
+            top + y * plot * chart.aspect,
+            name,
+            fill="#6B7378",
+            lang="ja",
+            **{"font-size": "11", "text-anchor": "middle"},
+        )
     order = {status: i for i, (status, _l, _c) in enumerate(chart.legend)}
     # "no answer" first, so answers are drawn over it
     for point in sorted(chart.points, key=lambda p: -order.get(p.status, 0)):

@@ -10,7 +10,6 @@ from fpdf.fonts import FontFace
 from search_app.admin.study_charts import (
     ANSWERED_FILL,
     MARKS,
-    OKABE_ITO,
     UNANSWERED_FILL,
     BarChart,
     ScatterChart,
@@ -93,6 +92,7 @@ def report_pdf(report: StudyReport, view, font: str) -> bytes:
         _group_table(pdf, view, report.by_municipality, _("区市町村"), view.municipality_label)
     for index, acceptance in enumerate(report.maps, start=1):
         chart = view.map_chart(acceptance, index)
+        pdf.need(map_height(chart) + 30)  # keep the heading with its map
         pdf.heading(chart.title)
         scatter_chart(pdf, chart)
         notes = [_("施設の位置（緯度・経度）を点で示します。形と色で状況を区別しています。")]
@@ -185,6 +185,8 @@ def _table(pdf: ReportPDF, header: list[str], body: list[list[str]], first_width
     others = len(header) - 1
     width = (WIDTH - first_width) / max(others, 1)
     pdf.set_font("jp", size=6.5 if others > 8 else 8)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_draw_color(0, 0, 0)
     pdf.ln(1)
     with pdf.table(
         col_widths=(first_width, *([width] * others)),
@@ -265,7 +267,7 @@ def bar_chart(pdf: ReportPDF, chart: BarChart) -> None:
         pdf.set_xy(LEFT, y)
         pdf.cell(label_width - 2, BAR_ROW, pdf.fit(bar.label, label_width - 2), align="R")
         length = max(span * bar.value / largest, 0.5)
-        pdf.set_fill_color(*_rgb(OKABE_ITO[index % len(OKABE_ITO)]))
+        pdf.set_fill_color(*_rgb(chart.fill(index)))
         pdf.set_draw_color(0, 0, 0)
         pdf.set_line_width(0.15)
         pdf.rect(LEFT + label_width, y + 1, length, BAR_ROW - 2, style="DF")
@@ -361,10 +363,14 @@ def _mark(pdf: ReportPDF, status: str, x: float, y: float, r: float) -> None:
     pdf.set_line_width(0.15)
 
 
+def map_height(chart: ScatterChart) -> float:
+    """Height of a map's frame in mm: the full width, at most MAX_MAP_HEIGHT."""
+    return min(WIDTH * chart.aspect, MAX_MAP_HEIGHT)
+
+
 def scatter_chart(pdf: ReportPDF, chart: ScatterChart) -> None:
     """The map: legend with counts, a frame, and each facility as a mark."""
-    width = WIDTH
-    height = min(width * chart.aspect, MAX_MAP_HEIGHT)
+    height = map_height(chart)
     width = height / chart.aspect
     pdf.need(height + 10)
     top = pdf.get_y()
@@ -379,6 +385,12 @@ def scatter_chart(pdf: ReportPDF, chart: ScatterChart) -> None:
     top += 8
     pdf.set_draw_color(138, 150, 156)
     pdf.rect(LEFT, top, width, height)
+    pdf.set_font("jp", size=6.5)
+    pdf.set_text_color(107, 115, 120)
+    for x, y, name in chart.places:
+        pdf.set_xy(LEFT + x * width - 15, top + y * height - 2.5)
+        pdf.cell(30, 3, name, align="C")
+    pdf.set_text_color(0, 0, 0)
     order = {status: i for i, (status, _l, _c) in enumerate(chart.legend)}
     for point in sorted(chart.points, key=lambda p: -order.get(p.status, 0)):
         _mark(pdf, point.status, LEFT + point.x * width, top + point.y * height, 1.2)
