@@ -120,6 +120,11 @@ RULES: dict[str, Rule] = {
     "admin.campaign_remind": Rule(ADMINS),
     "admin.campaign_close": Rule(ADMINS),
     "admin.campaign_letters": Rule(ADMINS),
+    "admin.study_reports": Rule(ADMINS),
+    "admin.campaign_study_report": Rule(ADMINS),
+    "admin.campaign_study_report_pdf": Rule(ADMINS),
+    "admin.hearing_study_report": Rule(ADMINS),
+    "admin.hearing_study_report_pdf": Rule(ADMINS),
     "admin.correction_queue": Rule(ADMINS),
     "admin.correction_decide": Rule(ADMINS),
     "admin.coverage": Rule(ADMINS),
@@ -239,6 +244,7 @@ PARAMS = {
     "campaign_id": lambda w, which: w.campaign_id,
     "user_id": lambda w, which: w.target_user_id,
     "referral_id": lambda w, which: w.referral_id,
+    "version": lambda w, which: "obstetric-2026.1",  # a hearing's questionnaire edition
     "token": None,  # depends on the endpoint: see _token
 }
 TOKENS = {

@@ -122,7 +122,7 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_page_figures_match_the_stored_answers(client, db, admin, survey, questionnaire):
-    campaign, f = survey
+    campaign, _f = survey
     current = _current_answers(db, campaign)
     response = client.get(f"/admin/campaigns/{campaign.id}/study-report")
     assert response.status_code == 200
@@ -178,7 +178,7 @@ def test_page_figures_match_the_stored_answers(client, db, admin, survey, questi
 def test_staff_version_lists_professional_answers_and_public_one_does_not(
     client, db, admin, survey
 ):
-    campaign, f = survey
+    campaign, _f = survey
     url = f"/admin/campaigns/{campaign.id}/study-report"
     staff = client.get(url).get_data(as_text=True)
     assert "関係機関・事務局用" in staff
@@ -292,3 +292,22 @@ def test_integer_summary_and_bins():
     assert sum(b.count for b in summary.bins) == len(values) and len(summary.bins) <= 8
     assert [b.label for b in bins([1, 2, 3])] == ["1", "2", "3"]
     assert bins([0, 95])[0].low == 0 and bins([0, 95])[-1].high >= 95
+
+
+def test_campaign_page_dashboard_and_menu_link_to_the_report(client, admin, survey):
+    campaign, _f = survey
+    detail = client.get(f"/admin/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"/admin/campaigns/{campaign.id}/study-report.pdf?audience=public" in detail
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert 'id="study-reports-link"' in dashboard and "/admin/study-reports" in dashboard
+    index = client.get("/admin/study-reports").get_data(as_text=True)
+    assert f'data-campaign="{campaign.id}"' in index and "2026年度 受入れ調査" in index
+
+
+def test_english_report_page_and_pdf(client, admin, survey):
+    campaign, _f = survey
+    page = client.get(f"/admin/campaigns/{campaign.id}/study-report?lang=en")
+    html = page.get_data(as_text=True)
+    assert "Study group report" in html and "Do you see pregnant patients?" in html
+    pdf = client.get(f"/admin/campaigns/{campaign.id}/study-report.pdf")
+    assert "Study group report" in _pdf_text(pdf.data)
