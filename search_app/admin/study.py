@@ -13,6 +13,7 @@ from sqlmodel import select
 from index.geo.gazetteer import municipalities
 from search_app import db
 from search_app.admin.campaigns import KIND_LABELS
+from search_app.admin.facilities import CATEGORY_LABELS
 from search_app.admin.study_charts import (
     Bar,
     BarChart,
@@ -34,16 +35,6 @@ from surveys.questionnaire import Questionnaire, available_versions, load_versio
 from surveys.study_report import AcceptanceMap, GroupRow, ItemTally, StudyReport
 
 AUDIENCES = ("staff", "public")
-CATEGORY_LABELS = {
-    "psychiatric": lazy_gettext("精神科"),
-    "obstetric": lazy_gettext("産科"),
-    "municipal": lazy_gettext("区市町村の相談窓口"),
-}
-CONTACT_KIND_LABELS = {
-    "family_center": lazy_gettext("こども家庭センター"),
-    "health_center": lazy_gettext("保健センター"),
-    "other_contact": lazy_gettext("その他の相談窓口"),
-}
 STATUS_LABELS = {
     "accepting": lazy_gettext("受け入れている"),
     "conditional": lazy_gettext("条件付き"),
@@ -182,7 +173,7 @@ def _pdf(subject: Subject, name: str):
 def kind_label(key: str) -> str:
     """Label of a kind, or of 'category:kind' when the scope mixes categories."""
     category, _sep, kind = key.rpartition(":")
-    label = str(KIND_LABELS.get(kind) or CONTACT_KIND_LABELS.get(kind) or kind or _("不明"))
+    label = str(KIND_LABELS.get(kind) or kind or _("不明"))
     if category:
         return f"{CATEGORY_LABELS.get(category, category)}・{label}"
     return label

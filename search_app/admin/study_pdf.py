@@ -24,6 +24,7 @@ LEFT, TOP, WIDTH = 15.0, 15.0, 180.0  # A4 portrait with 15 mm margins
 LINE = 5.0
 BAR_ROW = 6.0
 MAX_MAP_HEIGHT = 150.0
+PAGE_ROOM = 235.0  # height a chart may take on an A4 page under a heading
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -82,10 +83,14 @@ def report_pdf(report: StudyReport, view, font: str) -> bytes:
     pdf.set_title(f"{_('検討会資料')}: {report.title}")
     pdf.add_page()
     _cover(pdf, report, view)
+    if report.by_kind:
+        pdf.need(split_height(view.kind_chart()) + 20)
     pdf.heading(_("種別ごとの回答状況"))
     if report.by_kind:
         split_chart(pdf, view.kind_chart())
         _group_table(pdf, view, report.by_kind, _("種別"), view.kind_label)
+    if report.by_municipality:
+        pdf.need(split_height(view.municipality_chart()) + 20)
     pdf.heading(_("区市町村ごとの回答状況"))
     if report.by_municipality:
         split_chart(pdf, view.municipality_chart())
@@ -103,8 +108,10 @@ def report_pdf(report: StudyReport, view, font: str) -> bytes:
                 _("位置が不明で表示していない施設: %(count)d件。", count=acceptance.unlocated)
             )
         pdf.para(" ".join(notes), size=8)
+    pdf.need(60)
     pdf.heading(_("設問ごとの集計"))
     for section in report.sections:
+        pdf.need(45)
         pdf.heading(section.title(view.lang), size=11)
         for index, tally in enumerate(section.items):
             _item(pdf, tally, view, index)
@@ -296,6 +303,16 @@ def _hatched_rect(pdf: ReportPDF, x: float, y: float, w: float, h: float) -> Non
     pdf.rect(x, y, w, h)
 
 
+def split_row(chart: SplitChart) -> float:
+    """Height of one bar in mm: smaller for many groups, so the chart fits one page."""
+    return max(min(BAR_ROW, PAGE_ROOM / max(len(chart.rows), 1)), 3.2)
+
+
+def split_height(chart: SplitChart) -> float:
+    """Height of the whole response chart in mm (legend and bars)."""
+    return 9 + split_row(chart) * len(chart.rows)
+
+
 def split_chart(pdf: ReportPDF, chart: SplitChart) -> None:
     """One bar per group: respondents solid, non-respondents hatched, 'answered/total' beside."""
     pdf.set_font("jp", size=7.5)
@@ -303,8 +320,8 @@ def split_chart(pdf: ReportPDF, chart: SplitChart) -> None:
     value_width = 18
     span = WIDTH - label_width - value_width
     largest = max(r.answered + r.unanswered for r in chart.rows) or 1
-    row = 4.6 if len(chart.rows) > 20 else BAR_ROW
-    pdf.need(8 + row * min(len(chart.rows), 40))
+    row = split_row(chart)
+    pdf.need(split_height(chart))
     top = pdf.get_y()
     _split_legend(pdf, chart, LEFT + label_width, top)
     top += 7
