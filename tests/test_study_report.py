@@ -311,3 +311,26 @@ def test_english_report_page_and_pdf(client, admin, survey):
     assert "Study group report" in html and "Do you see pregnant patients?" in html
     pdf = client.get(f"/admin/campaigns/{campaign.id}/study-report.pdf")
     assert "Study group report" in _pdf_text(pdf.data)
+
+
+def test_hearing_campaign_report_covers_its_category(client, db, admin, make_facility, answer):
+    hearing = load_version("obstetric-2026.1")
+    units = [make_facility(name=f"産科{n}クリニック", category="obstetric") for n in range(2)]
+    answer(make_facility(name="精神科クリニック"))
+    closes = today_in_japan() + timedelta(days=30)
+    campaign = campaigns.create_campaign(
+        db, hearing, "産科ヒアリング2026", closes, audit.CLI_ACTOR, campaigns.make_scope("13")
+    )
+    db.commit()
+    values = {"answered_by": "助産師 佐藤", "epds_use": "no", "barriers_note": "紹介先が遠い"}
+    submit_answers(db, units[0], hearing, values, audit.CLI_ACTOR, 0)
+    db.commit()
+    page = client.get(f"/admin/campaigns/{campaign.id}/study-report").get_data(as_text=True)
+    assert _stat(page, "in-scope") == 2 and _stat(page, "respondents") == 1
+    assert _counts(page, "epds_use")["no"] == (1, "100.0")
+    assert "紹介先が遠い" in page and "産科0クリニック" in page
+    public = client.get(
+        f"/admin/campaigns/{campaign.id}/study-report", query_string={"audience": "public"}
+    ).get_data(as_text=True)
+    assert "紹介先が遠い" in public and "産科0クリニック" not in public
+    assert "助産師 佐藤" not in public
