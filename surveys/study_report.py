@@ -18,8 +18,9 @@ Works over any questionnaire edition, from its items alone:
   (a required choice item with the values yes, conditional and no): accepting, conditional,
   declining, or none (no answer, or another value such as "unknown"). Without such an item the
   points tell respondents from non-respondents.
-- The public version leaves out professional_only items and every facility name, and shows
-  answers of facilities listed for professionals only in the counts alone (no text, no point).
+- The public version leaves out professional_only items and every facility name; facilities
+  listed for professionals only count as respondents, but their answers are left out of every
+  tally, breakdown and map (`withheld`).
 """
 
 from __future__ import annotations
@@ -209,6 +210,9 @@ class StudyReport:
     by_kind: tuple[GroupRow, ...]
     maps: tuple[AcceptanceMap, ...]
     mixed_categories: bool = False
+    # public version: respondents listed for professionals only, counted as respondents but
+    # left out of every tally, breakdown and map
+    withheld: int = 0
 
     @property
     def non_respondents(self) -> int:
@@ -285,6 +289,7 @@ def build_report(
     names = {m.code: m.name for m in areas if m.code}
     shown = [i for i in questionnaire.items if staff or not i.professional_only]
     respondents = [s for s in subjects if s.responded]
+    tallied = [s for s in respondents if staff or s.listed_publicly]
     breakdown = _breakdown_items(shown)
     mixed = len({_category(s.facility) for s in subjects}) > 1
     sections = tuple(
@@ -293,9 +298,7 @@ def build_report(
             section.title_ja,
             section.title_en,
             tuple(
-                tally_item(item, respondents, names, staff)
-                for item in section.items
-                if item in shown
+                tally_item(item, tallied, names, staff) for item in section.items if item in shown
             ),
         )
         for section in questionnaire.sections
@@ -309,10 +312,11 @@ def build_report(
         respondents=len(respondents),
         sections=tuple(s for s in sections if s.items),
         breakdown_items=breakdown,
-        by_municipality=_by_municipality(subjects, breakdown, names, areas),
-        by_kind=_by_kind(subjects, breakdown, mixed),
+        by_municipality=_by_municipality(subjects, breakdown, names, areas, staff),
+        by_kind=_by_kind(subjects, breakdown, mixed, staff),
         maps=_maps(shown, subjects, staff),
         mixed_categories=mixed,
+        withheld=len(respondents) - len(tallied),
     )
 
 
@@ -426,12 +430,15 @@ def _category(facility: Facility) -> str:
     return getattr(facility, "category", "psychiatric") or "psychiatric"
 
 
-def _row(key: str, name: str, subjects: list[Subject], breakdown: Sequence[Item]) -> GroupRow:
+def _row(
+    key: str, name: str, subjects: list[Subject], breakdown: Sequence[Item], staff: bool
+) -> GroupRow:
     """Count one group's facilities, respondents and breakdown answers."""
     respondents = [s for s in subjects if s.responded]
+    tallied = [s for s in respondents if staff or s.listed_publicly]
     counts = {
         item.key: tuple(
-            sum(1 for s in respondents if s.answers.get(item.key) == c.value) for c in item.choices
+            sum(1 for s in tallied if s.answers.get(item.key) == c.value) for c in item.choices
         )
         for item in breakdown
     }
@@ -443,6 +450,7 @@ def _by_municipality(
     breakdown: Sequence[Item],
     names: dict[str, str],
     areas: Sequence[Municipality],
+    staff: bool,
 ) -> tuple[GroupRow, ...]:
     """One row per municipality with facilities in scope, in the caller's order; then the rest."""
     grouped: dict[str, list[Subject]] = defaultdict(list)
@@ -450,17 +458,18 @@ def _by_municipality(
         code = subject.facility.municipality_code[:5]  # a 6-digit code ends in a check digit
         grouped[code if code in names else UNKNOWN_MUNICIPALITY].append(subject)
     rows = [
-        _row(m.code, m.name, grouped[m.code], breakdown)
+        _row(m.code, m.name, grouped[m.code], breakdown, staff)
         for m in areas
         if m.code and grouped.get(m.code)
     ]
     if grouped.get(UNKNOWN_MUNICIPALITY):
-        rows.append(_row(UNKNOWN_MUNICIPALITY, "", grouped[UNKNOWN_MUNICIPALITY], breakdown))
+        unknown = grouped[UNKNOWN_MUNICIPALITY]
+        rows.append(_row(UNKNOWN_MUNICIPALITY, "", unknown, breakdown, staff))
     return tuple(rows)
 
 
 def _by_kind(
-    subjects: Sequence[Subject], breakdown: Sequence[Item], mixed: bool
+    subjects: Sequence[Subject], breakdown: Sequence[Item], mixed: bool, staff: bool
 ) -> tuple[GroupRow, ...]:
     """One row per kind (per category and kind when categories are mixed), in a stable order."""
     grouped: dict[str, list[Subject]] = defaultdict(list)
@@ -468,7 +477,7 @@ def _by_kind(
         kind = subject.facility.kind or ""
         key = f"{_category(subject.facility)}:{kind}" if mixed else kind
         grouped[key].append(subject)
-    return tuple(_row(key, key, grouped[key], breakdown) for key in sorted(grouped))
+    return tuple(_row(key, key, grouped[key], breakdown, staff) for key in sorted(grouped))
 
 
 # --- the acceptance map ----------------------------------------------------------------------
@@ -507,13 +516,13 @@ def _map(item: Item | None, subjects: Sequence[Subject], staff: bool) -> Accepta
     statuses = STATUSES if item is not None else ANSWERED_STATUSES
     points, counts, unlocated = [], Counter(), 0
     for subject in subjects:
+        if not staff and subject.responded and not subject.listed_publicly:
+            continue  # withheld: the public must not read its answer off the map
         value = status(subject, item)
         counts[value] += 1
         f = subject.facility
         if f.lat is None or f.lng is None:
             unlocated += 1
             continue
-        if not staff and subject.responded and not subject.listed_publicly:
-            continue  # counted, not placed: the public must not read its answer off the map
         points.append(MapPoint(f.name if staff else "", f.lat, f.lng, value))
     return AcceptanceMap(item, statuses, tuple(points), {s: counts[s] for s in statuses}, unlocated)

@@ -194,6 +194,10 @@ def test_staff_version_lists_professional_answers_and_public_one_does_not(
     assert "関係機関限定の施設のお知らせ" not in public
     assert "関係機関限定の施設のお知らせ" in staff
     assert _stat(public, "respondents") == _stat(staff, "respondents") == 5
+    # ... and its answer (pregnant: yes) is left out of the public tallies, which say so
+    assert _counts(public, "pregnant")["yes"][0] == _counts(staff, "pregnant")["yes"][0] - 1
+    assert "関係機関のみに掲載している施設（1件）の回答は" in public
+    assert 'id="withheld"' not in staff
 
     assert client.get(url, query_string={"audience": "everyone"}).status_code == 400
 

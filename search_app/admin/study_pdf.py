@@ -153,6 +153,15 @@ def _cover(pdf: ReportPDF, report: StudyReport, view) -> None:
         ),
         size=8,
     )
+    if report.withheld:
+        pdf.para(
+            _(
+                "関係機関のみに掲載している施設（%(count)d件）の回答は、公開用の集計・内訳・地図に"
+                "含めていません（回答ありの数には含めています）。",
+                count=report.withheld,
+            ),
+            size=8,
+        )
     if not report.respondents:
         pdf.ln(2)
         pdf.set_font("jp", size=12)
