@@ -210,8 +210,10 @@ def test_contact_point_without_phone_is_refused_and_nothing_is_stored(client, db
     )
     assert (centre.municipality_code, centre.prefecture_code) == ("13108", "13")
     assert centre.lat is not None  # located by the offline geocoder
-    event = db.exec(select(AuditEvent).where(AuditEvent.target_id == str(centre.id))).one()
-    assert event.action == "facility.contact_point.create"
+    query = select(AuditEvent).where(AuditEvent.action == "facility.contact_point.create")
+    event = db.exec(query).one()
+    assert (event.target_type, event.target_id) == ("facility", str(centre.id))
+    assert event.detail["changes"]["phone"] == [None, "03-3647-9819"]
     listing = client.get("/admin/facilities?category=municipal").get_data(as_text=True)
     assert "江東区こども家庭センター" in listing and "03-3647-9819" in listing
 
