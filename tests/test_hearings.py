@@ -348,3 +348,50 @@ def test_demo_network_has_units_contact_points_and_a_kept_conflict(app, db, ques
     assert rebuild(db, app.extensions["pmh_index"]) == len(psychiatric_ids)
     stamps = app.extensions["pmh_index"].stamps()
     assert not {f.id for f in hearing_facilities} & set(stamps)
+
+
+def test_contact_point_edit_keeps_the_phone_required(client, db, admin, make_facility):
+    centre = make_facility(
+        name="江東区保健所", category="municipal", kind="health_center", phone="03-1111-2222"
+    )
+    url = f"/admin/contact-points/{centre.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="03-1111-2222"' in form
+    data = {
+        "name": "江東区保健所",
+        "kind": "health_center",
+        "municipality_code": "13108",
+        "address": "",
+        "phone": "",
+        "hours": "月〜金 9:00〜17:00",
+        "csrf_token": csrf_token(client, url),
+    }
+    assert client.post(url, data=data).status_code == 422
+    db.expire_all()
+    assert db.get(Facility, centre.id).phone == "03-1111-2222"
+    assert client.post(url, data=data | {"phone": "03-9999-0000"}).status_code == 302
+    db.expire_all()
+    saved = db.get(Facility, centre.id)
+    assert (saved.phone, saved.hours) == ("03-9999-0000", "月〜金 9:00〜17:00")
+    assert client.get(f"/admin/contact-points/{make_facility().id}").status_code == 404
+
+
+def test_admin_exports_a_hearing_for_staff(client, db, admin, make_facility):
+    unit = make_facility(name="亀戸レディースクリニック", category="obstetric")
+    submit_answers(db, unit, load_version(OBSTETRIC), HEARING_ANSWERS, audit.CLI_ACTOR, 0)
+    db.commit()
+    url = "/admin/exports?for=obstetric"
+    page = client.get(url).get_data(as_text=True)
+    assert "エジンバラ産後うつ病質問票" in page  # the hearing's columns
+    token = csrf_token(client, url)
+    public = client.post(
+        url, data={"file_format": "csv", "lang": "ja", "audience": "public", "csrf_token": token}
+    )
+    assert public.status_code == 400
+    assert "範囲「すべて」でのみ書き出せます" in public.get_data(as_text=True)
+    staff = client.post(
+        url, data={"file_format": "csv", "lang": "ja", "audience": "all", "csrf_token": token}
+    )
+    assert staff.status_code == 200
+    text = staff.get_data().decode("utf-8-sig")
+    assert "亀戸レディースクリニック" in text and "初診まで1か月以上かかることが多い" in text
