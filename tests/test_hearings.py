@@ -395,3 +395,49 @@ def test_admin_exports_a_hearing_for_staff(client, db, admin, make_facility):
     assert staff.status_code == 200
     text = staff.get_data().decode("utf-8-sig")
     assert "亀戸レディースクリニック" in text and "初診まで1か月以上かかることが多い" in text
+
+
+MUNICIPAL_ANSWERS = {
+    "contact_unit": "family_center",
+    "follow_up": ["visit", "case_meeting"],
+    "psychiatric_partners": "some",
+    "answered_by": "保健師A",
+}
+
+
+def test_hearing_answered_twice_by_two_staff_shows_the_conflict_and_keeps_both(
+    app, client, db, make_facility, make_user, login
+):
+    centre = make_facility(
+        name="江東区こども家庭センター", category="municipal", kind="family_center", phone="03-1"
+    )
+    first, second = (make_user("clinic", facilities=[centre]) for _ in range(2))
+    other = app.test_client()
+    login(first)
+    login(second, using=other)
+    url = f"/clinic/facilities/{centre.id}/survey"
+    opened = [c.get(url).get_data(as_text=True) for c in (client, other)]
+    assert all("市区町村ヒアリング（2026年度）" in page for page in opened)
+    tokens = [csrf_token(c, url) for c in (client, other)]
+
+    saved = client.post(
+        url, data=MUNICIPAL_ANSWERS | {"base_version": "0", "csrf_token": tokens[0]}
+    )
+    assert saved.status_code == 302
+    theirs = MUNICIPAL_ANSWERS | {"psychiatric_partners": "none", "answered_by": "保健師B"}
+    conflict = other.post(url, data=theirs | {"base_version": "0", "csrf_token": tokens[1]})
+    text = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409
+    assert "更新が重なりました" in text and "保健師A" in text and "保健師B" in text
+
+    again = other.post(url, data=theirs | {"base_version": "1", "csrf_token": tokens[1]})
+    assert again.status_code == 302
+    db.expire_all()
+    versions = db.exec(
+        select(SurveyResponse)
+        .where(SurveyResponse.facility_id == centre.id)
+        .order_by(SurveyResponse.version_no)
+    ).all()
+    assert [v.answers["answered_by"] for v in versions] == ["保健師A", "保健師B"]
+    history = other.get(f"/clinic/facilities/{centre.id}/history").get_data(as_text=True)
+    assert "妊産婦を紹介・相談できる精神科医療機関" in history
