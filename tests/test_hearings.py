@@ -441,3 +441,28 @@ def test_hearing_answered_twice_by_two_staff_shows_the_conflict_and_keeps_both(
     assert [v.answers["answered_by"] for v in versions] == ["保健師A", "保健師B"]
     history = other.get(f"/clinic/facilities/{centre.id}/history").get_data(as_text=True)
     assert "妊産婦を紹介・相談できる精神科医療機関" in history
+
+
+def test_campaign_cli_opens_a_hearing_for_obstetric_units(app, db, make_facility):
+    unit = make_facility(category="obstetric")
+    make_facility()
+    closes = (today_in_japan() + timedelta(days=10)).isoformat()
+    runner = app.test_cli_runner()
+    args = [
+        "campaign",
+        "create",
+        "--name",
+        "産科ヒアリング",
+        "--closes",
+        closes,
+        "--for",
+        "obstetric",
+    ]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    campaign = db.exec(select(campaigns.Campaign)).one()
+    version = db.get(QuestionnaireVersion, campaign.questionnaire_id)
+    assert (version.version, campaign.scope["category"]) == (OBSTETRIC, "obstetric")
+    links = runner.invoke(args=["campaign", "invite", "--campaign", str(campaign.id)])
+    assert links.exit_code == 0, links.output
+    assert f"{unit.id}," in links.stdout and links.stdout.count("/clinic/invite/") == 1
