@@ -348,3 +348,121 @@ def test_demo_network_has_units_contact_points_and_a_kept_conflict(app, db, ques
     assert rebuild(db, app.extensions["pmh_index"]) == len(psychiatric_ids)
     stamps = app.extensions["pmh_index"].stamps()
     assert not {f.id for f in hearing_facilities} & set(stamps)
+
+
+def test_contact_point_edit_keeps_the_phone_required(client, db, admin, make_facility):
+    centre = make_facility(
+        name="江東区保健所", category="municipal", kind="health_center", phone="03-1111-2222"
+    )
+    url = f"/admin/contact-points/{centre.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="03-1111-2222"' in form
+    data = {
+        "name": "江東区保健所",
+        "kind": "health_center",
+        "municipality_code": "13108",
+        "address": "",
+        "phone": "",
+        "hours": "月〜金 9:00〜17:00",
+        "csrf_token": csrf_token(client, url),
+    }
+    assert client.post(url, data=data).status_code == 422
+    db.expire_all()
+    assert db.get(Facility, centre.id).phone == "03-1111-2222"
+    assert client.post(url, data=data | {"phone": "03-9999-0000"}).status_code == 302
+    db.expire_all()
+    saved = db.get(Facility, centre.id)
+    assert (saved.phone, saved.hours) == ("03-9999-0000", "月〜金 9:00〜17:00")
+    assert client.get(f"/admin/contact-points/{make_facility().id}").status_code == 404
+
+
+def test_admin_exports_a_hearing_for_staff(client, db, admin, make_facility):
+    unit = make_facility(name="亀戸レディースクリニック", category="obstetric")
+    submit_answers(db, unit, load_version(OBSTETRIC), HEARING_ANSWERS, audit.CLI_ACTOR, 0)
+    db.commit()
+    url = "/admin/exports?for=obstetric"
+    page = client.get(url).get_data(as_text=True)
+    assert "エジンバラ産後うつ病質問票" in page  # the hearing's columns
+    token = csrf_token(client, url)
+    public = client.post(
+        url, data={"file_format": "csv", "lang": "ja", "audience": "public", "csrf_token": token}
+    )
+    assert public.status_code == 400
+    assert "範囲「すべて」でのみ書き出せます" in public.get_data(as_text=True)
+    staff = client.post(
+        url, data={"file_format": "csv", "lang": "ja", "audience": "all", "csrf_token": token}
+    )
+    assert staff.status_code == 200
+    text = staff.get_data().decode("utf-8-sig")
+    assert "亀戸レディースクリニック" in text and "初診まで1か月以上かかることが多い" in text
+
+
+MUNICIPAL_ANSWERS = {
+    "contact_unit": "family_center",
+    "follow_up": ["visit", "case_meeting"],
+    "psychiatric_partners": "some",
+    "answered_by": "保健師A",
+}
+
+
+def test_hearing_answered_twice_by_two_staff_shows_the_conflict_and_keeps_both(
+    app, client, db, make_facility, make_user, login
+):
+    centre = make_facility(
+        name="江東区こども家庭センター", category="municipal", kind="family_center", phone="03-1"
+    )
+    first, second = (make_user("clinic", facilities=[centre]) for _ in range(2))
+    other = app.test_client()
+    login(first)
+    login(second, using=other)
+    url = f"/clinic/facilities/{centre.id}/survey"
+    opened = [c.get(url).get_data(as_text=True) for c in (client, other)]
+    assert all("市区町村ヒアリング（2026年度）" in page for page in opened)
+    tokens = [csrf_token(c, url) for c in (client, other)]
+
+    saved = client.post(
+        url, data=MUNICIPAL_ANSWERS | {"base_version": "0", "csrf_token": tokens[0]}
+    )
+    assert saved.status_code == 302
+    theirs = MUNICIPAL_ANSWERS | {"psychiatric_partners": "none", "answered_by": "保健師B"}
+    conflict = other.post(url, data=theirs | {"base_version": "0", "csrf_token": tokens[1]})
+    text = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409
+    assert "更新が重なりました" in text and "保健師A" in text and "保健師B" in text
+
+    again = other.post(url, data=theirs | {"base_version": "1", "csrf_token": tokens[1]})
+    assert again.status_code == 302
+    db.expire_all()
+    versions = db.exec(
+        select(SurveyResponse)
+        .where(SurveyResponse.facility_id == centre.id)
+        .order_by(SurveyResponse.version_no)
+    ).all()
+    assert [v.answers["answered_by"] for v in versions] == ["保健師A", "保健師B"]
+    history = other.get(f"/clinic/facilities/{centre.id}/history").get_data(as_text=True)
+    assert "妊産婦を紹介・相談できる精神科医療機関" in history
+
+
+def test_campaign_cli_opens_a_hearing_for_obstetric_units(app, db, make_facility):
+    unit = make_facility(category="obstetric")
+    make_facility()
+    closes = (today_in_japan() + timedelta(days=10)).isoformat()
+    runner = app.test_cli_runner()
+    args = [
+        "campaign",
+        "create",
+        "--name",
+        "産科ヒアリング",
+        "--closes",
+        closes,
+        "--for",
+        "obstetric",
+    ]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    campaign = db.exec(select(campaigns.Campaign)).one()
+    version = db.get(QuestionnaireVersion, campaign.questionnaire_id)
+    assert (version.version, campaign.scope["category"]) == (OBSTETRIC, "obstetric")
+    links = runner.invoke(args=["campaign", "invite", "--campaign", str(campaign.id)])
+    assert links.exit_code == 0, links.output
+    assert f"{unit.id}," in links.stdout and links.stdout.count("/clinic/invite/") == 1
