@@ -169,6 +169,8 @@ def test_admin_creates_a_municipal_hearing_campaign(client, db, admin, make_faci
     assert re.search(r'id="stat-in-scope">1<', page)
     campaign = db.exec(select(campaigns.Campaign)).one()
     assert [f.id for f in db.exec(campaigns.in_scope(campaign))] == [centre.id]
+    listing = client.get("/admin/campaigns").get_data(as_text=True)
+    assert re.search(r'class="muted edition">市区町村ヒアリング<', listing)
 
 
 def _contact_form(client, **fields):
