@@ -169,6 +169,8 @@ def test_admin_creates_a_municipal_hearing_campaign(client, db, admin, make_faci
     assert re.search(r'id="stat-in-scope">1<', page)
     campaign = db.exec(select(campaigns.Campaign)).one()
     assert [f.id for f in db.exec(campaigns.in_scope(campaign))] == [centre.id]
+    listing = client.get("/admin/campaigns").get_data(as_text=True)
+    assert re.search(r'class="muted edition">市区町村ヒアリング<', listing)
 
 
 def _contact_form(client, **fields):
@@ -466,3 +468,28 @@ def test_campaign_cli_opens_a_hearing_for_obstetric_units(app, db, make_facility
     links = runner.invoke(args=["campaign", "invite", "--campaign", str(campaign.id)])
     assert links.exit_code == 0, links.output
     assert f"{unit.id}," in links.stdout and links.stdout.count("/clinic/invite/") == 1
+
+
+def test_office_figures_count_psychiatric_facilities_only(
+    client, db, make_facility, make_user, login, questionnaire
+):
+    from index.coverage import all_listings
+    from surveys.dashboard import scope_listings
+    from surveys.listings import directory_scope
+
+    clinic = make_facility()
+    unit = make_facility(category="obstetric", email="ob@example.jp")
+    make_facility(category="municipal", kind="family_center", phone="03-1")
+    submit_answers(db, clinic, questionnaire, SURVEY_ANSWERS, audit.CLI_ACTOR, 0)
+    submit_answers(db, unit, load_version(OBSTETRIC), HEARING_ANSWERS, audit.CLI_ACTOR, 0)
+    db.commit()
+    assert [x.facility.id for x in scope_listings(db, "13")] == [clinic.id]
+    assert [x.facility.id for x in all_listings(db)] == [clinic.id]
+    assert (directory_scope(db).facilities, directory_scope(db).answered) == (1, 1)
+    login(make_user("staff"))
+    url = f"/facilities/{clinic.id}"
+    token = csrf_token(client, url)
+    refused = client.post("/shortlist/add", data={"facility_id": unit.id, "csrf_token": token})
+    assert refused.status_code == 404
+    added = client.post("/shortlist/add", data={"facility_id": clinic.id, "csrf_token": token})
+    assert added.status_code == 302
