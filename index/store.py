@@ -27,8 +27,9 @@ from surveys.questionnaire import Questionnaire
 
 WRITE_TIMEOUT_S = 30.0
 # A rebuild commits a segment per this many documents: each segment's postings are sorted in
-# memory (about 40 MB per 1,000 facilities, under POOL_MB) instead of spilling pickled runs to
-# disk and merging them, which took a third of a single-segment rebuild.
+# memory (a rebuild's peak is about 280 MB above the process's own; POOL_MB is the spill
+# threshold in Whoosh's estimate, far above it) instead of spilling pickled runs to disk and
+# merging them, which took a third of a single-segment rebuild.
 REBUILD_SEGMENT_DOCS = 5_000
 POOL_MB = 512
 
@@ -187,8 +188,10 @@ class SearchIndex:
             if writer is not None:
                 writer.cancel()
             raise
-        if writer is not None or not count:
-            (writer or _rebuild_writer(ix)).commit(merge=False)
+        if writer is None and not count:
+            writer = _rebuild_writer(ix)  # no facilities: still an index, with no documents
+        if writer is not None:
+            writer.commit(merge=False)
         return count
 
     @contextmanager
