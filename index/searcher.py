@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -103,7 +104,7 @@ class Searcher:
             start = (request.page - 1) * request.per_page
             page = order[start : start + request.per_page]
             view = _View(columns, docnums, scores, distances, accepting, request)
-            hits = [_hit(view, i) for i in page]
+            hits = _hits(view, page)
         return SearchResult(total, request.page, request.per_page, sort, hits, declined)
 
     @contextmanager
@@ -366,29 +367,42 @@ class _View:
     request: SearchRequest
 
 
-def _hit(view: _View, position: int) -> Hit:
-    """Build the hit at one position, with its acceptance and reasons."""
-    distance = view.distances[position]
-    doc = view.docnums[position : position + 1]
-    strength = int(_strength(view.columns, doc, view.request.situation)[0])
-    accepts = True if view.accepting[position] else (None if strength < 0 else False)
-    distance_km = None if np.isnan(distance) else round(float(distance), 3)
-    verified = view.columns.get("verified")[doc[0]]
-    wait = view.columns.get("wait")[doc[0]]
+def _hits(view: _View, positions: list[int]) -> list[Hit]:
+    """Build the page's hits, with acceptance and reasons, reading each column once."""
+    if not positions:
+        return []
+    at = np.asarray(positions, dtype=np.int64)
+    docs = view.docnums[at]
+    columns, request = view.columns, view.request
+    rows = zip(
+        columns.get("ids")[docs].tolist(),
+        view.distances[at].tolist(),
+        view.scores[at].tolist(),
+        view.accepting[at].tolist(),
+        _strength(columns, docs, request.situation).tolist(),
+        columns.get("verified")[docs].tolist(),
+        columns.get("wait")[docs].tolist(),
+        columns.get("open_reports")[docs].tolist(),
+        _capacity(columns, docs, request).tolist(),
+        strict=True,
+    )
+    today = request.today or today_in_japan()
+    return [_hit(*row, today) for row in rows]
+
+
+def _hit(fid, distance, score, accepting, strength, verified, wait, reports, state, today) -> Hit:
+    """Build one hit from its row of the page's columns (NaN: unknown)."""
+    strength = int(strength)
+    accepts = True if accepting else (None if strength < 0 else False)
+    distance_km = None if math.isnan(distance) else round(distance, 3)
     reasons = ranking.reasons_for(
         accepts,
         strength,
         distance_km,
-        None if np.isnan(wait) else int(wait),
-        None if np.isnan(verified) else EPOCH + timedelta(days=int(verified)),
-        int(view.columns.get("open_reports")[doc[0]]),
-        view.request.today or today_in_japan(),
-        str(_capacity(view.columns, doc, view.request)[0]),
+        None if math.isnan(wait) else int(wait),
+        None if math.isnan(verified) else EPOCH + timedelta(days=int(verified)),
+        int(reports),
+        today,
+        str(state),
     )
-    return Hit(
-        facility_id=int(view.columns.get("ids")[doc[0]]),
-        distance_km=distance_km,
-        score=float(view.scores[position]) if view.scores[position] else None,
-        accepts=accepts,
-        reasons=reasons,
-    )
+    return Hit(int(fid), distance_km, score or None, accepts, reasons)

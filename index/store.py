@@ -17,13 +17,21 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex, LockError
 from whoosh.reading import TermNotFound
 from whoosh.util.filelock import try_for
+from whoosh.writing import MERGE_SMALL
 
+from index.codec import IndexCodec
 from index.documents import FacilityDoc
 from index.errors import IndexUnavailable
 from index.schema import build_schema, doc_fields
 from surveys.questionnaire import Questionnaire
 
 WRITE_TIMEOUT_S = 30.0
+# A rebuild commits a segment per this many documents: each segment's postings are sorted in
+# memory (a rebuild's peak is about 280 MB above the process's own; POOL_MB is the spill
+# threshold in Whoosh's estimate, far above it) instead of spilling pickled runs to disk and
+# merging them, which took a third of a single-segment rebuild.
+REBUILD_SEGMENT_DOCS = 5_000
+POOL_MB = 512
 
 
 class IndexBusy(IndexUnavailable):
@@ -119,14 +127,14 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=merge_small_segments)
         return count
 
     def _writer(self, timeout: float):
         """Open a writer, translating lock and damage errors into IndexUnavailable."""
         ix = self.open()
         try:
-            return ix.writer(timeout=timeout, compound=False)
+            return ix.writer(timeout=timeout, compound=False, codec=IndexCodec())
         except LockError as exc:
             raise IndexBusy() from exc
         except (OSError, ValueError, EOFError) as exc:  # unreadable segments
@@ -163,19 +171,27 @@ class SearchIndex:
         return count
 
     def _build_in(self, folder: Path, batches: Iterable[list[FacilityDoc]]) -> int:
-        """Write every document into a new index in `folder`; return the count."""
+        """Write every document into a new index in `folder`, a segment per few thousand."""
         ix = whoosh_index.create_in(str(folder), build_schema(self.questionnaire))
-        writer = ix.writer(limitmb=256, compound=False)  # updates then open in ms, not copies
-        count = 0
+        count, writer = 0, None
         try:
             for batch in batches:
                 for doc in batch:
+                    if writer is None:
+                        writer = _rebuild_writer(ix)
                     writer.add_document(**doc_fields(doc, self.questionnaire))
                     count += 1
+                    if count % REBUILD_SEGMENT_DOCS == 0:
+                        writer.commit(merge=False)
+                        writer = None
         except BaseException:
-            writer.cancel()
+            if writer is not None:
+                writer.cancel()
             raise
-        writer.commit()
+        if writer is None and not count:
+            writer = _rebuild_writer(ix)  # no facilities: still an index, with no documents
+        if writer is not None:
+            writer.commit(merge=False)
         return count
 
     @contextmanager
@@ -214,6 +230,22 @@ class SearchIndex:
 
 
 Loader = Callable[[], tuple[list[FacilityDoc], Iterable[int]]]
+
+
+def _rebuild_writer(ix: FileIndex):
+    """Open a writer for one segment of a rebuild (separate files: updates open them in ms)."""
+    return ix.writer(limitmb=POOL_MB, compound=False, codec=IndexCodec())
+
+
+def merge_small_segments(writer, segments: list) -> list:
+    """Merge small segments as Whoosh does, leaving a rebuild's full-size segments alone.
+
+    Whoosh's policy would fold every segment into one big merge once there are about twenty
+    (its threshold grows like the Fibonacci numbers), which a large rebuild's segments reach.
+    """
+    large = [s for s in segments if s.doc_count_all() >= REBUILD_SEGMENT_DOCS]
+    small = [s for s in segments if s.doc_count_all() < REBUILD_SEGMENT_DOCS]
+    return large + MERGE_SMALL(writer, small)
 
 
 def _indexed_stamps(reader, docs: list[FacilityDoc]) -> dict[int, str]:

@@ -111,10 +111,16 @@ def seed_database(url: str, questionnaire: Questionnaire, n: int, seed: int) -> 
 
 
 def rebuild_index(engine: Engine, search_index: SearchIndex) -> dict:
-    """Rebuild the whole index from the database; return time, documents and size."""
+    """Rebuild the whole index from the database; return time, documents, segments and size."""
     with Session(engine) as session:
         seconds, count = timed(rebuild, session, search_index)
-    return {"seconds": seconds, "documents": count, "index_mb": folder_mb(search_index.path)}
+    segments = len(search_index.open()._segments())
+    return {
+        "seconds": seconds,
+        "documents": count,
+        "segments": segments,
+        "index_mb": folder_mb(search_index.path),
+    }
 
 
 def build_fts(fts: Fts5Box, db_path: Path) -> dict:
@@ -350,12 +356,14 @@ def workdir(args, n: int) -> Iterator[Path]:
 def run_size(n: int, args) -> dict:
     """Run every measurement for n facilities."""
     started = time.perf_counter()
+    load = {"start": os.getloadavg()[0]}
     q = load_version(QUESTIONNAIRE)
     with workdir(args, n) as work:
         result = {"facilities": n, "seed": seed_database(_url(work), q, n, args.seed)}
         _log(f"{n}: seeded in {result['seed']['seconds']:.1f} s")
-        result |= _engine_phase(work, q, n, args)
+        result |= _engine_phase(work, q, n, args, load)
     result["seconds"] = time.perf_counter() - started
+    result["load_average"] = load | {"end": os.getloadavg()[0]}
     return result
 
 
@@ -364,7 +372,7 @@ def _url(work: Path) -> str:
     return f"sqlite:///{work / 'app.sqlite3'}"
 
 
-def _engine_phase(work: Path, q: Questionnaire, n: int, args) -> dict:
+def _engine_phase(work: Path, q: Questionnaire, n: int, args, load: dict) -> dict:
     """Rebuild, update, build the baselines and time the queries."""
     engine = make_engine(_url(work))
     audit.use_key(engine, BENCH_AUDIT_KEY)
@@ -372,12 +380,14 @@ def _engine_phase(work: Path, q: Questionnaire, n: int, args) -> dict:
     searcher = Searcher(search_index)
     fts, naive = Fts5Box(work / "fts5.sqlite3", q), NaiveScan(work / "app.sqlite3", q)
     try:
+        load["rebuild"] = os.getloadavg()[0]
         out = {"rebuild": rebuild_index(engine, search_index)}
         _log(f"{n}: rebuilt in {out['rebuild']['seconds']:.1f} s")
         out["searcher_open_ms"] = timed(searcher.count)[0] * 1000
         out["update"] = measure_updates(engine, search_index, searcher, q, args)
         _log(f"{n}: {out['update']['n']} updates, p95 {out['update']['p95_ms']:.0f} ms")
         out["fts5_build"] = build_fts(fts, work / "app.sqlite3")
+        load["queries"] = os.getloadavg()[0]
         out |= _query_phase(searcher, naive, fts, q, n, args)
         out["memory"] = targets.worker_memory(work / "index", QUESTIONNAIRE, args.memory_queries)
         _log(f"{n}: worker memory {out['memory']['after_queries_mb']:.0f} MB")
@@ -461,9 +471,12 @@ def _header_lines(result: dict) -> list[str]:
     naive_n = result["kinds"]["text"]["naive"]["n"]
     return [
         f"== {result['facilities']:,} facilities ({result['seconds']:.0f} s for this size) ==",
+        "load average (1 min) at start / rebuild / queries / end: "
+        + " / ".join(f"{v:.1f}" for v in result["load_average"].values()),
         f"seed {seed['seconds']:.1f} s ({seed['answered']:,} answered); FTS5 baseline build "
         f"{fts['seconds']:.1f} s, {fts['db_mb']:.0f} MB",
-        f"rebuild {built['seconds']:.1f} s, index {built['index_mb']:.1f} MB "
+        f"rebuild {built['seconds']:.1f} s ({built['segments']} segments), index "
+        f"{built['index_mb']:.1f} MB "
         f"({up['index_mb_after']:.1f} MB after updates); first searcher open "
         f"{result['searcher_open_ms']:.0f} ms",
         f"update submit->visible p50 {up['p50_ms']:.1f} ms, p95 {up['p95_ms']:.1f} ms "
