@@ -51,6 +51,8 @@ class SearchRequest:
     situation_filters: tuple[Filter, ...] = ()
     include_declined: bool = False
     today: date | None = None  # for the answers' age (default: today in Japan)
+    # A referring obstetric unit: facilities naming it as a partner rank higher (recommended).
+    partner_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,14 @@ class Searcher:
         with self._reading() as snap:
             docnums, scores = run(snap, _query(request), scored=sort == "relevance")
             accepting = _accepting(snap, request, docnums)
+            partner = _partners(snap, request, docnums)
             columns = Columns(snap)
             order, distances, total, declined = _order(
-                docnums, scores, columns, request, sort, accepting
+                docnums, scores, columns, request, sort, (accepting, partner)
             )
             start = (request.page - 1) * request.per_page
             page = order[start : start + request.per_page]
-            view = _View(columns, docnums, scores, distances, accepting, request)
+            view = _View(columns, docnums, scores, distances, accepting, request, partner)
             hits = [_hit(view, i) for i in page]
         return SearchResult(total, request.page, request.per_page, sort, hits, declined)
 
@@ -220,9 +223,19 @@ def _accepting(snap: Snapshot, request: SearchRequest, docnums: np.ndarray) -> n
     return np.isin(docnums, accepted)
 
 
-def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str, accepting):
+def _partners(snap: Snapshot, request: SearchRequest, docnums: np.ndarray) -> np.ndarray | None:
+    """Tell which matches name the referring obstetric unit (None: no partner_of asked)."""
+    if request.partner_of is None:
+        return None
+    named, _ = run(snap, Term("partners", str(request.partner_of)), scored=False)
+    return np.isin(docnums, named)
+
+
+def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str, marks):
     """Return positions into `docnums` in result order up to the page, distances, the total,
-    and the number of non-accepting matches (left out unless `include_declined`)."""
+    and the number of non-accepting matches (left out unless `include_declined`); `marks` are
+    the accepting and partner masks."""
+    accepting = marks[0]
     distances = np.full(len(docnums), np.nan)
     keep = np.ones(len(docnums), dtype=bool)
     if request.origin is not None and len(docnums):
@@ -232,7 +245,7 @@ def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str,
         keep &= accepting
     kept = np.flatnonzero(keep)
     if sort == "recommended":
-        keys = _recommended_keys(kept, docnums, distances, columns, request, accepting)
+        keys = _recommended_keys(kept, docnums, distances, columns, request, marks)
         return kept[np.lexsort(keys)].tolist(), distances, len(kept), declined
     # Accepting facilities first in every order: the page cut applies when all accept.
     positions = kept
@@ -245,8 +258,9 @@ def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str,
     return positions[np.lexsort(keys)].tolist(), distances, len(kept), declined
 
 
-def _recommended_keys(positions, docnums, distances, columns: Columns, request, accepting):
+def _recommended_keys(positions, docnums, distances, columns: Columns, request, marks):
     """Return lexsort keys for the recommended order (index/ranking.py), ties by name and id."""
+    accepting, partner = marks
     docs = docnums[positions]
     candidates = ranking.Candidates(
         distance_km=distances[positions] if request.origin is not None else None,
@@ -257,6 +271,7 @@ def _recommended_keys(positions, docnums, distances, columns: Columns, request, 
         accepts=accepting[positions],
         capacity=_capacity(columns, docs, request),
         seen_rate=capacity.seen_rates(*(columns.get(name)[docs] for name in OUTCOME_COLUMNS)),
+        partner=partner[positions] if partner is not None else None,
     )
     ties = (columns.get("ids")[docs], columns.get("name_rank")[docs])
     return (*ties, *ranking.recommended_keys(candidates))
@@ -364,6 +379,7 @@ class _View:
     distances: np.ndarray
     accepting: np.ndarray
     request: SearchRequest
+    partner: np.ndarray | None = None  # names the referring obstetric unit
 
 
 def _hit(view: _View, position: int) -> Hit:
@@ -384,6 +400,7 @@ def _hit(view: _View, position: int) -> Hit:
         int(view.columns.get("open_reports")[doc[0]]),
         view.request.today or today_in_japan(),
         str(_capacity(view.columns, doc, view.request)[0]),
+        partner=bool(view.partner is not None and view.partner[position]),
     )
     return Hit(
         facility_id=int(view.columns.get("ids")[doc[0]]),

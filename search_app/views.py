@@ -65,6 +65,8 @@ def home():
         back_args={"back": request.full_path},
         shortlisted=set(Shortlist.from_session(session).ids),
         patients_keys=_patients_keys(params.get("situation", "")),
+        partner=found.partner,
+        contacts=found.contacts,
     )
 
 

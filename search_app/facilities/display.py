@@ -14,10 +14,11 @@ from sqlmodel import Session
 from index.capacity import capacity_state
 from index.geo.distance import haversine_km
 from index.geo.stations import nearest_stations
+from search_app import db
 from search_app.i18n import current_lang
-from surveys import pulse
+from surveys import network, pulse
 from surveys.errors import QuestionnaireError
-from surveys.listings import Listing
+from surveys.listings import Listing, facilities_naming, load_listings
 from surveys.models import PulseAnswer, QuestionnaireVersion
 from surveys.operations import today_in_japan
 from surveys.questionnaire import Item, Questionnaire, Section, load_version, parse
@@ -176,3 +177,28 @@ def facility_name(facility, lang: str | None = None) -> str:
 
     romaji = getattr(facility, "name_en", "") or ""
     return romaji if romaji and (lang or current_lang()) == "en" else facility.name
+
+
+def linked_facilities(item: Item, value: Any) -> list[network.LinkedFacility]:
+    """Return the facilities a `facility_links` answer names (removed ones keep their name)."""
+    return network.resolve_links(db.session(), value, item.category)
+
+
+def naming_listings(facility, professional: bool) -> list[Listing] | None:
+    """Return the listings that name an obstetric unit as partner (current answers, as this
+    audience may see them); None when the facility is no obstetric unit."""
+    if not network.is_obstetric(facility):
+        return None
+    ids = facilities_naming(db.session(), facility.id)
+    listings = load_listings(db.session(), ids)
+    shown = [listings[i] for i in ids if i in listings and listings[i].visible_to(professional)]
+    return sorted(shown, key=lambda lst: (lst.facility.kana or lst.facility.name, lst.facility.id))
+
+
+def partner_search_url(facility) -> str:
+    """Return a search near an obstetric unit that prefers its partner facilities."""
+    if facility.lat is not None and facility.lng is not None:
+        place = {"lat": f"{facility.lat:.6f}", "lng": f"{facility.lng:.6f}"}
+    else:
+        place = {"near": facility.address}
+    return url_for("main.home", _anchor="results", partner_of=facility.id, **place)
