@@ -37,6 +37,7 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
         links = _invitation_links(session, questionnaire)
         session.commit()
     click.echo(f"Created {summary['facilities']} facilities ({summary['answered']} answered).")
+    click.echo(f"Partner links: {summary['partner_links']} answers name obstetric units.")
     _print_users(seed)
     for name, link in links:
         click.echo(f"  invitation for {name}: {link}")
