@@ -154,8 +154,9 @@ def compute_coverage(
 
 
 def all_listings(session: Session) -> list[Listing]:
-    """Load every facility with its current answers, in batches, ordered by id."""
-    ids = list(session.exec(select(Facility.id).order_by(col(Facility.id))))
+    """Load every psychiatric facility with its current answers, in batches, ordered by id."""
+    query = select(Facility.id).where(Facility.category == "psychiatric")
+    ids = list(session.exec(query.order_by(col(Facility.id))))
     found: dict[int, Listing] = {}
     for start in range(0, len(ids), BATCH):
         found.update(load_listings(session, ids[start : start + BATCH]))

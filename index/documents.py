@@ -121,10 +121,17 @@ def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], li
     return public, pro
 
 
+# Only psychiatric facilities are searched: obstetric units and municipal contact points stay
+# out of the index (a facility that stops being psychiatric is removed by its outbox row).
+SEARCHED_CATEGORY = "psychiatric"
+
+
 def load_docs(session: Session, facility_ids: Iterable[int], q: Questionnaire) -> list[FacilityDoc]:
-    """Build documents for the facilities that exist among `facility_ids`."""
+    """Build documents for the searched (psychiatric) facilities among `facility_ids`."""
     ids = list(facility_ids)
-    query = select(Facility).where(col(Facility.id).in_(ids))
+    query = select(Facility).where(
+        col(Facility.id).in_(ids), Facility.category == SEARCHED_CATEGORY
+    )
     # Fresh rows even for objects this session already holds: documents must be current.
     facilities = session.exec(query.execution_options(populate_existing=True)).all()
     responses = current_responses(session, ids)
@@ -144,5 +151,6 @@ def load_signals(session: Session, facility_ids: list[int]) -> dict[int, Signals
 
 
 def all_facility_ids(session: Session) -> list[int]:
-    """Return every facility id, ascending."""
-    return list(session.exec(select(Facility.id).order_by(Facility.id)))
+    """Return the id of every searched (psychiatric) facility, ascending."""
+    query = select(Facility.id).where(Facility.category == SEARCHED_CATEGORY)
+    return list(session.exec(query.order_by(Facility.id)))

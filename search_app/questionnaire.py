@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext
 
 from surveys.questionnaire import Questionnaire, load_version
 
@@ -11,6 +12,13 @@ EDITION_SETTINGS = {
     "psychiatric": "QUESTIONNAIRE_VERSION",
     "obstetric": "OBSTETRIC_HEARING_VERSION",
     "municipal": "MUNICIPAL_HEARING_VERSION",
+}
+
+# What each edition is called on admin pages (campaigns, exports), by who answers it.
+EDITION_LABELS = {
+    "psychiatric": lazy_gettext("精神科医療機関の受け入れ調査"),
+    "obstetric": lazy_gettext("産科医療機関ヒアリング"),
+    "municipal": lazy_gettext("市区町村ヒアリング"),
 }
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from surveys import audit
 from surveys.bilingual import bilingual
-from surveys.campaigns import answered_ids, check_open, in_scope
+from surveys.campaigns import answered_ids, campaign_category, check_open, in_scope
 from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
 from surveys.mail import MailError, MailSettings, Transport, build_message, open_transport
@@ -107,7 +107,9 @@ def render(
 ):
     """Return (subject, body) of an invitation or reminder (template's first line: subject)."""
     lang = lang if lang in LANGUAGES else "ja"
-    text = (TEMPLATES / lang / f"{kind}.txt").read_text(encoding="utf-8")
+    hearing = campaign_category(campaign) != "psychiatric"  # obstetric units, contact points
+    name = f"hearing_{kind}" if hearing else kind
+    text = (TEMPLATES / lang / f"{name}.txt").read_text(encoding="utf-8")
     filled = Template(text).safe_substitute(
         facility=facility.name,
         campaign=campaign.name,

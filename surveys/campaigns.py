@@ -13,6 +13,7 @@ from surveys import audit
 from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
 from surveys.models import (
+    CONTACT_KINDS,
     FACILITY_KINDS,
     Campaign,
     Facility,
@@ -51,12 +52,17 @@ class Scope:
     kinds: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
-        """Return the form stored in `campaign.scope`."""
+        """Return the form stored in `campaign.scope` (its category is added on creation)."""
         return {
             "prefecture": self.prefecture,
             "municipalities": list(self.municipalities),
             "kinds": list(self.kinds),
         }
+
+
+def campaign_category(campaign: Campaign) -> str:
+    """Return the facility category a campaign asks: its questionnaire's respondent."""
+    return (campaign.scope or {}).get("category") or "psychiatric"
 
 
 REGIONS = ("wards", "tama", "islands")
@@ -99,9 +105,13 @@ def make_scope(
             f"この都道府県の市区町村コードではありません: {', '.join(wrong)}",
             f"Not a municipality code of prefecture {prefecture}: {', '.join(wrong)}",
         )
-    chosen = tuple(k for k in FACILITY_KINDS if k in set(kinds))
-    if set(kinds) - set(FACILITY_KINDS):
-        raise SurveyError("種別は病院か診療所です。", "Kind must be hospital or clinic.")
+    known_kinds = FACILITY_KINDS + CONTACT_KINDS
+    chosen = tuple(k for k in known_kinds if k in set(kinds))
+    if set(kinds) - set(known_kinds):
+        raise SurveyError(
+            "種別は病院・診療所・こども家庭センター・保健センター・その他の相談窓口です。",
+            "Kind must be hospital, clinic, family centre, health centre or other contact point.",
+        )
     return Scope(prefecture, codes, chosen)
 
 
@@ -113,12 +123,15 @@ def create_campaign(
     actor: audit.Actor,
     scope: Scope | None = None,
 ) -> Campaign:
-    """Open a campaign for this questionnaire edition and scope, closing at end of `closes_on`."""
+    """Open a campaign for this questionnaire edition and scope, closing at end of `closes_on`.
+
+    The edition's respondent decides which facilities it covers (`scope["category"]`).
+    """
     closes_at = close_of_day_in_japan(closes_on)
     if closes_at <= utcnow():
         raise SurveyError("締切日は今日以降にしてください。", "The closing date must not be past.")
     version = ensure_questionnaire(session, questionnaire)
-    stored = scope.as_json() if scope else {}
+    stored = (scope.as_json() if scope else {}) | {"category": questionnaire.respondent}
     campaign = Campaign(name=name, questionnaire_id=version.id, closes_at=closes_at, scope=stored)
     session.add(campaign)
     session.flush()
@@ -150,7 +163,7 @@ def check_open(campaign: Campaign) -> None:
 def _scope_conditions(campaign: Campaign) -> list:
     """Return the conditions a facility meets to be in the campaign's scope."""
     scope = campaign.scope or {}
-    conditions = []
+    conditions = [Facility.category == campaign_category(campaign)]
     if scope.get("prefecture"):
         conditions.append(Facility.prefecture_code == scope["prefecture"])
     if scope.get("municipalities"):
@@ -267,12 +280,15 @@ def _count_invitations(session: Session, campaign: Campaign, condition) -> int:
 
 
 def facilities_to_invite(
-    session: Session, facility_ids: list[int], unanswered_only: bool
+    session: Session, facility_ids: list[int], unanswered_only: bool, category: str | None = None
 ) -> list[Facility]:
-    """Return the chosen facilities (all when none are named), optionally only unanswered."""
+    """Return the chosen facilities (all of `category` when none are named), optionally only
+    those that never answered."""
     query = select(Facility).order_by(Facility.id)
     if facility_ids:
         query = query.where(col(Facility.id).in_(facility_ids))
+    elif category:
+        query = query.where(Facility.category == category)
     if unanswered_only:
         query = query.where(col(Facility.id).not_in(select(SurveyResponse.facility_id)))
     found = list(session.exec(query))
@@ -287,6 +303,17 @@ def facilities_to_invite(
 def invite(
     session: Session, campaign: Campaign, facilities: list[Facility], actor: audit.Actor
 ) -> list[tuple[Facility, str]]:
-    """Create one invitation per facility; return each facility with its clear token."""
+    """Create one invitation per facility; return each facility with its clear token.
+
+    A facility of another category than the campaign asks is refused (a hearing is not sent
+    to a psychiatric clinic, nor the survey to a contact point).
+    """
     check_open(campaign)
+    category = campaign_category(campaign)
+    others = sorted(f.id for f in facilities if f.category != category)
+    if others:
+        raise SurveyError(
+            f"この調査の対象外の施設です（施設ID: {others}）。",
+            f"Not a facility this campaign asks (facility ids {others}).",
+        )
     return [(f, create_invitation(session, f, campaign, actor)[1]) for f in facilities]

@@ -127,8 +127,10 @@ def figures(listings: list[Listing], reports: dict[int, int], today: date) -> Fi
 
 
 def scope_listings(session: Session, prefecture_code: str) -> list[Listing]:
-    """Load the prefecture's facilities with their current answers, ordered by id."""
-    query = select(Facility.id).where(Facility.prefecture_code == prefecture_code)
+    """Load the prefecture's psychiatric facilities with their current answers, ordered by id."""
+    query = select(Facility.id).where(
+        Facility.prefecture_code == prefecture_code, Facility.category == "psychiatric"
+    )
     ids = list(session.exec(query.order_by(col(Facility.id))))
     found: dict[int, Listing] = {}
     for start in range(0, len(ids), BATCH):

@@ -43,6 +43,15 @@ class Listing:
             return True
         return ((today or today_in_japan()) - self.verified_on).days > STALE_AFTER_DAYS
 
+    @property
+    def is_searched(self) -> bool:
+        """Tell whether this is a psychiatric facility (searched; its answers are the survey's).
+
+        Obstetric units and contact points show their master data only: hearing answers are
+        for the office and the study group, never on a page or in the public API.
+        """
+        return self.facility.category == "psychiatric"
+
     def visible_to(self, professional: bool) -> bool:
         """Tell whether an audience may see this facility at all."""
         return professional or self.is_public
@@ -96,12 +105,16 @@ class Scope:
 
 
 def directory_scope(session: Session) -> Scope:
-    """Count the facilities, those that answered the survey, and the latest answer's date."""
-    facilities = session.exec(select(func.count()).select_from(Facility)).one()
+    """Count the psychiatric facilities, those that answered the survey, and the latest
+    answer's date."""
+    searched = Facility.category == "psychiatric"
+    facilities = session.exec(select(func.count()).select_from(Facility).where(searched)).one()
     answered, latest = session.exec(
         select(
             func.count(func.distinct(SurveyResponse.facility_id)),
             func.max(SurveyResponse.verified_on),
         )
+        .join(Facility, col(Facility.id) == SurveyResponse.facility_id)
+        .where(searched)
     ).one()
     return Scope(facilities, answered, latest)

@@ -72,7 +72,9 @@ def open_round(
 def accepting_with_email(session: Session) -> list[Facility]:
     """Return facilities with an address whose answers accept pregnant or postpartum women."""
     facilities = session.exec(
-        select(Facility).where(Facility.email != "").order_by(Facility.id)
+        select(Facility)
+        .where(Facility.email != "", Facility.category == "psychiatric")
+        .order_by(Facility.id)
     ).all()
     answers = current_responses(session, [f.id for f in facilities])
     return [f for f in facilities if f.id in answers and _accepts(answers[f.id].answers)]

@@ -6,6 +6,7 @@ from search_app.admin import (  # noqa: F401
     corrections,
     dashboard,
     exports,
+    facilities,
     imports,
     signals,
     users,

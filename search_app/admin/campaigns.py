@@ -26,13 +26,20 @@ from search_app.auth import current_principal
 from search_app.forms import BoundedIntegerField, CheckboxesField, language_choices, strip
 from search_app.i18n import current_lang
 from search_app.mailing import base_url, mail_settings, office_contact
-from search_app.questionnaire import current_questionnaire
+from search_app.questionnaire import EDITION_LABELS, current_questionnaire
 from surveys import audit, campaign_mail, campaigns, letters
 from surveys.errors import UserFacingError
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.operations import today_in_japan
 
-KIND_LABELS = {"hospital": lazy_gettext("病院"), "clinic": lazy_gettext("診療所")}
+KIND_LABELS = {
+    "hospital": lazy_gettext("病院"),
+    "clinic": lazy_gettext("診療所"),
+    "family_center": lazy_gettext("こども家庭センター"),
+    "health_center": lazy_gettext("保健センター"),
+    "other_contact": lazy_gettext("その他の相談窓口"),
+}
+
 REGION_LABELS = {
     "wards": lazy_gettext("23区"),
     "tama": lazy_gettext("多摩"),
@@ -52,6 +59,11 @@ class CampaignForm(FlaskForm):
     name = StringField(
         lazy_gettext("名称"), filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
+    category = RadioField(
+        lazy_gettext("質問票（回答する施設）"),
+        choices=[SelectChoice(k, label) for k, label in EDITION_LABELS.items()],
+        default="psychiatric",
+    )
     closes_on = DateField(lazy_gettext("締切日"), validators=[DataRequired(), _not_past])
     municipalities = CheckboxesField(
         lazy_gettext("区市町村（選ばなければ全域）"),
@@ -64,7 +76,7 @@ class CampaignForm(FlaskForm):
         choices=[SelectChoice(key, label) for key, label in REGION_LABELS.items()],
     )
     kinds = CheckboxesField(
-        lazy_gettext("種別（選ばなければ両方）"),
+        lazy_gettext("種別（選ばなければすべて）"),
         choices=[SelectChoice(k, label) for k, label in KIND_LABELS.items()],
     )
 
@@ -169,7 +181,7 @@ def _create(session: Session, actor: audit.Actor, form: CampaignForm, prefecture
     scope = campaigns.make_scope(
         prefecture, [*form.municipalities.data, *regions], form.kinds.data, areas
     )
-    questionnaire = current_questionnaire()
+    questionnaire = current_questionnaire(form.category.data)
     closes_on: date = form.closes_on.data
     return campaigns.create_campaign(
         session, questionnaire, form.name.data, closes_on, actor, scope
@@ -313,6 +325,7 @@ def _scope_names(campaign: Campaign) -> dict:
     return {
         "municipalities": [names.get(c, c) for c in scope.get("municipalities", [])],
         "kinds": [str(KIND_LABELS.get(k, k)) for k in scope.get("kinds", [])],
+        "edition": str(EDITION_LABELS[campaigns.campaign_category(campaign)]),
     }
 
 

@@ -6,7 +6,7 @@ count), is `surveys.exports.export_facilities`; this page records nothing more.
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, render_template, request
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
@@ -16,7 +16,7 @@ from search_app.admin.views import attachment, bp
 from search_app.auth import current_principal
 from search_app.forms import CheckboxesField
 from search_app.i18n import current_lang
-from search_app.questionnaire import current_questionnaire
+from search_app.questionnaire import EDITION_LABELS, EDITION_SETTINGS, current_questionnaire
 from surveys.bilingual import bilingual
 from surveys.exports import ExportError, ExportOptions, export_facilities
 from surveys.exports.options import MASTER_COLUMNS
@@ -98,8 +98,14 @@ def column_choices(questionnaire: Questionnaire, lang: str) -> list[SelectChoice
 
 @bp.route("/exports", methods=["GET", "POST"])
 def exports():
-    """Show the export form; a valid POST returns the file and records the export."""
-    questionnaire = current_questionnaire()
+    """Show the export form; a valid POST returns the file and records the export.
+
+    `?for=obstetric` or `?for=municipal` exports a hearing's facilities and answers instead.
+    """
+    category = request.args.get("for", "psychiatric")
+    if category not in EDITION_SETTINGS:
+        abort(404)
+    questionnaire = current_questionnaire(category)
     form = ExportForm(questionnaire)
     if form.validate_on_submit():
         session = db.session()
@@ -109,4 +115,6 @@ def exports():
         session.commit()
         return attachment(export.content, export.media_type, export.filename)
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/exports.html", form=form), status
+    return render_template(
+        "admin/exports.html", form=form, category=category, editions=EDITION_LABELS
+    ), status

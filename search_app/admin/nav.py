@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 PAGES = (
     ("admin.dashboard", lazy_gettext("ダッシュボード")),
     ("admin.campaign_list", lazy_gettext("調査キャンペーン")),
+    ("admin.facility_list", lazy_gettext("施設一覧")),
     ("admin.coverage", lazy_gettext("空白地域")),
     ("admin.exports", lazy_gettext("エクスポート")),
     ("admin.user_list", lazy_gettext("ユーザー")),

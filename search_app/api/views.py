@@ -128,8 +128,8 @@ def facility_detail(facility_id: int):
     """One facility with its current answers; an ETag lets clients revalidate (304)."""
     professional = is_professional()
     listing = load_listings(db.session(), [facility_id]).get(facility_id)
-    if listing is None or not listing.visible_to(professional):
-        return json_error(404, _not_found_message())
+    if listing is None or not listing.visible_to(professional) or not listing.is_searched:
+        return json_error(404, _not_found_message())  # hearing answers are never served
     response = jsonify(_facility_json(listing, current_questionnaire(), professional, None))
     response.add_etag()
     return response.make_conditional(request)

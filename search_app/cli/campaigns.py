@@ -18,7 +18,7 @@ from search_app.mailing import base_url, mail_settings, office_contact
 from search_app.questionnaire import current_questionnaire
 from surveys import audit, campaign_mail, campaigns, letters
 from surveys.models import Campaign, Facility, MailMessage
-from surveys.models.facility import FACILITY_KINDS
+from surveys.models.facility import CONTACT_KINDS, FACILITY_CATEGORIES, FACILITY_KINDS
 
 LANGUAGE = click.option(
     "--language", type=click.Choice(campaign_mail.LANGUAGES), default="ja", show_default=True,
@@ -45,13 +45,18 @@ def campaign_group() -> None:
     help="5-digit municipality code (repeatable); default: the whole prefecture.",
 )  # fmt: skip
 @click.option(
-    "--kind", "kinds", multiple=True, type=click.Choice(FACILITY_KINDS),
-    help="hospital or clinic (repeatable); default: both.",
+    "--kind", "kinds", multiple=True, type=click.Choice(FACILITY_KINDS + CONTACT_KINDS),
+    help="hospital, clinic or a contact point's kind (repeatable); default: all.",
+)  # fmt: skip
+@click.option(
+    "--for", "category", type=click.Choice(FACILITY_CATEGORIES), default="psychiatric",
+    show_default=True,
+    help="Who answers: the psychiatric survey, or the obstetric or municipal hearing.",
 )  # fmt: skip
 @with_appcontext
-def create_command(name: str, closes_on, municipalities, kinds) -> None:
-    """Open a campaign for the current questionnaire edition and a scope of facilities."""
-    questionnaire = current_questionnaire()
+def create_command(name: str, closes_on, municipalities, kinds, category: str) -> None:
+    """Open a campaign for the current edition of a category and a scope of facilities."""
+    questionnaire = current_questionnaire(category)
     prefecture = current_app.config["PREFECTURE_CODE"]
     with Session(engine()) as session:
         codes = [gazetteer.five_digit_code(c) for c in municipalities]
@@ -82,7 +87,9 @@ def invite_command(campaign_id: int, facility_ids: tuple[int, ...], unanswered: 
     with Session(engine()) as session:
         campaign = _campaign(session, campaign_id)
         chosen = run(
-            lambda: campaigns.facilities_to_invite(session, list(facility_ids), unanswered)
+            lambda: campaigns.facilities_to_invite(
+                session, list(facility_ids), unanswered, campaigns.campaign_category(campaign)
+            )
         )
         links = run(lambda: campaigns.invite(session, campaign, chosen, audit.CLI_ACTOR))
         session.commit()

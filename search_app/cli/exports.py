@@ -13,6 +13,7 @@ from search_app.db import engine
 from search_app.questionnaire import current_questionnaire
 from surveys import audit
 from surveys.exports import FORMATS, ExportOptions, export_facilities
+from surveys.models import FACILITY_CATEGORIES
 
 SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "hsds"}
 
@@ -38,10 +39,14 @@ def export_group() -> None:
 )
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option("--columns", default="", help="Comma-separated column keys, in order (CSV/XLSX).")
+@click.option(
+    "--for", "category", type=click.Choice(FACILITY_CATEGORIES), default="psychiatric",
+    show_default=True, help="The survey's psychiatric facilities, or a hearing's answers.",
+)  # fmt: skip
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def facilities_command(
-    file_format: str | None, audience: str, lang: str, columns: str, output: Path
+    file_format: str | None, audience: str, lang: str, columns: str, category: str, output: Path
 ) -> None:
     """Write facilities with their current answers to a file and record the export."""
     options = ExportOptions(
@@ -50,7 +55,7 @@ def facilities_command(
         lang=lang,
         columns=tuple(c.strip() for c in columns.split(",") if c.strip()),
     )
-    questionnaire = current_questionnaire()
+    questionnaire = current_questionnaire(category)
     with Session(engine()) as session:
         export = run(lambda: export_facilities(session, questionnaire, options, audit.CLI_ACTOR))
         output.write_bytes(export.content)

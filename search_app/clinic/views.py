@@ -20,9 +20,9 @@ from search_app.questionnaire import current_questionnaire
 from surveys import audit, invitations, network, operations, pulse, referrals, reports
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
-from surveys.models import Facility
+from surveys.models import Campaign, Facility, Invitation, QuestionnaireVersion
 from surveys.numbers import DATABASE_INT_MAX, whole_number
-from surveys.questionnaire import Questionnaire
+from surveys.questionnaire import Questionnaire, load_version
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 
@@ -54,6 +54,19 @@ def _own_facility(facility_id: int) -> Facility:
     if not current_principal().may_answer_for(facility_id):
         abort(403)
     return facility
+
+
+def questionnaire_for(facility: Facility) -> Questionnaire:
+    """The edition this facility answers: its invitation campaign's, else its category's."""
+    invitation_id = current_principal().invitation_id
+    invitation = db.session().get(Invitation, invitation_id) if invitation_id else None
+    if invitation is not None and invitation.facility_id == facility.id:
+        campaign = db.session().get(Campaign, invitation.campaign_id)
+        row = db.session().get(QuestionnaireVersion, campaign.questionnaire_id)
+        edition = load_version(row.version)
+        if edition.respondent == facility.category:
+            return edition
+    return current_questionnaire(facility.category)
 
 
 @bp.route("/invite/<token>", methods=["GET"])
@@ -114,7 +127,7 @@ def capacity(facility_id: int):
 def survey(facility_id: int):
     """Show and save the survey answers of one facility."""
     facility = _own_facility(facility_id)
-    questionnaire = current_questionnaire()
+    questionnaire = questionnaire_for(facility)
     latest = operations.current_response(db.session(), facility_id)
     form = _survey_form(questionnaire, latest, facility)
     if form.validate_on_submit():
@@ -241,5 +254,5 @@ def history(facility_id: int):
         "clinic/history.html",
         facility=facility,
         versions=versions,
-        questionnaire=current_questionnaire(),
+        questionnaire=questionnaire_for(facility),
     )

@@ -30,8 +30,10 @@ bp = Blueprint("facilities", __name__, url_prefix="/facilities")
 def visible_listing(facility_id: int, professional: bool) -> Listing:
     """Return the listing if this audience may see it, else 404 (never say it exists)."""
     listing = load_listings(db.session(), [facility_id]).get(facility_id)
-    if listing is None or not listing.visible_to(professional):
+    if listing is None:
         abort(404)
+    if listing.is_searched and not listing.visible_to(professional):
+        abort(404)  # an obstetric unit or contact point shows its public master data to all
     return listing
 
 
@@ -59,10 +61,12 @@ def _render_detail(listing: Listing, professional: bool, report_form=None, statu
         **display.getting_there(listing.facility, search.searched_place(back)),
         listing=listing,
         facility=listing.facility,
-        sections=display.answer_sections(questionnaire, listing, professional),
+        sections=display.answer_sections(questionnaire, listing, professional)
+        if listing.is_searched
+        else [],
         named_by=display.naming_listings(listing.facility, professional),
         partner_search=display.partner_search_url(listing.facility),
-        referrer=is_referrer(),
+        referrer=is_referrer() and listing.is_searched,
         in_shortlist=listing.facility.id in Shortlist.from_session(session).ids,
         add_form=AddForm(),
         report_form=report_form or ReportForm(lang=current_lang()),
@@ -74,6 +78,8 @@ def _render_detail(listing: Listing, professional: bool, report_form=None, statu
 def report(facility_id: int):
     """Record that a referrer could not get an appointment here (no patient data)."""
     listing = visible_listing(facility_id, True)
+    if not listing.is_searched:
+        abort(404)  # reports are about psychiatric facilities' appointments
     form = ReportForm(lang=current_lang())
     if not form.validate_on_submit():
         return _render_detail(listing, True, report_form=form, status=422)

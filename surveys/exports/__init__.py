@@ -44,10 +44,14 @@ def export_facilities(
     actor: audit.Actor,
     now: datetime | None = None,
 ) -> Export:
-    """Export the facilities the audience may see and record it; the caller commits."""
+    """Export the facilities the audience may see and record it; the caller commits.
+
+    The questionnaire decides which facilities: the survey's psychiatric ones, or a hearing's
+    obstetric units or contact points (their answers are never public: staff exports only).
+    """
     options.check(questionnaire)
     moment = now or utcnow()
-    listings = select_listings(session, options)
+    listings = select_listings(session, options, questionnaire.respondent)
     content = _render(session, listings, questionnaire, options, moment)
     audit.record(
         session,
@@ -58,9 +62,11 @@ def export_facilities(
         lang=options.lang,
         columns=list(options.columns),
         rows=len(listings),
+        edition=questionnaire.version,
     )
     media_type, extension = MEDIA_TYPES[options.format]
-    name = f"facilities-{options.audience}-{options.lang}-{today_in_japan(moment):%Y%m%d}"
+    prefix = "facilities" if questionnaire.respondent == "psychiatric" else questionnaire.version
+    name = f"{prefix}-{options.audience}-{options.lang}-{today_in_japan(moment):%Y%m%d}"
     return Export(content, media_type, f"{name}.{extension}", len(listings))
 
 

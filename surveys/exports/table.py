@@ -28,9 +28,12 @@ class Table:
     rows: list[list[Any]]
 
 
-def select_listings(session: Session, options: ExportOptions) -> list[Listing]:
-    """Return the facilities the export's audience may see, ordered by id."""
-    ids = list(session.exec(select(Facility.id).order_by(col(Facility.id))))
+def select_listings(
+    session: Session, options: ExportOptions, category: str = "psychiatric"
+) -> list[Listing]:
+    """Return the facilities of a category the export's audience may see, ordered by id."""
+    query = select(Facility.id).where(Facility.category == category)
+    ids = list(session.exec(query.order_by(col(Facility.id))))
     listings: dict[int, Listing] = {}
     for start in range(0, len(ids), BATCH):
         listings.update(load_listings(session, ids[start : start + BATCH]))

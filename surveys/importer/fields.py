@@ -14,6 +14,8 @@ from .records import ParsedImport
 # psychiatry clinic is still a psychiatric institution the survey must reach; it answers "no".
 PSYCHIATRIC_CODE_GROUP = "07"
 PSYCHIATRIC_NAMES = ("精神", "心療内科")
+# Obstetric institutions (heard, and named as partners): 産科 and 産婦人科 (婦人科 alone is not).
+OBSTETRIC_NAMES = ("産科", "産婦人科")
 LAT_RANGE, LNG_RANGE = (20.0, 46.0), (122.0, 154.0)
 LIMITS = {"source_id": 40, "name": 200, "kana": 200, "address": 300, "phone": 40,
           "website": 500, "hours": 1000, "departments": 500, "email": 254}  # fmt: skip
@@ -23,7 +25,16 @@ FIELD_LABELS = {"source_id": "施設ID", "name": "名称", "kana": "フリガナ
 # 病院/診療所 as the admin writes them; 1/2 as we assume 機関区分 codes them (unconfirmed).
 KIND_LABELS = {"病院": "hospital", "hospital": "hospital", "1": "hospital",
                "診療所": "clinic", "クリニック": "clinic", "clinic": "clinic",
-               "2": "clinic"}  # fmt: skip
+               "2": "clinic",
+               "こども家庭センター": "family_center", "family_center": "family_center",
+               "保健センター": "health_center", "health_center": "health_center",
+               "その他の相談窓口": "other_contact", "その他": "other_contact",
+               "other_contact": "other_contact"}  # fmt: skip
+# The template's 区分 column: which category a row is (empty: by its departments).
+CATEGORY_LABELS = {"精神科": "psychiatric", "psychiatric": "psychiatric",
+                   "産科": "obstetric", "産婦人科": "obstetric", "obstetric": "obstetric",
+                   "相談窓口": "municipal", "市区町村": "municipal",
+                   "municipal": "municipal"}  # fmt: skip
 
 
 def is_psychiatric(name: str, code: str = "") -> bool:
@@ -34,6 +45,23 @@ def is_psychiatric(name: str, code: str = "") -> bool:
         or text == "神経科"
         or any(n in text for n in PSYCHIATRIC_NAMES)
     )
+
+
+def is_obstetric(name: str) -> bool:
+    """Return whether a department is obstetric (産科・産婦人科; not 婦人科 alone)."""
+    text = unicodedata.normalize("NFKC", name)
+    return any(n in text for n in OBSTETRIC_NAMES)
+
+
+def category_of(departments: list[str], codes: list[str] | None = None) -> str | None:
+    """Return the category departments select: psychiatric first, then obstetric, else None.
+
+    A facility with psychiatric and obstetric departments stays psychiatric (one row per ID).
+    """
+    codes = codes or [""] * len(departments)
+    if any(is_psychiatric(n, c) for n, c in zip(departments, codes, strict=True)):
+        return "psychiatric"
+    return "obstetric" if any(is_obstetric(n) for n in departments) else None
 
 
 def collect(parsed: ParsedImport, row: int, values: dict, checks: dict) -> None:
@@ -59,8 +87,16 @@ def limited(value: str, name: str) -> str:
     return value
 
 
+def parse_category(value: str) -> str:
+    """Map 精神科/産科/相談窓口 (or psychiatric/obstetric/municipal) to the stored category."""
+    category = CATEGORY_LABELS.get(unicodedata.normalize("NFKC", value).strip().lower())
+    if category is None:
+        raise Bad("category", value=value)
+    return category
+
+
 def parse_kind(value: str) -> str:
-    """Map 病院/診療所 (or hospital/clinic, 1/2) to the stored kind."""
+    """Map 病院/診療所 (or hospital/clinic, 1/2; or a contact point's kind) to the stored kind."""
     kind = KIND_LABELS.get(unicodedata.normalize("NFKC", value).strip().lower())
     if kind is None:
         raise Bad("kind", value=value)

@@ -123,6 +123,17 @@ MESSAGES = {
     "outside_japan": ("{label}が日本の範囲外です（{value}）",
                       "The {field} {value} is outside Japan ({low}-{high})"),
     "no_departments": ("診療科が空です", "No department given"),
+    "category": ("区分は「精神科」「産科」「相談窓口」のいずれかです（「{value}」）",
+                 "Category must be 精神科 (psychiatric), 産科 (obstetric) or 相談窓口 "
+                 "(municipal contact point), not '{value}'"),
+    "contact_kind": ("相談窓口の種別は「こども家庭センター」「保健センター」「その他の相談窓口」"
+                     "のいずれかです（「{value}」）",
+                     "A contact point's kind must be こども家庭センター (family centre), "
+                     "保健センター (health centre) or その他の相談窓口 (other), not '{value}'"),
+    "facility_kind": ("医療機関の種別は「病院」か「診療所」です（「{value}」）",
+                      "A medical institution's kind must be 病院 (hospital) or 診療所 (clinic), "
+                      "not '{value}'"),
+    "contact_phone": ("相談窓口には電話番号が必要です", "A contact point needs a phone number"),
     "website_dropped": ("ホームページのアドレスが正しくないため空欄にしました（「{value}」）",
                         "website '{value}' is not an http(s) address: left empty"),
     "no_coordinates": ("座標がありません（距離検索に出ません）",

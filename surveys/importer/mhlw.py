@@ -8,8 +8,10 @@ from datetime import date
 from pathlib import PurePath
 
 from .fields import (
+    category_of,
     collect,
     coordinates,
+    is_obstetric,
     is_psychiatric,
     limited,
     normalise_municipality,
@@ -149,20 +151,29 @@ def _prefecture(value: str) -> str:
 def _record(
     parsed: ParsedImport, source_id: str, raw: dict, departments: list[Department], kind: str | None
 ) -> None:
-    """Turn one psychiatric facility row into a record, collecting its problems."""
-    psychiatric = [d for d in departments if is_psychiatric(d.name, d.code)]
-    if not psychiatric:
+    """Turn one psychiatric or obstetric facility row into a record, collecting its problems."""
+    category = category_of([d.name for d in departments], [d.code for d in departments])
+    if category is None:
         parsed.skipped_not_psychiatric += 1
         return
+    selected = [d for d in departments if _selects(category, d)]
     values = {
+        "category": category,
         "prefecture_code": parsed.prefecture_code,
         "departments": join_departments([d.name for d in departments]),
-        "hours": format_hours(psychiatric),
+        "hours": format_hours(selected),
     }
     collect(parsed, raw["row"], values, _checks(parsed, raw, kind))
     _coordinates(parsed, raw["row"], values, raw)
     parsed.kinds.add(values.get("kind", "clinic"))
     parsed.records.append(FacilityRecord(raw["row"], source_id, values))
+
+
+def _selects(category: str, department: Department) -> bool:
+    """Tell whether a department is of the category (its hours are the facility's hours)."""
+    if category == "psychiatric":
+        return is_psychiatric(department.name, department.code)
+    return is_obstetric(department.name)
 
 
 def _checks(parsed: ParsedImport, raw: dict, kind: str | None) -> dict:

@@ -13,13 +13,16 @@ from typing import Any, BinaryIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from surveys.models.facility import CONTACT_KINDS, FACILITY_KINDS
+
 from .fields import (
+    category_of,
     collect,
     coordinates,
-    is_psychiatric,
     limited,
     normalise_municipality,
     normalise_postal_code,
+    parse_category,
     parse_email,
     parse_kind,
     parse_phone,
@@ -46,12 +49,18 @@ TEMPLATE_COLUMNS = (
     ("メールアドレス（調査の案内先）", "email"),
     ("ホームページ", "website"),
     ("診療時間", "hours"),
+    # Optional (older templates have no such column): a contact point's kind is written in 種別.
+    (
+        "区分（精神科/産科/相談窓口。空欄は診療科から判断。"
+        "相談窓口の種別：こども家庭センター/保健センター/その他の相談窓口）",
+        "category",
+    ),
 )
 TEMPLATE_REQUIRED = ("施設ID", "名称", "種別", "診療科", "所在地", "市区町村コード")
 
 
 def parse_template(parsed: ParsedImport, header: Header, rows: Iterator[list[str]]) -> None:
-    """Read the admin template: every row with a psychiatric department is a record."""
+    """Read the admin template: psychiatric and obstetric institutions, contact points."""
     parsed.format = "template"
     header.require(TEMPLATE_REQUIRED, hinted=True)
     columns = {f: header.find(_base(h), True) for h, f in TEMPLATE_COLUMNS}
@@ -73,12 +82,33 @@ def _base(label: str) -> str:
 
 
 def _template_record(parsed: ParsedImport, row: int, raw: dict, first_row: dict) -> None:
-    """Validate one template row and keep it when psychiatric and in the prefecture."""
+    """Validate one template row and keep it when of a category and in the prefecture."""
     values: dict[str, Any] = {}
     problems = len(parsed.problems)
     collect(parsed, row, values, _template_checks(row, raw, first_row))
+    if len(parsed.problems) == problems:
+        parsed.problems.extend(p.at(row) for p in _category_problems(values))
     if len(parsed.problems) == problems:  # else refused anyway; the problems name this row
         _keep(parsed, row, values)
+
+
+def _category_problems(values: dict[str, Any]) -> list[Bad]:
+    """Settle the row's category (区分, else its departments) and check what it needs.
+
+    A contact point needs a contact point's kind and a phone; a medical institution needs
+    departments and the kind hospital or clinic. A row of no category is skipped later.
+    """
+    departments = values.get("departments", "")
+    category = values.pop("category", "") or category_of(departments.split("、"))
+    values["category"] = category
+    kind = values.get("kind", "")
+    if category == "municipal":
+        problems = [] if kind in CONTACT_KINDS else [Bad("contact_kind", value=kind)]
+        return problems + ([] if values.get("phone") else [Bad("contact_phone")])
+    if category is None:  # skipped as not psychiatric; a row with no department at all is refused
+        return [] if departments else [Bad("no_departments")]
+    problems = [] if departments else [Bad("no_departments")]
+    return problems + ([] if kind in FACILITY_KINDS else [Bad("facility_kind", value=kind)])
 
 
 def _template_checks(row: int, raw: dict, first_row: dict) -> dict:
@@ -97,7 +127,7 @@ def _keep(parsed: ParsedImport, row: int, values: dict[str, Any]) -> None:
     values["prefecture_code"] = values["municipality_code"][:2]
     if values["prefecture_code"] != parsed.prefecture_code:
         parsed.skipped_other_prefecture += 1
-    elif not any(is_psychiatric(d) for d in values["departments"].split("、")):
+    elif values["category"] is None:
         parsed.skipped_not_psychiatric += 1
     else:
         parsed.kinds.add(values["kind"])
@@ -112,6 +142,7 @@ def _template_check(name: str, raw: dict):
         "kana": lambda: limited(unicodedata.normalize("NFKC", value), "kana"),
         "kind": lambda: parse_kind(value),
         "departments": lambda: _template_departments(value),
+        "category": lambda: parse_category(value) if value.strip() else "",
         "postal_code": lambda: normalise_postal_code(value),
         "address": lambda: required(value, "address"),
         "municipality_code": lambda: normalise_municipality(value),
@@ -136,8 +167,6 @@ def _unique_id(source_id: str, row: int, first_row: dict) -> str:
 def _template_departments(value: str) -> str:
     """Split departments on 、 , ; or new lines and join them with 、."""
     names = [n.strip(" \u3000") for n in re.split(r"[、,，;；\n]", value)]
-    if not any(names):
-        raise Bad("no_departments")
     return limited("、".join(dict.fromkeys(n for n in names if n)), "departments")
 
 
