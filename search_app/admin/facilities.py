@@ -63,9 +63,7 @@ class ContactPointForm(FlaskForm):
             Length(max=40),
         ],
     )
-    hours = TextAreaField(
-        lazy_gettext("受付時間"), filters=[strip], validators=[Length(max=1000)]
-    )
+    hours = TextAreaField(lazy_gettext("受付時間"), filters=[strip], validators=[Length(max=1000)])
     email = EmailField(
         lazy_gettext("メールアドレス（ヒアリングの案内先）"),
         filters=[strip],
@@ -159,6 +157,4 @@ def _contact_point_form(facility: Facility | None):
         if saved is not None:
             return redirect(url_for("admin.facility_list", category="municipal"))
     status = 422 if form.is_submitted() else 200
-    return render_template(
-        "admin/contact_point.html", form=form, facility=facility
-    ), status
+    return render_template("admin/contact_point.html", form=form, facility=facility), status
