@@ -38,7 +38,6 @@ INVALID = "invalid_parameter"
 MISSING = "missing_parameter"
 UNKNOWN_MUNICIPALITY = "unknown_municipality"
 PLACE_NOT_UNDERSTOOD = "place_not_understood"
-UNKNOWN_PARTNER = "unknown_partner"
 # Codes a well-formed value can still get: the check needs data (what the document cannot list).
 DATA_CODES = {
     MISSING: "a parameter that needs another one came without it (lat and lng go together; "
@@ -46,7 +45,6 @@ DATA_CODES = {
     UNKNOWN_MUNICIPALITY: "a well-formed municipality code that is not in the bundled gazetteer",
     PLACE_NOT_UNDERSTOOD: "`near` names no address, station, postal code or municipality known "
     "(the body then holds `suggestions`)",
-    UNKNOWN_PARTNER: "`partner_of` names no obstetric unit of the directory",
 }
 
 FIXED = (
@@ -90,10 +88,10 @@ FIXED = (
         "integer",
         "A referring obstetric unit (its facility id): in the recommended order, facilities "
         "whose answer names it as a partner move up (see README) and say so (rank reason "
-        "`partner`).",
+        "`partner`). An id that names no obstetric unit (e.g. one removed since) changes "
+        "nothing; `notice` then says so (`unknown_partner`).",
         1,
         DATABASE_INT_MAX,
-        data_codes=(UNKNOWN_PARTNER,),
         label_ja="連携先の産科（partner_of）",
         rule=(
             "医療機関の番号（1以上の整数）で指定してください。",

@@ -6,7 +6,7 @@ import fcntl
 import threading
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,11 +14,11 @@ from flask import Flask, current_app
 from sqlmodel import Session
 
 from index import text
-from index.errors import IndexDomainError, IndexUnavailable, InvalidParameter
+from index.errors import IndexDomainError, IndexUnavailable
 from index.geo.errors import GeocodeError
 from index.geo.gazetteer import municipality_by_code
 from index.geo.locators import Locator, locator_from_config
-from index.params import UNKNOWN_PARTNER, Origin, parse_origin, parse_search
+from index.params import Origin, parse_origin, parse_search
 from index.searcher import Hit, Searcher, SearchResult
 from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
@@ -65,6 +65,7 @@ class Found:
     rows: list[tuple[Hit, Listing]]
     outside_area: str = ""  # the place's prefecture when the directory does not cover it
     partner: Facility | None = None  # the referring obstetric unit (partner_of)
+    unknown_partner: bool = False  # partner_of named no obstetric unit: no preference applied
     contacts: LocalContacts | None = None  # the contact points of the place's municipality
 
 
@@ -81,6 +82,9 @@ def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: 
     """Validate parameters, search, and load the listings this audience may see."""
     search_request, origin = parse_search(params, questionnaire, professional, locator())
     partner = _partner(search_request.partner_of)
+    unknown_partner = search_request.partner_of is not None and partner is None
+    if unknown_partner:
+        search_request = replace(search_request, partner_of=None)
     result = _search(search_request)
     listings = load_listings(db.session(), [hit.facility_id for hit in result.hits])
     rows = [
@@ -89,23 +93,38 @@ def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: 
         if hit.facility_id in listings and listings[hit.facility_id].visible_to(professional)
     ]
     contacts = local_contacts(origin)
-    return Found(result, origin, rows, _outside_area(origin), partner, contacts)
+    return Found(
+        result,
+        origin,
+        rows,
+        _outside_area(origin),
+        partner=partner,
+        unknown_partner=unknown_partner,
+        contacts=contacts,
+    )
 
 
 def _partner(facility_id: int | None) -> Facility | None:
-    """Return the obstetric unit `partner_of` names; refuse an id that names none."""
+    """Return the obstetric unit `partner_of` names (None: none asked, or no such unit)."""
     if facility_id is None:
         return None
     facility = db.session().get(Facility, facility_id)
-    if facility is None or not network.is_obstetric(facility):
-        raise InvalidParameter(
-            "partner_of",
-            f"連携先の産科（partner_of）に指定された番号「{facility_id}」の産科医療機関は"
-            "掲載されていません。",
-            f"'partner_of': no obstetric unit of the directory has the id {facility_id}.",
-            UNKNOWN_PARTNER,
-        )
-    return facility
+    return facility if facility is not None and network.is_obstetric(facility) else None
+
+
+# The API's `notice` code when partner_of names no obstetric unit.
+UNKNOWN_PARTNER = "unknown_partner"
+
+
+def unknown_partner_message(lang: str) -> str:
+    """Say that the obstetric unit to prefer partners of is not in the directory (ja / en)."""
+    return bilingual(
+        lang,
+        "指定された産科医療機関（partner_of）は掲載されていないため、連携による優先なしで"
+        "表示しています。",
+        "The obstetric unit given as partner_of is not in the directory, so no partners are "
+        "preferred.",
+    )
 
 
 def local_contacts(origin: Origin | None) -> LocalContacts | None:

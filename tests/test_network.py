@@ -266,29 +266,38 @@ def test_search_page_from_the_obstetric_unit_prefers_its_partners(
     assert f'name="partner_of" type="hidden" value="{unit.id}"' in page  # kept when refined
 
 
-@pytest.mark.parametrize(
-    ("value", "code"),
-    [
-        ("abc", "invalid_parameter"),
-        ("0", "invalid_parameter"),
-        ("1.5", "invalid_parameter"),
-        ("99999999999", "invalid_parameter"),
-        ("987654", "unknown_partner"),
-        ("psychiatric", "unknown_partner"),
-    ],
-)
-def test_bad_partner_of_gets_the_api_400_body(client, twins, reindex, value, code):
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "99999999999"])
+def test_malformed_partner_of_gets_the_api_400_body(client, twins, reindex, value):
     reindex()
-    if value == "psychiatric":  # a facility that exists but is no obstetric unit
-        value = str(twins[0].id)
     response = client.get("/api/v1/search", query_string={"partner_of": value})
     assert response.status_code == 400
     error = response.get_json()["error"]
-    assert error["code"] == code and error["field"] == "partner_of"
+    assert (error["code"], error["field"]) == ("invalid_parameter", "partner_of")
     assert "partner_of" in error["message"]
     page = client.get("/", query_string={"near": "亀戸", "partner_of": value})
     assert page.status_code == 400
-    assert "連携先の産科（partner_of）" in page.get_data(as_text=True)
+    assert "連携先の産科（partner_of）は医療機関の番号" in page.get_data(as_text=True)
+
+
+def test_partner_of_naming_no_obstetric_unit_prefers_nothing_and_says_so(
+    client, db, twins, unit, reindex
+):
+    reindex()
+    lat, lng = KAMEIDO
+    for ident in (twins[0].id, 987654):  # a psychiatric clinic; no facility at all
+        body = _search(client, lat=lat, lng=lng, partner_of=ident)
+        assert [r["name"] for r in body["results"]] == [twins[0].name, twins[1].name]
+        assert body["notice"]["code"] == "unknown_partner"
+    page = client.get("/", query_string={"lat": lat, "lng": lng, "partner_of": 987654})
+    assert "指定された産科医療機関（partner_of）は掲載されていないため" in page.get_data(
+        as_text=True
+    )
+    # A bookmarked search for a unit removed since still works, without the preference.
+    db.delete(db.get(Facility, unit.id))
+    db.commit()
+    body = _search(client, lat=lat, lng=lng, partner_of=unit.id)
+    assert body["notice"]["code"] == "unknown_partner"
+    assert all(r["kind"] != "partner" for x in body["results"] for r in x["rank_reasons"])
 
 
 # --- the contact point of the municipality searched -------------------------------------------

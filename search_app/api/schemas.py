@@ -89,10 +89,11 @@ def _search_response_schema() -> dict[str, Any]:
         "type": "object",
         "nullable": True,
         "required": ["code", "message"],
-        "description": "A note on the whole answer, e.g. the place is outside the directory's "
-        "prefecture",
+        "description": "A note on the whole answer: the place is outside the directory's "
+        "prefecture (`outside_area`), or else partner_of names no obstetric unit "
+        "(`unknown_partner`; no partners preferred)",
         "properties": {
-            "code": {"type": "string", "enum": ["outside_area"]},
+            "code": {"type": "string", "enum": ["outside_area", "unknown_partner"]},
             "message": {"type": "string", "description": "For people, in their language"},
         },
     }

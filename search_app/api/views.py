@@ -89,6 +89,11 @@ def search_facilities():
             "code": "outside_area",
             "message": search.outside_area_message(found.outside_area, lang),
         }
+    elif found.unknown_partner:
+        notice = {
+            "code": search.UNKNOWN_PARTNER,
+            "message": search.unknown_partner_message(lang),
+        }
     return jsonify(
         total=result.total,
         declined_total=result.declined_total,
