@@ -128,13 +128,7 @@ def seed_demo(
     answered = len(responses)
     users = _add_users(session, seed, facilities)
     audit.record(session, audit.CLI_ACTOR, "demo.seed", None, clinics=clinics, seed=seed)
-    links = add_partner_links(session, questionnaire, seed)
-    return {
-        "facilities": len(facilities),
-        "answered": answered,
-        "users": users,
-        "partner_links": links,
-    }
+    return {"facilities": len(facilities), "answered": answered, "users": users}
 
 
 def _facility(rng: random.Random, n: int, town: TownPoint) -> Facility:
@@ -266,7 +260,7 @@ PARTNER_KM = 6.0
 
 def add_partner_links(session: Session, questionnaire: Questionnaire, seed: int) -> int:
     """Let a share of the answered psychiatric facilities name one to three nearby obstetric
-    units as partners (run after the obstetric units exist; own random stream); return how
+    units as partners (run after seed_network made the units; own random stream); return how
     many answers name some."""
     items = [i for i in questionnaire.items if i.type == "facility_links"]
     session.flush()

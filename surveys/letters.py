@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from surveys import audit, letter_codes
 from surveys.campaign_mail import closing_date
-from surveys.campaigns import answered_ids, check_open, in_scope
+from surveys.campaigns import answered_ids, campaign_category, check_open, in_scope
 from surveys.errors import SurveyError
 from surveys.invitations import create_invitation
 from surveys.models import Campaign, Facility
@@ -170,6 +170,8 @@ def _body(campaign: Campaign, reminder: bool) -> str:
         if reminder
         else ""
     )
+    if campaign_category(campaign) != "psychiatric":
+        return f"{first}{_hearing_body(closes)}"
     return (
         f"{first}東京都の妊産婦メンタルヘルス対策事業では、妊娠中・産後の方の受け入れ状況について、"
         "都内の精神科・心療内科の医療機関に調査をお願いしています。ご回答は、区市町村の保健師や"
@@ -180,6 +182,19 @@ def _body(campaign: Campaign, reminder: bool) -> str:
         "コードは貴院専用で、1回限り有効です。回答期限を過ぎると使えなくなります。"
         "回答後に内容を変更するときは、ウェブサイトの「医療機関の方へ」ページから、"
         "登録のメールアドレスにログイン用リンクを送ることができます。"
+    )
+
+
+def _hearing_body(closes: str) -> str:
+    """The text of a hearing's letter (obstetric institutions, municipalities)."""
+    return (
+        "東京都の妊産婦メンタルヘルス対策事業では、妊産婦のこころの支援について関係機関が連携する"
+        "体制づくりのため、都内の産科医療機関と区市町村にヒアリングをお願いしています。"
+        "ご回答は事務局と関係機関合同の検討会で利用し、一般には公開しません。\n"
+        "下のQRコードをスマートフォン等で読み取るか、パソコンでアドレスを開いてコードを入力して"
+        "ご回答ください（ログインは不要です）。\n"
+        f"回答期限: {closes}\n"
+        "コードは貴機関専用で、1回限り有効です。回答期限を過ぎると使えなくなります。"
     )
 
 

@@ -125,6 +125,9 @@ RULES: dict[str, Rule] = {
     "admin.coverage": Rule(ADMINS),
     "admin.coverage_csv": Rule(ADMINS),
     "admin.exports": Rule(ADMINS),
+    "admin.facility_list": Rule(ADMINS),
+    "admin.contact_point_new": Rule(ADMINS),
+    "admin.contact_point_edit": Rule(ADMINS),
     "admin.user_list": Rule(ADMINS),
     "admin.user_new": Rule(ADMINS),
     "admin.user_detail": Rule(ADMINS),
@@ -157,6 +160,7 @@ class World:
     signin_token: str = ""
     correction_id: int = 0
     letter_code: str = ""
+    contact_id: int = 0
 
 
 @pytest.fixture
@@ -185,6 +189,9 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
     referral = referrals.create_referral(db, a.id, staff, audit.CLI_ACTOR)
     _link, signin_token = signin_links.create_link(db, a, 30)
     correction = corrections.propose(db, a, {"phone": "03-1111-2222"}, audit.CLI_ACTOR)[0]
+    contact = make_facility(
+        name="江東区こども家庭センター", category="municipal", kind="family_center", phone="03-1"
+    )
     code = letter_codes.new_code()
     create_invitation(db, a, db.get(Campaign, invitation.campaign_id), audit.CLI_ACTOR, token=code)
     db.commit()
@@ -203,6 +210,7 @@ def world(app, db, make_facility, make_user, make_invitation, answer, reindex) -
         signin_token=signin_token,
         letter_code=code,
         correction_id=correction.id,
+        contact_id=contact.id,
     )
 
 
@@ -239,6 +247,7 @@ PARAMS = {
     "campaign_id": lambda w, which: w.campaign_id,
     "user_id": lambda w, which: w.target_user_id,
     "referral_id": lambda w, which: w.referral_id,
+    "contact_id": lambda w, which: w.contact_id,
     "token": None,  # depends on the endpoint: see _token
 }
 TOKENS = {

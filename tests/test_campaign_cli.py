@@ -74,6 +74,7 @@ def test_campaign_create_stores_municipalities_and_kinds(app, db):
         "prefecture": "13",
         "municipalities": ["13107", "13108"],
         "kinds": ["clinic"],
+        "category": "psychiatric",  # the questionnaire's respondent
     }
 
 

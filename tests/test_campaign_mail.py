@@ -353,6 +353,7 @@ def test_admin_creates_a_campaign_with_a_scope(client, db, login, make_user):
         "prefecture": "13",
         "municipalities": ["13108"],
         "kinds": ["hospital"],
+        "category": "psychiatric",  # the questionnaire's respondent
     }
     assert "江東区" in client.get(response.location).get_data(as_text=True)
 

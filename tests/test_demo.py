@@ -87,6 +87,8 @@ def test_seed_demo_if_empty_leaves_existing_data(app, db):
     again = runner.invoke(args=["seed-demo", "--clinics", "5", "--seed", "1", "--if-empty"])
     assert again.exit_code == 0
     assert "already present" in again.output
-    assert len(db.exec(select(Facility)).all()) == 5
+    psychiatric = select(Facility).where(Facility.category == "psychiatric")
+    assert len(db.exec(psychiatric).all()) == 5
+    assert len(db.exec(select(Facility)).all()) > 5  # and the demo network beside them
     refused = runner.invoke(args=["seed-demo", "--clinics", "5"])
     assert refused.exit_code != 0

@@ -69,7 +69,7 @@ def test_import_mhlw_clinics_keeps_psychiatric_facilities_in_prefecture(app, db)
     result = _import(app, CLINICS, CLINIC_HOURS)
     assert result.exit_code == 0, result.output
     assert "新規 new: 4" in result.output
-    assert "対象外（精神科・心療内科なし） skipped not psychiatric: 2" in result.output
+    assert "対象外（精神科・心療内科・産科なし） skipped not psychiatric: 2" in result.output
     assert "対象外（他の都道府県） skipped other prefecture: 1" in result.output
     stored = _facilities(db)
     assert sorted(stored) == [KAMEIDO, SHINJUKU, HACHIOJI, KASAI]
@@ -426,3 +426,81 @@ def test_import_error_counts_and_renders_problems_per_language():
     assert two.message("en") == "Import refused (2 problems). Nothing was stored."
     assert two.lines("ja") == ["4行目: 名称が空です", "b.csv 2行目: あ"]
     assert two.lines("en") == ["row 4: name is empty", "b.csv row 2: a"]
+
+
+def test_import_mhlw_keeps_obstetric_institutions_by_speciality(app, db, tmp_path):
+    hours = _edited(
+        tmp_path,
+        CLINIC_HOURS,
+        ('"1311310000066","01001","内科"', '"1311310000066","04001","産婦人科"'),
+    )
+    result = _import(app, CLINICS, hours)
+    assert result.exit_code == 0, result.output
+    assert "新規 new: 5" in result.output
+    assert "対象外（精神科・心療内科・産科なし） skipped not psychiatric: 1" in result.output
+    stored = _facilities(db)
+    unit = stored["1311310000066"]
+    assert (unit.category, unit.kind, unit.departments) == ("obstetric", "clinic", "産婦人科")
+    assert unit.hours.startswith("月")  # the obstetric department's hours
+    assert "1311310000033" not in stored  # dermatology only
+    assert {stored[i].category for i in (KAMEIDO, SHINJUKU, HACHIOJI, KASAI)} == {"psychiatric"}
+
+
+def test_import_keeps_a_facility_with_psychiatry_and_obstetrics_psychiatric(app, db):
+    result = _import(app, HOSPITALS, HOSPITAL_HOURS)
+    assert result.exit_code == 0, result.output
+    todai = _facilities(db)["1311110000022"]
+    assert "産婦人科" in todai.departments and "精神科" in todai.departments
+    assert todai.category == "psychiatric"  # one row per facility ID, searched
+
+
+def test_template_category_column_adds_obstetric_units_and_contact_points(app, db, tmp_path):
+    sheet = tmp_path / "facilities.csv"
+    header = "施設ID,名称,種別,診療科,所在地,市区町村コード,電話番号,区分\r\n"
+    rows = (
+        "A1,あ,診療所,精神科,東京都千代田区,13101,,\r\n"
+        "A2,い産婦人科,診療所,産婦人科,東京都千代田区,13101,,\r\n"
+        "A3,千代田区こども家庭センター,こども家庭センター,,東京都千代田区,131016,03-1111-2222,相談窓口\r\n"
+        "A4,千代田区保健所,保健センター,,東京都千代田区,13101,,相談窓口\r\n"
+    )
+    sheet.write_text(header + rows, encoding="utf-8-sig")
+    refused = _import(app, sheet)
+    assert refused.exit_code == 1
+    assert "5行目: 相談窓口には電話番号が必要です" in refused.output
+    assert "row 5: A contact point needs a phone number" in refused.output
+    assert _facilities(db) == {}  # nothing stored half-way
+
+    sheet.write_text(
+        header + rows.replace("13101,,相談窓口", "13101,03-3333-4444,相談窓口"), "utf-8"
+    )
+    assert _import(app, sheet).exit_code == 0, _import(app, sheet).output
+    stored = _facilities(db)
+    assert {k: (f.category, f.kind) for k, f in stored.items()} == {
+        "A1": ("psychiatric", "clinic"),
+        "A2": ("obstetric", "clinic"),
+        "A3": ("municipal", "family_center"),
+        "A4": ("municipal", "health_center"),
+    }
+    assert stored["A3"].municipality_code == "13101" and stored["A3"].phone == "03-1111-2222"
+
+
+def test_template_contact_point_with_a_clinic_kind_is_refused(tmp_path):
+    sheet = tmp_path / "facilities.csv"
+    sheet.write_text(
+        "施設ID,名称,種別,診療科,所在地,市区町村コード,電話番号,区分\n"
+        "A1,あ,診療所,,東京都,13101,03-1111-1111,相談窓口\n"
+        "A2,い,保健センター,精神科,東京都,13101,,\n"
+        "A3,う,診療所,精神科,東京都,13101,,歯科\n",
+        encoding="utf-8",
+    )
+    with sheet.open("rb") as stream:
+        parsed = parse_import(Source(sheet.name, stream), "13")
+    reasons = {(p.row, p.ja) for p in parsed.problems}
+    assert reasons == {
+        (
+            2,
+            "相談窓口の種別は「こども家庭センター」「保健センター」「その他の相談窓口」のいずれかです（「clinic」）",
+        ),
+        (3, "医療機関の種別は「病院」か「診療所」です（「health_center」）"),
+        (4, "区分は「精神科」「産科」「相談窓口」のいずれかです（「歯科」）"),
+    }

@@ -60,6 +60,9 @@ ACTION_LABELS = {
     "api_token.create": lazy_gettext("APIトークン発行"),
     "api_token.revoke": lazy_gettext("APIトークン失効"),
     "demo.seed": lazy_gettext("デモデータ作成"),
+    "demo.network": lazy_gettext("デモデータ作成（連携先）"),
+    "facility.contact_point.create": lazy_gettext("相談窓口の登録"),
+    "facility.contact_point.update": lazy_gettext("相談窓口の変更"),
 }
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d"]
 GROUP_LABELS = {

@@ -42,6 +42,12 @@ SENTENCES = {
     "facility.contact_email": lazy_gettext(
         "%(actor)sが%(target)sの調査連絡先メールアドレスを変更しました。"
     ),
+    "facility.contact_point.create": lazy_gettext(
+        "%(actor)sが相談窓口「%(target)s」を登録しました。"
+    ),
+    "facility.contact_point.update": lazy_gettext(
+        "%(actor)sが相談窓口「%(target)s」を変更しました。"
+    ),
     "campaign.create": lazy_gettext("%(actor)sが調査「%(target)s」を作成しました。"),
     "campaign.close": lazy_gettext("%(actor)sが調査「%(target)s」を締め切りました。"),
     "campaign.queue": lazy_gettext("%(actor)sが調査「%(target)s」の招待メールを作成しました。"),

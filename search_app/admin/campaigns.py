@@ -138,7 +138,12 @@ def campaign_list():
         (c, campaigns.progress(session, c))
         for c in session.exec(select(Campaign).order_by(Campaign.id.desc()))
     ]
-    return render_template("admin/campaigns/list.html", rows=rows, is_open=campaigns.is_open)
+    return render_template(
+        "admin/campaigns/list.html",
+        rows=rows,
+        is_open=campaigns.is_open,
+        edition=lambda c: EDITION_LABELS[campaigns.campaign_category(c)],
+    )
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

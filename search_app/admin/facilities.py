@@ -133,10 +133,10 @@ def contact_point_new():
     return _contact_point_form(None)
 
 
-@bp.route("/contact-points/<int:facility_id>", methods=["GET", "POST"])
-def contact_point_edit(facility_id: int):
+@bp.route("/contact-points/<int:contact_id>", methods=["GET", "POST"])
+def contact_point_edit(contact_id: int):
     """Edit a municipal contact point."""
-    facility = db.session().get(Facility, facility_id)
+    facility = db.session().get(Facility, contact_id)
     if facility is None or facility.category != "municipal":
         abort(404)
     return _contact_point_form(facility)

@@ -14,7 +14,8 @@ from search_app.db import engine
 from search_app.questionnaire import current_questionnaire
 from surveys import audit
 from surveys.campaigns import create_campaign, facilities_to_invite, invite
-from surveys.demo import demo_users, has_facilities, seed_demo
+from surveys.demo import add_partner_links, demo_users, has_facilities, seed_demo
+from surveys.demo_network import seed_network
 from surveys.operations import today_in_japan
 
 
@@ -33,11 +34,20 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
             click.echo("Demo data already present; nothing added.")
             _print_users(seed, reprint=True)
             return
-        summary = seed_demo(session, questionnaire, clinics, seed, load_towns(TOKYO))
+        towns = load_towns(TOKYO)
+        summary = seed_demo(session, questionnaire, clinics, seed, towns)
+        hearings = {c: current_questionnaire(c) for c in ("obstetric", "municipal")}
+        network = seed_network(session, hearings, seed, towns)
+        partner_links = add_partner_links(session, questionnaire, seed)
         links = _invitation_links(session, questionnaire)
         session.commit()
     click.echo(f"Created {summary['facilities']} facilities ({summary['answered']} answered).")
-    click.echo(f"Partner links: {summary['partner_links']} answers name obstetric units.")
+    click.echo(
+        f"Created {network['obstetric']} obstetric units and {network['contact_points']} "
+        f"municipal contact points ({network['hearing_answers']} hearing answers; facility "
+        f"{network['conflict_facility']} was answered twice by two staff, both versions kept)."
+    )
+    click.echo(f"Partner links: {partner_links} answers name nearby obstetric units.")
     _print_users(seed)
     for name, link in links:
         click.echo(f"  invitation for {name}: {link}")
@@ -48,7 +58,7 @@ def _invitation_links(session: Session, questionnaire) -> list[tuple[str, str]]:
     closes_on = today_in_japan() + timedelta(days=60)
     name = "2026年度 妊産婦受け入れ調査（デモ）"
     campaign = create_campaign(session, questionnaire, name, closes_on, audit.CLI_ACTOR)
-    chosen = facilities_to_invite(session, [], unanswered_only=True)[:3]
+    chosen = facilities_to_invite(session, [], unanswered_only=True, category="psychiatric")[:3]
     base = current_app.config["BASE_URL"].rstrip("/")
     links = invite(session, campaign, chosen, audit.CLI_ACTOR)
     return [(f.name, f"{base}/clinic/invite/{token}") for f, token in links]

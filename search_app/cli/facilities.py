@@ -84,7 +84,7 @@ def _print_report(report: ImportReport) -> None:
         ("new", "新規"),
         ("changed", "変更"),
         ("unchanged", "変更なし"),
-        ("skipped_not_psychiatric", "対象外（精神科・心療内科なし）"),
+        ("skipped_not_psychiatric", "対象外（精神科・心療内科・産科なし）"),
         ("skipped_other_prefecture", "対象外（他の都道府県）"),
         ("missing", "ファイルにない既存施設"),
     ):

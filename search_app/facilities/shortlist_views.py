@@ -69,7 +69,8 @@ def index():
 def add():
     """Add a facility, then go back where the button was."""
     form = _checked(AddForm)
-    if not load_listings(db.session(), [form.facility_id.data]):
+    found = load_listings(db.session(), [form.facility_id.data]).get(form.facility_id.data)
+    if found is None or not found.is_searched:  # referrers shortlist psychiatric facilities
         abort(404)
     if request.accept_mimetypes.best == "application/json":
         return _add_for_script(form.facility_id.data)

@@ -53,6 +53,11 @@ class ExportOptions:
         _one_of("format", self.format, FORMATS)
         _one_of("audience", self.audience, AUDIENCES)
         _one_of("lang", self.lang, LANGUAGES)
+        if questionnaire.respondent != "psychiatric" and not self.professional:
+            raise ExportError(
+                "ヒアリングの回答は公開しないため、範囲「すべて」でのみ書き出せます。",
+                "Hearing answers are not public: export them with the audience 'all' only.",
+            )
         if self.columns and self.format == "hsds":
             raise ExportError(
                 "HSDS形式では列を選べません。", "Columns cannot be chosen for the HSDS format."
