@@ -375,3 +375,20 @@ def test_demo_partner_links_name_nearby_obstetric_units(db, make_facility, answe
     assert sum(1 for links in stored if links) == named
     assert all(link["id"] == unit.id for links in stored for link in links)
     assert all(link["id"] != far.id for links in stored for link in links)
+
+
+def test_seed_demo_command_links_clinics_to_its_obstetric_units(app, db, client, login, make_user):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--clinics", "40", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    named = int(re.search(r"Partner links: (\d+) answers", result.output).group(1))
+    assert named > 0
+    units = {f.id for f in db.exec(select(Facility).where(Facility.category == "obstetric"))}
+    linked = [
+        link
+        for r in db.exec(select(SurveyResponse))
+        for link in r.answers.get("partner_facilities") or []
+    ]
+    assert linked and {link["id"] for link in linked} <= units
+    login(make_user("staff"))
+    page = client.get(f"/facilities/{linked[0]['id']}").get_data(as_text=True)
+    assert "この産科と連携している医療機関" in page and "連携先として選んでいる" not in page
