@@ -6,17 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from surveys.models import Facility
+from surveys.models import CONTACT_KINDS, Facility
 from surveys.questionnaire import Directory, Questionnaire
 
 # Departments that make a facility an obstetric unit a psychiatric answer may name (a general
 # hospital with psychiatry and obstetrics stays one "psychiatric" row).
 OBSTETRIC_DEPARTMENTS = ("産婦人科", "産科")
-# Municipal contact points, in the order a results page lists them.
-CONTACT_ORDER = ("family_center", "health_center", "other_contact")
+# Municipal contact points, in the order a results page lists them (CONTACT_KINDS).
+CONTACT_ORDER = CONTACT_KINDS
 
 
 def _offered(category: str):
@@ -24,13 +24,17 @@ def _offered(category: str):
     if category != "obstetric":
         return Facility.category == category
     departments = [col(Facility.departments).contains(name) for name in OBSTETRIC_DEPARTMENTS]
-    return or_(Facility.category == "obstetric", *departments)
+    general = and_(Facility.category == "psychiatric", or_(*departments))
+    return or_(Facility.category == "obstetric", general)
 
 
 def is_obstetric(facility: Facility) -> bool:
     """Tell whether a facility may be named as an obstetric partner (category or department)."""
     departments = facility.departments or ""
-    return facility.category == "obstetric" or any(d in departments for d in OBSTETRIC_DEPARTMENTS)
+    general = facility.category == "psychiatric" and any(
+        name in departments for name in OBSTETRIC_DEPARTMENTS
+    )
+    return facility.category == "obstetric" or general
 
 
 def choosable(session: Session, category: str) -> list[Facility]:
@@ -50,12 +54,6 @@ def link_directory(session: Session, questionnaire: Questionnaire) -> Directory:
         rows = session.exec(select(Facility.id, Facility.name).where(_offered(category)))
         directory[category] = {ident: name for ident, name in rows}
     return directory
-
-
-def is_choosable(session: Session, facility_id: int, category: str) -> bool:
-    """Tell whether this facility exists and may be chosen for this category."""
-    query = select(Facility.id).where(Facility.id == facility_id, _offered(category))
-    return session.exec(query).first() is not None
 
 
 @dataclass(frozen=True)
