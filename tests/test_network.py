@@ -4,10 +4,13 @@ preference in the search, and the contact point of the municipality searched."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
+from index.ranking import WEIGHTS, Candidates, penalty, reasons_for
 from surveys import audit
 from surveys.demo import add_partner_links
 from surveys.errors import QuestionnaireError
@@ -392,3 +395,19 @@ def test_seed_demo_command_links_clinics_to_its_obstetric_units(app, db, client,
     login(make_user("staff"))
     page = client.get(f"/facilities/{linked[0]['id']}").get_data(as_text=True)
     assert "この産科と連携している医療機関" in page and "連携先として選んでいる" not in page
+
+
+def test_partner_term_moves_a_partner_up_by_its_documented_weight():
+    same = {
+        "distance_km": np.array([2.0, 2.0]),
+        "strength": np.array([2, 2]),
+        "age_days": np.array([30.0, 30.0]),
+        "wait_days": np.array([7.0, 7.0]),
+        "open_reports": np.array([0, 0]),
+        "accepts": np.array([True, True]),
+    }
+    scores = penalty(Candidates(**same, partner=np.array([False, True])))
+    assert scores[0] - scores[1] == pytest.approx(WEIGHTS.partner_km)
+    assert list(penalty(Candidates(**same))) == [scores[0], scores[0]]
+    reasons = reasons_for(True, 2, 2.0, 7, None, 0, date.today(), partner=True)
+    assert [r.kind for r in reasons][:2] == ["partner", "distance"]
