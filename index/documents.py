@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from surveys.models import Facility, PulseAnswer, SurveyResponse
+from surveys.network import partner_ids, stored_links
 from surveys.operations import current_responses
 from surveys.pulse import latest_answers
 from surveys.questionnaire import Questionnaire
@@ -43,6 +44,8 @@ class FacilityDoc:
     outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)
     # Open "could not get an appointment" reports (index/ranking.py).
     open_reports: int = 0
+    # Obstetric units the answers name as partners (search parameter partner_of).
+    partners: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def build_doc(
         capacity_on=signals.pulse.answered_on if signals.pulse else None,
         outcomes=signals.outcomes,
         open_reports=signals.open_reports,
+        partners=tuple(partner_ids(answers, q, "obstetric")),
     )
 
 
@@ -109,6 +113,8 @@ def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], li
             texts = [value]
         elif item.type == "multi" and value:
             texts = [item.choice_label(v, "ja") for v in value]
+        elif item.type == "facility_links" and value:
+            texts = [str(link["name"]) for link in stored_links(value)]
         else:
             continue
         (pro if item.professional_only else public).extend(texts)

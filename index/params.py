@@ -21,10 +21,12 @@ from index.filters import (
     filter_items,
     situation_filters,
 )
-from index.geo.gazetteer import municipality_by_code
+from index.geo.areas import municipality_at
+from index.geo.gazetteer import five_digit_code, municipality_by_code
 from index.geo.locators import Locator
 from index.param_kinds import Param
 from index.searcher import SORTS, SearchRequest
+from surveys.numbers import DATABASE_INT_MAX
 from surveys.questionnaire import Item, Questionnaire
 
 MAX_PER_PAGE = 100
@@ -80,6 +82,22 @@ FIXED = (
         data_codes=(UNKNOWN_MUNICIPALITY,),
         example="13108",
         rule=("5桁の市区町村コード（例: 13108）です。", "must be a 5-digit code (e.g. 13108)."),
+    ),
+    Param(
+        "partner_of",
+        "integer",
+        "A referring obstetric unit (its facility id): in the recommended order, facilities "
+        "whose answer names it as a partner move up (see README) and say so (rank reason "
+        "`partner`). An id that names no obstetric unit (e.g. one removed since) changes "
+        "nothing; `notice` then says so (`unknown_partner`).",
+        1,
+        DATABASE_INT_MAX,
+        label_ja="連携先の産科（partner_of）",
+        rule=(
+            "医療機関の番号（1以上の整数）で指定してください。",
+            "must be a facility id (a whole number from 1).",
+        ),
+        example=1,
     ),
 )
 
@@ -181,6 +199,7 @@ class Origin:
     level: str
     prefecture: str = ""
     suggestions: tuple[str, ...] = ()  # close names, when the place matched only loosely
+    municipality_code: str = ""  # the place's municipality (5 digits; "" when not known)
 
 
 def parse_search(
@@ -206,6 +225,7 @@ def parse_search(
         situation=situation,
         situation_filters=tuple(situation_filters(questionnaire, situation)),
         include_declined=_or(values["include_declined"], False),
+        partner_of=values["partner_of"],
     )
     return request, origin
 
@@ -286,10 +306,19 @@ def _origin(values: Mapping[str, Any], locator: Locator) -> Origin | None:
                 "Give both 'lat' and 'lng'.",
                 MISSING,
             )
-        return Origin(lat, lng, "", "coordinates")
+        return Origin(lat, lng, "", "coordinates", municipality_code=municipality_at(lat, lng))
     if not values["near"]:
         return None
     found = locator.geocode(values["near"])
+    code = found.municipality_code
+    if not code and found.level != "prefecture":
+        code = municipality_at(found.lat, found.lng, found.prefecture)
     return Origin(
-        found.lat, found.lng, found.label, found.level, found.prefecture, found.suggestions
+        found.lat,
+        found.lng,
+        found.label,
+        found.level,
+        found.prefecture,
+        found.suggestions,
+        five_digit_code(code) if code else "",
     )

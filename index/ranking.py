@@ -9,6 +9,8 @@ request), and answers older than 24 months come after the fresher ones (and are 
 A fresh capacity pulse answer of "none" (no room for new perinatal patients this month) puts a
 facility after the others of its tier; "little" is a penalty. Referral outcomes count only
 from MIN_OUTCOMES answered referrals on (index/capacity.py) and are never shown as a reason.
+With `partner_of` (a referring obstetric unit), facilities whose answer names it as a partner
+move up by `partner_km` and say so (「紹介元の産科と連携あり」).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Weights:
     distance_unknown_km: float = 50.0  # no coordinates while a place was given
     little_room_km: float = 1.5  # fresh pulse answer "少し" (a little room this month)
     not_seen_km: float = 5.0  # times the share of counted referrals that did not lead to a visit
+    partner_km: float = 3.0  # moved UP: works with the referring obstetric unit (partner_of)
 
 
 WEIGHTS = Weights()
@@ -57,6 +60,8 @@ class Candidates:
     capacity: np.ndarray | None = None
     # Share of counted referrals seen (NaN below index/capacity.MIN_OUTCOMES); None: none.
     seen_rate: np.ndarray | None = None
+    # bool: names the referring obstetric unit as a partner; None: no partner_of asked.
+    partner: np.ndarray | None = None
 
 
 def penalty(c: Candidates, w: Weights = WEIGHTS) -> np.ndarray:
@@ -73,6 +78,8 @@ def penalty(c: Candidates, w: Weights = WEIGHTS) -> np.ndarray:
         score = score + np.where(c.capacity == "little", w.little_room_km, 0.0)
     if c.seen_rate is not None:
         score = score + np.nan_to_num(1.0 - c.seen_rate, nan=0.0) * w.not_seen_km
+    if c.partner is not None:
+        score = score - np.where(c.partner, w.partner_km, 0.0)
     return score
 
 
@@ -98,7 +105,7 @@ class Reason:
     """One part of the "why here" line; `value` depends on `kind`."""
 
     kind: str  # distance | not_accepting | unanswered | conditional | wait | verified | stale
-    # | reports | capacity (value: "room", "little" or "none")
+    # | reports | capacity (value: "room", "little" or "none") | partner
     value: float | int | str | None = None
 
     def as_dict(self) -> dict:
@@ -131,6 +138,7 @@ _TEXTS = {
     ),
     "reports": lambda v: (f"予約が取れなかった報告{v}件", f"{v} could-not-book reports"),
     "capacity": lambda v: _CAPACITY_TEXTS[v],
+    "partner": lambda v: ("紹介元の産科と連携あり", "works with the referring obstetric unit"),
 }
 _CAPACITY_TEXTS = {
     "room": ("今月の新規枠あり", "room for new patients this month"),
@@ -150,6 +158,7 @@ def reasons_for(
     open_reports: int,
     today: date,
     capacity: str = "unknown",
+    partner: bool = False,
 ) -> tuple[Reason, ...]:
     """Return why one result is where it is, most telling first."""
     parts: list[Reason] = []
@@ -157,6 +166,8 @@ def reasons_for(
         parts.append(Reason("unanswered" if accepts is None else "not_accepting"))
     if accepts and capacity == "none":
         parts.append(Reason("capacity", capacity))
+    if partner:
+        parts.append(Reason("partner"))
     if distance_km is not None:
         parts.append(Reason("distance", round(float(distance_km), 1)))
     if accepts and capacity in ("room", "little"):

@@ -55,6 +55,8 @@ def build_schema(questionnaire: Questionnaire) -> Schema:
         "outcomes_seen": NUMERIC(int, bits=32, signed=True, sortable=True, default=0),
         "outcomes_no_appointment": NUMERIC(int, bits=32, signed=True, sortable=True, default=0),
         "outcomes_refused": NUMERIC(int, bits=32, signed=True, sortable=True, default=0),
+        # Obstetric units the facility works with (ids; the partner_of ranking term).
+        "partners": KEYWORD(commas=True, lowercase=False, scorable=False),
         **text_schema_fields(PROFESSIONAL_TEXT),
     }
     for item in questionnaire.items:
@@ -110,6 +112,7 @@ def doc_fields(doc: FacilityDoc, questionnaire: Questionnaire) -> dict[str, Any]
         "acc_pregnant": acceptance_strength(doc.answers, "pregnant") + 1,
         "acc_postpartum": acceptance_strength(doc.answers, "postpartum") + 1,
         "open_reports": doc.open_reports,
+        "partners": ",".join(str(i) for i in doc.partners) or None,
     }
     for item in questionnaire.items:
         if item.filter:

@@ -52,6 +52,8 @@ class SearchRequest:
     situation_filters: tuple[Filter, ...] = ()
     include_declined: bool = False
     today: date | None = None  # for the answers' age (default: today in Japan)
+    # A referring obstetric unit: facilities naming it as a partner rank higher (recommended).
+    partner_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,14 @@ class Searcher:
         with self._reading() as snap:
             docnums, scores = run(snap, _query(request), scored=sort == "relevance")
             accepting = _accepting(snap, request, docnums)
+            partner = _partners(snap, request, docnums)
             columns = Columns(snap)
             order, distances, total, declined = _order(
-                docnums, scores, columns, request, sort, accepting
+                docnums, scores, columns, request, sort, (accepting, partner)
             )
             start = (request.page - 1) * request.per_page
             page = order[start : start + request.per_page]
-            view = _View(columns, docnums, scores, distances, accepting, request)
+            view = _View(columns, docnums, scores, distances, accepting, request, partner)
             hits = _hits(view, page)
         return SearchResult(total, request.page, request.per_page, sort, hits, declined)
 
@@ -221,9 +224,19 @@ def _accepting(snap: Snapshot, request: SearchRequest, docnums: np.ndarray) -> n
     return np.isin(docnums, accepted)
 
 
-def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str, accepting):
+def _partners(snap: Snapshot, request: SearchRequest, docnums: np.ndarray) -> np.ndarray | None:
+    """Tell which matches name the referring obstetric unit (None: no partner_of asked)."""
+    if request.partner_of is None:
+        return None
+    named, _ = run(snap, Term("partners", str(request.partner_of)), scored=False)
+    return np.isin(docnums, named)
+
+
+def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str, marks):
     """Return positions into `docnums` in result order up to the page, distances, the total,
-    and the number of non-accepting matches (left out unless `include_declined`)."""
+    and the number of non-accepting matches (left out unless `include_declined`); `marks` are
+    the accepting and partner masks."""
+    accepting = marks[0]
     distances = np.full(len(docnums), np.nan)
     keep = np.ones(len(docnums), dtype=bool)
     if request.origin is not None and len(docnums):
@@ -233,7 +246,7 @@ def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str,
         keep &= accepting
     kept = np.flatnonzero(keep)
     if sort == "recommended":
-        keys = _recommended_keys(kept, docnums, distances, columns, request, accepting)
+        keys = _recommended_keys(kept, docnums, distances, columns, request, marks)
         return kept[np.lexsort(keys)].tolist(), distances, len(kept), declined
     # Accepting facilities first in every order: the page cut applies when all accept.
     positions = kept
@@ -246,8 +259,9 @@ def _order(docnums, scores, columns: Columns, request: SearchRequest, sort: str,
     return positions[np.lexsort(keys)].tolist(), distances, len(kept), declined
 
 
-def _recommended_keys(positions, docnums, distances, columns: Columns, request, accepting):
+def _recommended_keys(positions, docnums, distances, columns: Columns, request, marks):
     """Return lexsort keys for the recommended order (index/ranking.py), ties by name and id."""
+    accepting, partner = marks
     docs = docnums[positions]
     candidates = ranking.Candidates(
         distance_km=distances[positions] if request.origin is not None else None,
@@ -258,6 +272,7 @@ def _recommended_keys(positions, docnums, distances, columns: Columns, request, 
         accepts=accepting[positions],
         capacity=_capacity(columns, docs, request),
         seen_rate=capacity.seen_rates(*(columns.get(name)[docs] for name in OUTCOME_COLUMNS)),
+        partner=partner[positions] if partner is not None else None,
     )
     ties = (columns.get("ids")[docs], columns.get("name_rank")[docs])
     return (*ties, *ranking.recommended_keys(candidates))
@@ -365,6 +380,7 @@ class _View:
     distances: np.ndarray
     accepting: np.ndarray
     request: SearchRequest
+    partner: np.ndarray | None = None  # names the referring obstetric unit
 
 
 def _hits(view: _View, positions: list[int]) -> list[Hit]:
@@ -384,13 +400,23 @@ def _hits(view: _View, positions: list[int]) -> list[Hit]:
         columns.get("wait")[docs].tolist(),
         columns.get("open_reports")[docs].tolist(),
         _capacity(columns, docs, request).tolist(),
+        _partner_flags(view, at).tolist(),
         strict=True,
     )
     today = request.today or today_in_japan()
     return [_hit(*row, today) for row in rows]
 
 
-def _hit(fid, distance, score, accepting, strength, verified, wait, reports, state, today) -> Hit:
+def _partner_flags(view: _View, at: np.ndarray) -> np.ndarray:
+    """Whether each hit names the referring obstetric unit (all False without one)."""
+    if view.partner is None:
+        return np.zeros(len(at), dtype=bool)
+    return view.partner[at]
+
+
+def _hit(
+    fid, distance, score, accepting, strength, verified, wait, reports, state, partner, today
+) -> Hit:
     """Build one hit from its row of the page's columns (NaN: unknown)."""
     strength = int(strength)
     accepts = True if accepting else (None if strength < 0 else False)
@@ -404,5 +430,6 @@ def _hit(fid, distance, score, accepting, strength, verified, wait, reports, sta
         int(reports),
         today,
         str(state),
+        partner=bool(partner),
     )
     return Hit(int(fid), distance_km, score or None, accepts, reasons)

@@ -6,7 +6,7 @@ import fcntl
 import threading
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,14 +16,17 @@ from sqlmodel import Session
 from index import text
 from index.errors import IndexDomainError, IndexUnavailable
 from index.geo.errors import GeocodeError
+from index.geo.gazetteer import municipality_by_code
 from index.geo.locators import Locator, locator_from_config
 from index.params import Origin, parse_origin, parse_search
 from index.searcher import Hit, Searcher, SearchResult
 from index.store import IndexBusy, SearchIndex, quiet_leaks
 from index.sync import rebuild, sync_outbox
 from search_app import db
+from surveys import network
 from surveys.bilingual import bilingual
 from surveys.listings import Listing, load_listings
+from surveys.models import Facility
 from surveys.questionnaire import Questionnaire, load_version
 
 
@@ -61,11 +64,27 @@ class Found:
     origin: Origin | None
     rows: list[tuple[Hit, Listing]]
     outside_area: str = ""  # the place's prefecture when the directory does not cover it
+    partner: Facility | None = None  # the referring obstetric unit (partner_of)
+    unknown_partner: bool = False  # partner_of named no obstetric unit: no preference applied
+    contacts: LocalContacts | None = None  # the contact points of the place's municipality
+
+
+@dataclass(frozen=True)
+class LocalContacts:
+    """「お住まいの地域の相談窓口」: the municipal contact points of the place searched."""
+
+    municipality_code: str
+    municipality: str
+    points: list[Facility]
 
 
 def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: bool) -> Found:
     """Validate parameters, search, and load the listings this audience may see."""
     search_request, origin = parse_search(params, questionnaire, professional, locator())
+    partner = _partner(search_request.partner_of)
+    unknown_partner = search_request.partner_of is not None and partner is None
+    if unknown_partner:
+        search_request = replace(search_request, partner_of=None)
     result = _search(search_request)
     listings = load_listings(db.session(), [hit.facility_id for hit in result.hits])
     rows = [
@@ -73,7 +92,53 @@ def find(params: Mapping[str, str], questionnaire: Questionnaire, professional: 
         for hit in result.hits
         if hit.facility_id in listings and listings[hit.facility_id].visible_to(professional)
     ]
-    return Found(result, origin, rows, _outside_area(origin))
+    contacts = local_contacts(origin)
+    return Found(
+        result,
+        origin,
+        rows,
+        _outside_area(origin),
+        partner=partner,
+        unknown_partner=unknown_partner,
+        contacts=contacts,
+    )
+
+
+def _partner(facility_id: int | None) -> Facility | None:
+    """Return the obstetric unit `partner_of` names (None: none asked, or no such unit)."""
+    if facility_id is None:
+        return None
+    facility = db.session().get(Facility, facility_id)
+    return facility if facility is not None and network.is_obstetric(facility) else None
+
+
+# The API's `notice` code when partner_of names no obstetric unit.
+UNKNOWN_PARTNER = "unknown_partner"
+
+
+def unknown_partner_message(lang: str) -> str:
+    """Say that the obstetric unit to prefer partners of is not in the directory (ja / en)."""
+    return bilingual(
+        lang,
+        "指定された産科医療機関（partner_of）は掲載されていないため、連携による優先なしで"
+        "表示しています。",
+        "The obstetric unit given as partner_of is not in the directory, so no partners are "
+        "preferred.",
+    )
+
+
+def local_contacts(origin: Origin | None) -> LocalContacts | None:
+    """Return the contact points of the searched place's municipality (None: none known).
+
+    The place and its municipality are never logged.
+    """
+    if origin is None or not origin.municipality_code:
+        return None
+    points = network.contact_points(db.session(), origin.municipality_code)
+    if not points:
+        return None
+    found = municipality_by_code(origin.municipality_code)
+    return LocalContacts(origin.municipality_code, found.name if found else "", points)
 
 
 def _outside_area(origin: Origin | None) -> str:

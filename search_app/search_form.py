@@ -54,6 +54,7 @@ class SearchFormBase(FlaskForm):
     needs_rx = BooleanField()
     existing_patient = BooleanField()
     include_declined = HiddenField()
+    partner_of = HiddenField()  # a referring obstetric unit's page asks to prefer its partners
     max_wait_days = SelectField(default="", validate_choice=False)
     baby_ok = BooleanField()
     sort = SelectField(default="", validate_choice=False)
@@ -133,7 +134,7 @@ def to_params(form) -> dict[str, str]:
     """Translate the form into search parameters (the JSON API's names)."""
     params = {
         name: (form[name].data or "").strip()
-        for name in ("near", "q", "lat", "lng", "radius_km", "max_wait_days", "sort")
+        for name in ("near", "q", "lat", "lng", "radius_km", "max_wait_days", "sort", "partner_of")
     }
     _situation_params(form, params)
     if form.baby_ok.data:

@@ -65,6 +65,9 @@ def home():
         back_args={"back": request.full_path},
         shortlisted=set(Shortlist.from_session(session).ids),
         patients_keys=_patients_keys(params.get("situation", "")),
+        partner=found.partner,
+        unknown_partner=found.unknown_partner and search.unknown_partner_message(current_lang()),
+        contacts=found.contacts,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -250,6 +251,53 @@ def _add_users(session: Session, seed: int, facilities: list[Facility]) -> list[
         if demo.role == "clinic":
             session.add_all(UserFacility(user_id=user.id, facility_id=f.id) for f in facilities[:2])
     return users
+
+
+# Share of answered demo facilities that name nearby obstetric units as partners, and how near.
+PARTNER_RATE = 0.4
+PARTNER_KM = 6.0
+
+
+def add_partner_links(session: Session, questionnaire: Questionnaire, seed: int) -> int:
+    """Let a share of the answered psychiatric facilities name one to three nearby obstetric
+    units as partners (run after seed_network made the units; own random stream); return how
+    many answers name some."""
+    items = [i for i in questionnaire.items if i.type == "facility_links"]
+    session.flush()
+    units = [
+        f
+        for f in session.exec(select(Facility).where(Facility.category == "obstetric"))
+        if f.lat is not None and f.lng is not None
+    ]
+    if not items or not units:
+        return 0
+    rng = random.Random(f"partners-{seed}")
+    query = (
+        select(SurveyResponse, Facility)
+        .join(Facility, Facility.id == SurveyResponse.facility_id)
+        .where(Facility.category == "psychiatric")
+        .order_by(SurveyResponse.facility_id, SurveyResponse.version_no)
+    )
+    named = 0
+    for response, facility in session.exec(query):
+        near = sorted((_km(facility, unit), unit.id, unit) for unit in units)
+        near = [unit for km, _id, unit in near if km <= PARTNER_KM][:3]
+        if not near or facility.lat is None or rng.random() >= PARTNER_RATE:
+            continue
+        chosen = near[: rng.randint(1, len(near))]
+        links = [{"id": unit.id, "name": unit.name} for unit in chosen]
+        response.answers = {**response.answers, items[0].key: links}
+        session.add(response)
+        named += 1
+    return named
+
+
+def _km(a: Facility, b: Facility) -> float:
+    """Return the rough distance between two located facilities (equirectangular, km)."""
+    if a.lat is None or a.lng is None or b.lat is None or b.lng is None:
+        return float("inf")
+    x = (b.lng - a.lng) * math.cos(math.radians((a.lat + b.lat) / 2))
+    return math.hypot(x, b.lat - a.lat) * 111.2
 
 
 def has_facilities(session: Session) -> bool:

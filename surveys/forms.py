@@ -16,7 +16,8 @@ from wtforms import (
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
-from surveys.questionnaire import Item, Questionnaire, clean_value
+from surveys.network import stored_links
+from surveys.questionnaire import Directory, Item, Questionnaire, clean_value
 
 
 class QuestionnaireRule:
@@ -30,7 +31,7 @@ class QuestionnaireRule:
         if not self.questionnaire.is_shown(self.item, form.raw_answers()):
             field.errors[:] = []
             raise StopValidation()
-        _value, error = clean_value(self.item, field.data, self.lang)
+        _value, error = clean_value(self.item, field.data, self.lang, form.directory)
         if error:
             raise StopValidation(error)
 
@@ -39,6 +40,7 @@ class SurveyFormMixin:
     """Behaviour shared by every generated survey form."""
 
     questionnaire: Questionnaire
+    directory: Directory | None = None  # what `facility_links` items may choose
 
     def raw_answers(self) -> dict[str, Any]:
         """Return the submitted values keyed by item."""
@@ -46,7 +48,7 @@ class SurveyFormMixin:
 
     def answers(self) -> dict[str, Any]:
         """Return the cleaned answers (questions not asked are None or empty)."""
-        cleaned, _errors = self.questionnaire.clean(self.raw_answers())
+        cleaned, _errors = self.questionnaire.clean(self.raw_answers(), directory=self.directory)
         return cleaned
 
     def question_fields(self):
@@ -55,24 +57,39 @@ class SurveyFormMixin:
             yield section, [(item, self[item.key]) for item in section.items]
 
 
-def build_form_class(questionnaire: Questionnaire, lang: str = "ja", base: type = Form) -> type:
-    """Return a form class with one field per questionnaire item plus `base_version`."""
-    attrs: dict[str, Any] = {"questionnaire": questionnaire, "base_version": HiddenField()}
+def build_form_class(
+    questionnaire: Questionnaire,
+    lang: str = "ja",
+    base: type = Form,
+    directory: Directory | None = None,
+) -> type:
+    """Return a form class with one field per questionnaire item plus `base_version`.
+
+    `directory` lists what each `facility_links` item may choose (surveys/network.py).
+    """
+    attrs: dict[str, Any] = {
+        "questionnaire": questionnaire,
+        "directory": directory,
+        "base_version": HiddenField(),
+    }
     for item in questionnaire.items:
-        attrs[item.key] = _field(questionnaire, item, lang)
+        attrs[item.key] = _field(questionnaire, item, lang, directory)
     return type("SurveyForm", (SurveyFormMixin, base), attrs)
 
 
-def _field(questionnaire: Questionnaire, item: Item, lang: str):
+def _field(questionnaire: Questionnaire, item: Item, lang: str, directory: Directory | None):
     """Build the WTForms field for one item."""
     rules = [QuestionnaireRule(questionnaire, item, lang)]
     label, desc = item.label(lang), item.help(lang)
     choices = [SelectChoice(c.value, c.label(lang)) for c in item.choices]
+    if item.type == "facility_links":  # the page groups the check boxes (search_app)
+        offered = (directory or {}).get(item.category, {})
+        choices = [SelectChoice(str(i), name) for i, name in offered.items()]
     if item.type == "choice":
         return RadioField(
             label, choices=choices, validators=rules, description=desc, validate_choice=False
         )
-    if item.type == "multi":
+    if item.type in ("multi", "facility_links"):
         return SelectMultipleField(
             label,
             choices=choices,
@@ -97,10 +114,16 @@ def _field(questionnaire: Questionnaire, item: Item, lang: str):
     )
 
 
-def form_data_from_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> dict:
-    """Turn stored answers into form `data` (integers become text)."""
+def form_data_from_answers(
+    questionnaire: Questionnaire, answers: dict[str, Any], directory: Directory | None = None
+) -> dict:
+    """Turn stored answers into form `data` (integers become text; chosen facilities their
+    ids, leaving out those the directory no longer offers)."""
     data = {}
     for item in questionnaire.items:
         value = answers.get(item.key)
+        if item.type == "facility_links":
+            offered = (directory or {}).get(item.category, {})
+            value = [str(link["id"]) for link in stored_links(value) if link["id"] in offered]
         data[item.key] = str(value) if item.type == "integer" and value is not None else value
     return data

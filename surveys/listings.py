@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, func, select
 
 from surveys.models import Facility, PulseAnswer, SurveyResponse
+from surveys.network import names
 from surveys.operations import current_responses, today_in_japan
 from surveys.pulse import latest_answers
 from surveys.questionnaire import Questionnaire
@@ -74,6 +76,23 @@ def load_listings(session: Session, facility_ids: list[int]) -> dict[int, Listin
     responses = current_responses(session, facility_ids)
     pulses = latest_answers(session, facility_ids)
     return {f.id: Listing(f, responses.get(f.id), pulses.get(f.id)) for f in facilities}
+
+
+def facilities_naming(session: Session, facility_id: int) -> list[int]:
+    """Return the ids of the facilities whose current answers name this facility as a partner.
+
+    A text match narrows the answers first (any version); the current version decides.
+    """
+    patterns = [f'%"id": {facility_id}%', f'%"id":{facility_id}%']
+    text = cast(SurveyResponse.answers, String)
+    query = (
+        select(SurveyResponse.facility_id)
+        .where(or_(*(text.like(pattern) for pattern in patterns)))
+        .distinct()
+    )
+    candidates = list(session.exec(query))
+    current = current_responses(session, candidates)
+    return sorted(i for i, response in current.items() if names(response.answers, facility_id))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from surveys import audit
 from surveys.database import hold_write_lock
 from surveys.errors import AnswerError, NothingToConfirm, VersionConflict
 from surveys.models import Facility, IndexOutbox, QuestionnaireVersion, SurveyResponse, utcnow
+from surveys.network import link_directory
 from surveys.questionnaire import Questionnaire
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -104,8 +105,11 @@ def submit_answers(
     base_version: int,
     now: datetime | None = None,
 ) -> SurveyResponse:
-    """Store a new version of the answers on top of `base_version` (0 when none yet)."""
-    cleaned, errors = questionnaire.clean(answers)
+    """Store a new version of the answers on top of `base_version` (0 when none yet).
+
+    Facilities named by `facility_links` items must be in the directory now (surveys/network).
+    """
+    cleaned, errors = questionnaire.clean(answers, directory=link_directory(session, questionnaire))
     if errors:
         raise AnswerError(errors)
     lock_facility(session, facility.id)

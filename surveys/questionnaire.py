@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -12,9 +13,14 @@ from surveys.bilingual import bilingual
 from surveys.errors import QuestionnaireError
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent / "questionnaires"
-ITEM_TYPES = ("choice", "multi", "integer", "text")
+ITEM_TYPES = ("choice", "multi", "integer", "text", "facility_links")
 # Who answers an edition (the facility category it is sent to); the top-level `respondent`.
 RESPONDENTS = ("psychiatric", "obstetric", "municipal")
+# Facilities a `facility_links` item may choose from, by facility category (see surveys/network.py).
+LINK_CATEGORIES = RESPONDENTS
+MAX_LINKS = 30  # facilities one `facility_links` answer may name (unless the item says `max`)
+# What a `facility_links` item can choose from: category -> {facility id: name}.
+Directory = Mapping[str, Mapping[int, str]]
 KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -56,6 +62,7 @@ class Item:
     unit_en: str = ""
     short_ja: str = ""
     short_en: str = ""
+    category: str = ""  # facility_links: the category of facility chosen (e.g. "obstetric")
 
     def label(self, lang: str) -> str:
         """Return the question in the given language."""
@@ -131,15 +138,21 @@ class Questionnaire:
         parent, values = item.show_if
         return self.is_shown(self.item(parent), answers) and answers.get(parent) in values
 
-    def clean(self, answers: dict[str, Any], lang: str = "ja") -> tuple[dict, dict[str, str]]:
-        """Return (cleaned answers, errors by key); items not asked are stored as None."""
+    def clean(
+        self, answers: dict[str, Any], lang: str = "ja", directory: Directory | None = None
+    ) -> tuple[dict, dict[str, str]]:
+        """Return (cleaned answers, errors by key); items not asked are stored as None.
+
+        `directory` lists the facilities a `facility_links` item may name; without it only
+        links already in their stored form ({"id", "name"}) pass.
+        """
         cleaned: dict[str, Any] = {}
         errors: dict[str, str] = {}
         for item in self.items:
             if not self.is_shown(item, answers):
-                cleaned[item.key] = [] if item.type == "multi" else None
+                cleaned[item.key] = [] if item.type in LIST_TYPES else None
                 continue
-            value, error = clean_value(item, answers.get(item.key), lang)
+            value, error = clean_value(item, answers.get(item.key), lang, directory)
             cleaned[item.key] = value
             if error:
                 errors[item.key] = error
@@ -157,6 +170,10 @@ class Questionnaire:
             f"Answer if “{parent.label_en}” is: {' or '.join(values)}.",
         )
 
+    def link_categories(self) -> set[str]:
+        """Categories of facility that this edition's `facility_links` items choose from."""
+        return {item.category for item in self.items if item.type == "facility_links"}
+
     def public_keys(self) -> set[str]:
         """Keys of the items the public may see."""
         return {item.key for item in self.items if not item.professional_only}
@@ -169,13 +186,59 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == [] or value == ()
 
 
-def clean_value(item: Item, value: Any, lang: str = "ja") -> tuple[Any, str | None]:
+LIST_TYPES = ("multi", "facility_links")
+
+
+def clean_value(
+    item: Item, value: Any, lang: str = "ja", directory: Directory | None = None
+) -> tuple[Any, str | None]:
     """Coerce and check one answer; return (value, error message or None)."""
     if _is_empty(value):
-        empty = [] if item.type == "multi" else None
+        empty = [] if item.type in LIST_TYPES else None
         return empty, (_msg("required", lang) if item.required else None)
+    if item.type == "facility_links":
+        return _check_links(item, value, lang, directory)
     checker = {"choice": _check_choice, "multi": _check_multi, "integer": _check_integer}
     return checker.get(item.type, _check_text)(item, value, lang)
+
+
+def _check_links(
+    item: Item, value: Any, lang: str, directory: Directory | None
+) -> tuple[Any, str | None]:
+    """Facilities chosen from the directory, stored as [{"id", "name"}] in the order given.
+
+    Each value is an id (a number or its digits) or a stored link; an id the directory does not
+    offer for the item's category is refused (a forged or removed facility). Without a
+    directory, only stored links pass as they are (their names are kept).
+    """
+    values = [value] if isinstance(value, (str, int, dict)) else list(value)
+    limit = item.max or MAX_LINKS
+    if len(values) > limit:
+        return [], _msg("links_count", lang).format(n=limit)
+    offered = (directory or {}).get(item.category)
+    links: dict[int, str] = {}
+    for raw in values:
+        link = _link(raw, offered)
+        if link is None:
+            return [], _msg("link", lang)
+        links.setdefault(*link)
+    return [{"id": i, "name": name} for i, name in links.items()], None
+
+
+def _link(raw: Any, offered: Mapping[int, str] | None) -> tuple[int, str] | None:
+    """Return (id, name) of one chosen facility, or None when it may not be chosen."""
+    stored = isinstance(raw, dict)
+    ident = raw.get("id") if stored else raw
+    if isinstance(ident, bool) or not isinstance(ident, (int, str)):
+        return None
+    text = str(ident).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_INTEGER_TEXT:
+        return None
+    number = int(text)
+    if offered is not None:
+        return (number, offered[number]) if number in offered else None
+    name = raw.get("name") if stored else None
+    return (number, name) if isinstance(name, str) and name.strip() else None
 
 
 def _check_choice(item: Item, value: Any, lang: str) -> tuple[Any, str | None]:
@@ -232,6 +295,11 @@ MESSAGES = {
         "This text contains characters we cannot store.",
     ),
     "length": ("{n}文字以内で入力してください。", "Use at most {n} characters."),
+    "link": (
+        "選べない医療機関が含まれています。一覧に掲載されている医療機関から選んでください。",
+        "One of the facilities cannot be chosen. Choose facilities listed in the directory.",
+    ),
+    "links_count": ("選べるのは{n}件までです。", "Choose at most {n} facilities."),
 }
 
 
@@ -364,6 +432,7 @@ ITEM_FIELDS = {
     "unit_en",
     "short_ja",
     "short_en",
+    "category",
 }
 
 
@@ -380,6 +449,7 @@ def _item(name: str, raw: dict, section: str, sets: dict) -> Item:
     for label in ("label_ja", "label_en"):
         if not isinstance(raw.get(label), str) or not raw[label].strip():
             raise _broken(name, key, f"'{label}' is missing")
+    _check_link_fields(name, raw)
     fields = {k: v for k, v in raw.items() if k not in ("choices", "show_if")}
     return Item(
         **fields,
@@ -387,6 +457,17 @@ def _item(name: str, raw: dict, section: str, sets: dict) -> Item:
         choices=_item_choices(name, raw, sets),
         show_if=_show_if(name, raw),
     )
+
+
+def _check_link_fields(name: str, raw: dict) -> None:
+    """A facility_links item names the category it chooses from and filters nothing."""
+    key, is_links = raw["key"], raw["type"] == "facility_links"
+    if is_links and raw.get("category") not in LINK_CATEGORIES:
+        raise _broken(name, key, f"'category' must be one of {LINK_CATEGORIES}")
+    if not is_links and "category" in raw:
+        raise _broken(name, key, "only a facility_links item takes a category")
+    if is_links and raw.get("filter"):
+        raise _broken(name, key, "a facility_links item cannot be a search filter")
 
 
 def _item_choices(name: str, raw: dict, sets: dict) -> tuple[Choice, ...]:

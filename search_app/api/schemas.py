@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from index.params import DATA_CODES, INVALID
 from index.ranking import REASON_KINDS
 from search_app.errors import INVALID_TOKEN, STATUS_CODES
-from surveys.models import FacilityPublic
+from surveys.models import CONTACT_KINDS, FacilityPublic
 from surveys.questionnaire import Questionnaire
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
@@ -74,6 +74,10 @@ def _search_response_schema() -> dict[str, Any]:
             "label": {"type": "string"},
             "level": {"type": "string"},
             "prefecture": {"type": "string", "description": "The place's prefecture, if known"},
+            "municipality_code": {
+                "type": "string",
+                "description": "The place's municipality (5 digits), or empty if not known",
+            },
             "suggestions": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -85,16 +89,53 @@ def _search_response_schema() -> dict[str, Any]:
         "type": "object",
         "nullable": True,
         "required": ["code", "message"],
-        "description": "A note on the whole answer, e.g. the place is outside the directory's "
-        "prefecture",
+        "description": "A note on the whole answer: the place is outside the directory's "
+        "prefecture (`outside_area`), or else partner_of names no obstetric unit "
+        "(`unknown_partner`; no partners preferred)",
         "properties": {
-            "code": {"type": "string", "enum": ["outside_area"]},
+            "code": {"type": "string", "enum": ["outside_area", "unknown_partner"]},
             "message": {"type": "string", "description": "For people, in their language"},
+        },
+    }
+    contacts = {
+        "type": "object",
+        "nullable": True,
+        "required": ["municipality_code", "municipality", "contact_points"],
+        "description": "「お住まいの地域の相談窓口」: the municipal contact points "
+        "(こども家庭センター, 保健センター) of the municipality of the place searched; "
+        "null without a place, when its municipality is not known, or when it has none",
+        "properties": {
+            "municipality_code": {"type": "string", "pattern": "^[0-9]{5}$"},
+            "municipality": {"type": "string", "description": "Its name (Japanese)"},
+            "contact_points": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "name", "kind", "phone", "hours", "address"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "kind": {"type": "string", "enum": list(CONTACT_KINDS)},
+                        "phone": {"type": "string"},
+                        "hours": {"type": "string"},
+                        "address": {"type": "string"},
+                    },
+                },
+            },
         },
     }
     return {
         "type": "object",
-        "required": ["total", "declined_total", "page", "per_page", "sort", "origin", "results"],
+        "required": [
+            "total",
+            "declined_total",
+            "page",
+            "per_page",
+            "sort",
+            "origin",
+            "local_contacts",
+            "results",
+        ],
         "properties": {
             "total": {"type": "integer", "minimum": 0, "description": "Results (all pages)"},
             "declined_total": {
@@ -108,6 +149,7 @@ def _search_response_schema() -> dict[str, Any]:
             "per_page": {"type": "integer", "minimum": 1},
             "sort": {"type": "string"},
             "origin": origin,
+            "local_contacts": contacts,
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}},
         },
     }
@@ -122,7 +164,8 @@ def _search_result_schema() -> dict[str, Any]:
             "kind": {"type": "string", "enum": list(REASON_KINDS)},
             "value": {
                 "description": "km, days, an ISO date, a report count or the capacity "
-                "(room, little, none), by kind; or null"
+                "(room, little, none), by kind; or null (e.g. `partner`: works with the "
+                "obstetric unit given as partner_of)"
             },
             "text": {"type": "string", "description": "The reason in the response language"},
         },

@@ -89,6 +89,11 @@ def search_facilities():
             "code": "outside_area",
             "message": search.outside_area_message(found.outside_area, lang),
         }
+    elif found.unknown_partner:
+        notice = {
+            "code": search.UNKNOWN_PARTNER,
+            "message": search.unknown_partner_message(lang),
+        }
     return jsonify(
         total=result.total,
         declined_total=result.declined_total,
@@ -97,8 +102,30 @@ def search_facilities():
         per_page=result.per_page,
         sort=result.sort,
         origin={**origin.__dict__, "suggestions": list(origin.suggestions)} if origin else None,
+        local_contacts=_contacts_json(found.contacts),
         results=results,
     )
+
+
+def _contacts_json(contacts) -> dict | None:
+    """Return the contact points of the searched place's municipality (null: none)."""
+    if contacts is None:
+        return None
+    return {
+        "municipality_code": contacts.municipality_code,
+        "municipality": contacts.municipality,
+        "contact_points": [
+            {
+                "id": point.id,
+                "name": point.name,
+                "kind": point.kind,
+                "phone": point.phone,
+                "hours": point.hours,
+                "address": point.address,
+            }
+            for point in contacts.points
+        ],
+    }
 
 
 @bp.route("/facilities/<int:facility_id>")

@@ -14,7 +14,7 @@ from search_app.db import engine
 from search_app.questionnaire import current_questionnaire
 from surveys import audit
 from surveys.campaigns import create_campaign, facilities_to_invite, invite
-from surveys.demo import demo_users, has_facilities, seed_demo
+from surveys.demo import add_partner_links, demo_users, has_facilities, seed_demo
 from surveys.demo_network import seed_network
 from surveys.operations import today_in_japan
 
@@ -38,6 +38,7 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
         summary = seed_demo(session, questionnaire, clinics, seed, towns)
         hearings = {c: current_questionnaire(c) for c in ("obstetric", "municipal")}
         network = seed_network(session, hearings, seed, towns)
+        partner_links = add_partner_links(session, questionnaire, seed)
         links = _invitation_links(session, questionnaire)
         session.commit()
     click.echo(f"Created {summary['facilities']} facilities ({summary['answered']} answered).")
@@ -46,6 +47,7 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
         f"municipal contact points ({network['hearing_answers']} hearing answers; facility "
         f"{network['conflict_facility']} was answered twice by two staff, both versions kept)."
     )
+    click.echo(f"Partner links: {partner_links} answers name nearby obstetric units.")
     _print_users(seed)
     for name, link in links:
         click.echo(f"  invitation for {name}: {link}")

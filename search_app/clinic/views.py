@@ -12,11 +12,12 @@ from wtforms.validators import Length, Optional
 
 from search_app import db, ratelimit, search
 from search_app.auth import current_principal, role_required, start_invitation_session
+from search_app.clinic import links
 from search_app.clinic import pulse as pulse_views
 from search_app.forms import ActionForm, email_format, strip
 from search_app.i18n import current_lang
 from search_app.questionnaire import current_questionnaire
-from surveys import audit, invitations, operations, pulse, referrals, reports
+from surveys import audit, invitations, network, operations, pulse, referrals, reports
 from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
 from surveys.models import Campaign, Facility, Invitation, QuestionnaireVersion
@@ -137,13 +138,19 @@ def survey(facility_id: int):
         form=form,
         latest=latest,
         questionnaire=questionnaire,
+        pickers=links.pickers(
+            db.session(), questionnaire, form.raw_answers(), latest.answers if latest else {}
+        ),
     ), (422 if form.errors else 200)
 
 
 def _survey_form(questionnaire: Questionnaire, latest, facility: Facility):
     """Build the form, pre-filled with the current answers and contact address on GET."""
-    form_class = build_form_class(questionnaire, current_lang(), base=SurveyFormBase)
-    data = form_data_from_answers(questionnaire, latest.answers) if latest else {}
+    directory = network.link_directory(db.session(), questionnaire)
+    form_class = build_form_class(
+        questionnaire, current_lang(), base=SurveyFormBase, directory=directory
+    )
+    data = form_data_from_answers(questionnaire, latest.answers, directory) if latest else {}
     data["base_version"] = str(latest.version_no if latest else 0)
     data["contact_email"] = facility.email
     return form_class(data=data)

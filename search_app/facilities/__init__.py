@@ -28,6 +28,7 @@ def add_template_helpers(app: Flask) -> None:
     app.add_template_global(reports.reason_label, "report_reason_label")
     app.add_template_global(display.capacity_label, "capacity_label")
     app.add_template_global(display.capacity_fresh, "capacity_fresh")
+    app.add_template_global(display.linked_facilities)
     app.add_template_filter(display.month_day, "mdate")
     app.add_template_global(due_outcome_questions)
     app.add_template_global(referrals.outcome_label, "outcome_label_of")

@@ -14,10 +14,12 @@ from sqlmodel import Session
 from index.capacity import capacity_state
 from index.geo.distance import haversine_km
 from index.geo.stations import nearest_stations
+from search_app import db
+from search_app.auth import is_professional
 from search_app.i18n import current_lang
-from surveys import pulse
+from surveys import network, pulse
 from surveys.errors import QuestionnaireError
-from surveys.listings import Listing
+from surveys.listings import Listing, facilities_naming, load_listings
 from surveys.models import PulseAnswer, QuestionnaireVersion
 from surveys.operations import today_in_japan
 from surveys.questionnaire import Item, Questionnaire, Section, load_version, parse
@@ -176,3 +178,55 @@ def facility_name(facility, lang: str | None = None) -> str:
 
     romaji = getattr(facility, "name_en", "") or ""
     return romaji if romaji and (lang or current_lang()) == "en" else facility.name
+
+
+def page_visible(listing: Listing, professional: bool) -> bool:
+    """Tell whether this audience may open the facility's page (as facilities.visible_listing:
+    obstetric units and contact points show their master data to all)."""
+    return not listing.is_searched or listing.visible_to(professional)
+
+
+@dataclass(frozen=True)
+class LinkShown:
+    """One facility an answer names, as this page shows it."""
+
+    name: str
+    listed: bool  # False: removed from the directory since (its stored name, marked)
+    url: str = ""  # its page, when this audience may open it
+
+
+def linked_facilities(item: Item, value: Any) -> list[LinkShown]:
+    """Return the facilities a `facility_links` answer names (removed ones keep their name)."""
+    links = network.resolve_links(db.session(), value, item.category)
+    listings = load_listings(db.session(), [link.id for link in links if link.listed])
+    professional = is_professional()
+    shown = []
+    for link in links:
+        listing = listings.get(link.id)
+        if not link.listed or listing is None:
+            shown.append(LinkShown(link.name, False))
+            continue
+        visible = page_visible(listing, professional)
+        url = url_for("facilities.detail", facility_id=link.id) if visible else ""
+        shown.append(LinkShown(facility_name(link.facility), True, url))
+    return shown
+
+
+def naming_listings(facility, professional: bool) -> list[Listing] | None:
+    """Return the listings that name an obstetric unit as partner (current answers, as this
+    audience may see them); None when the facility is no obstetric unit."""
+    if not network.is_obstetric(facility):
+        return None
+    ids = facilities_naming(db.session(), facility.id)
+    listings = load_listings(db.session(), ids)
+    shown = [listings[i] for i in ids if i in listings and page_visible(listings[i], professional)]
+    return sorted(shown, key=lambda lst: (lst.facility.kana or lst.facility.name, lst.facility.id))
+
+
+def partner_search_url(facility) -> str:
+    """Return a search near an obstetric unit that prefers its partner facilities."""
+    if facility.lat is not None and facility.lng is not None:
+        place = {"lat": f"{facility.lat:.6f}", "lng": f"{facility.lng:.6f}"}
+    else:
+        place = {"near": facility.address}
+    return url_for("main.home", _anchor="results", partner_of=facility.id, **place)

@@ -64,6 +64,8 @@ def _render_detail(listing: Listing, professional: bool, report_form=None, statu
         sections=display.answer_sections(questionnaire, listing, professional)
         if listing.is_searched
         else [],
+        named_by=display.naming_listings(listing.facility, professional),
+        partner_search=display.partner_search_url(listing.facility),
         referrer=is_referrer() and listing.is_searched,
         in_shortlist=listing.facility.id in Shortlist.from_session(session).ids,
         add_form=AddForm(),

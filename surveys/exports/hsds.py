@@ -217,6 +217,8 @@ def _describe_item(item: Item, lang: str) -> dict[str, Any]:
         "label": item.label(lang),
         "professional_only": item.professional_only,
     }
+    if item.category:  # facility_links: the kind of facility chosen, stored as {id, name}
+        described["category"] = item.category
     if item.choices:
         described["choices"] = [{"value": c.value, "label": c.label(lang)} for c in item.choices]
     return described

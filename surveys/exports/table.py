@@ -12,6 +12,7 @@ from surveys.bilingual import bilingual
 from surveys.exports.options import MASTER_COLUMNS, ExportOptions
 from surveys.listings import Listing, load_listings
 from surveys.models import Facility
+from surveys.network import stored_links
 from surveys.questionnaire import Item, Questionnaire
 
 BATCH = 500  # facility ids per query, well under every database's bound-parameter limit
@@ -92,4 +93,8 @@ def render(item: Item, value: Any, lang: str) -> Any:
         return item.choice_label(value, lang)
     if item.type == "multi":
         return JOINERS[lang].join(item.choice_label(v, lang) for v in value)
+    if item.type == "facility_links":  # names as answered, with the directory's number
+        return JOINERS[lang].join(
+            f"{link['name']} (ID {link['id']})" for link in stored_links(value)
+        )
     return value
