@@ -13,7 +13,7 @@ SECRET_KEY = ""
 AUDIT_KEY = ""
 # Prefecture whose facilities the master import keeps (JIS code).
 PREFECTURE_CODE = "13"
-QUESTIONNAIRE_VERSION = "2026.1"
+QUESTIONNAIRE_VERSION = "2026.2"
 # Editions of the hearings the office holds with obstetric institutions and municipalities
 # (their campaigns and answer forms; files in surveys/questionnaires/).
 OBSTETRIC_HEARING_VERSION = "obstetric-2026.1"

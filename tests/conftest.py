@@ -26,7 +26,7 @@ from surveys.questionnaire import load_version
 
 POSTGRES_ENV = "PMH_TEST_POSTGRES_URL"
 REDIS_ENV = "PMH_TEST_REDIS_URL"
-QUESTIONNAIRE = "2026.1"
+QUESTIONNAIRE = "2026.2"
 
 
 def pytest_report_header(config) -> list[str]:

@@ -20,7 +20,7 @@ from index.store import SearchIndex
 from index.text import normalize
 from surveys.questionnaire import load_version
 
-Q = load_version("2026.1")
+Q = load_version("2026.2")
 NAMES = ("さくら", "サクラ", "こころ", "心", "ひだまり", "青葉", "新宿", "池袋", "世田谷", "京都")
 TYPES = ("メンタルクリニック", "心療内科", "精神科病院", "クリニック", "こころの診療所")
 WORDS = (*NAMES, *TYPES, "産後うつ", "双極症", "摂食障害", "病院", "心", "新宿 クリニック")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from surveys.errors import QuestionnaireError
+from surveys.forms import form_data_from_answers
 from surveys.questionnaire import (
     QUESTIONNAIRE_DIR,
     available_versions,
@@ -16,7 +17,7 @@ from surveys.questionnaire import (
     parse,
 )
 
-BUNDLED = QUESTIONNAIRE_DIR / "v2026.1.toml"
+BUNDLED = QUESTIONNAIRE_DIR / "v2026.2.toml"
 
 # Every item DESIGN.md section 4 asks for, by key.
 DESIGN_ITEMS = {
@@ -227,8 +228,23 @@ def test_questionnaire_hearings_load_in_both_languages(version, respondent, keys
     assert hearing.clean({}, "en")[1]["answered_by"] == "Please answer this question."
 
 
-def test_questionnaire_survey_answers_for_psychiatric_facilities(questionnaire):
-    assert questionnaire.respondent == "psychiatric"
+def test_questionnaire_without_respondent_is_answered_by_psychiatric_facilities():
+    source = dict(load_version("2026.2").source)
+    source.pop("respondent", None)
+    assert parse(source).respondent == "psychiatric"
+    source["respondent"] = "obstetric"
+    assert parse(source).respondent == "obstetric"
+
+
+def test_questionnaire_2026_2_adds_partner_units_and_starts_from_2026_1_answers():
+    first, second = load_version("2026.1"), load_version("2026.2")
+    first_keys, second_keys = {i.key for i in first.items}, {i.key for i in second.items}
+    assert second_keys - first_keys == {"partner_facilities"}
+    assert {"2026.1", "2026.2"} <= set(available_versions())
+    cleaned, _errors = first.clean({"pregnant": "yes", "partner_obstetrics": "森産院"})
+    data = form_data_from_answers(second, cleaned)
+    assert data["pregnant"] == "yes" and data["partner_obstetrics"] == "森産院"
+    assert data["partner_facilities"] == []
 
 
 def test_questionnaire_broken_hearing_file_is_refused_with_a_clear_message(tmp_path):

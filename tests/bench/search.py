@@ -47,7 +47,7 @@ from tests.bench import targets
 from tests.bench.baselines import Fts5Box, NaiveScan
 from tests.bench.plain import plain_agreement
 
-QUESTIONNAIRE = "2026.1"
+QUESTIONNAIRE = "2026.2"
 KINDS = ("text", "filters", "filters_radius", "text_filters_radius")
 ENGINES = ("engine", "naive", "fts5")
 TOP = 20
