@@ -47,6 +47,13 @@ class ReferralFacilityGone(ReferralError):
     message_en = "This facility is no longer listed, so the referral was not recorded."
 
 
+class NotReferrable(ReferralError):
+    """Referrals go to psychiatric facilities; obstetric units and contact points take none."""
+
+    message_ja = "紹介の記録は精神科・心療内科の医療機関に対してのみ付けられます。"
+    message_en = "Referrals can be recorded only for psychiatric facilities."
+
+
 class DuplicateReferral(ReferralError):
     """The same referrer already marked this facility today."""
 
@@ -105,8 +112,11 @@ def create_referral(
     session: Session, facility_id: int, user: User, actor: audit.Actor, now=None
 ) -> Referral:
     """Record that this user referred someone to the facility today (Japan)."""
-    if session.get(Facility, facility_id) is None:
+    facility = session.get(Facility, facility_id)
+    if facility is None:
         raise ReferralFacilityGone()
+    if facility.category != "psychiatric":
+        raise NotReferrable()
     moment = now or utcnow()
     referral = Referral(
         facility_id=facility_id, referrer_user_id=user.id, organisation=user.organisation,

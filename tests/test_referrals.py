@@ -104,6 +104,18 @@ def test_referral_for_a_removed_facility_is_refused_with_a_message(
     assert db.exec(select(Referral)).all() == []
 
 
+def test_referral_to_an_obstetric_unit_is_refused_with_a_message(
+    client, db, login, nurse, make_facility
+):
+    login(nurse)
+    unit = make_facility(name="森の産婦人科", category="obstetric")
+    token = csrf_token(client, "/")
+    response = client.post("/referrals/", data={"csrf_token": token, "facility_id": unit.id})
+    assert response.status_code == 400
+    assert "精神科・心療内科の医療機関に対してのみ" in response.get_data(as_text=True)
+    assert db.exec(select(Referral)).all() == []
+
+
 def test_outcome_question_appears_only_after_two_weeks(db, nurse, clinic):
     start = utcnow()
     referral = referrals.create_referral(db, clinic.id, nurse, audit.CLI_ACTOR, start)
