@@ -50,6 +50,14 @@ class AnswerError(SurveyError):
         )
 
 
+class WrongQuestionnaire(SurveyError):
+    """The questionnaire is for another kind of facility (a hearing given to a clinic, say)."""
+
+    status = 400
+    message_ja = "この調査票は、この医療機関・窓口の区分向けではありません。"
+    message_en = "This questionnaire is not for this kind of facility or contact point."
+
+
 class VersionConflict(SurveyError):
     """Someone saved a newer version after the form was opened."""
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from surveys import audit
 from surveys.database import hold_write_lock
-from surveys.errors import AnswerError, NothingToConfirm, VersionConflict
+from surveys.errors import AnswerError, NothingToConfirm, VersionConflict, WrongQuestionnaire
 from surveys.models import Facility, IndexOutbox, QuestionnaireVersion, SurveyResponse, utcnow
 from surveys.network import link_directory
 from surveys.questionnaire import Questionnaire
@@ -109,6 +109,8 @@ def submit_answers(
 
     Facilities named by `facility_links` items must be in the directory now (surveys/network).
     """
+    if questionnaire.respondent != facility.category:
+        raise WrongQuestionnaire()
     cleaned, errors = questionnaire.clean(answers, directory=link_directory(session, questionnaire))
     if errors:
         raise AnswerError(errors)

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from surveys import audit
-from surveys.errors import VersionConflict
+from surveys.errors import VersionConflict, WrongQuestionnaire
 from surveys.models import Facility, SurveyResponse
 from surveys.operations import current_response, submit_answers
 
@@ -75,3 +75,11 @@ def test_simultaneous_saves_on_one_base_store_one_version(app, db, make_facility
     db.expire_all()
     versions = db.exec(select(SurveyResponse.version_no)).all()
     assert sorted(versions) == list(range(1, ROUNDS + 1))
+
+
+def test_a_questionnaire_for_another_kind_of_facility_is_refused(db, make_facility, questionnaire):
+    unit = make_facility(name="森の産婦人科", category="obstetric")
+    with pytest.raises(WrongQuestionnaire) as info:
+        submit_answers(db, unit, questionnaire, ANSWERS, audit.CLI_ACTOR, base_version=0)
+    assert "区分向けではありません" in info.value.message_ja
+    assert current_response(db, unit.id) is None
