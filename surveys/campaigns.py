@@ -130,6 +130,7 @@ def create_campaign(
     closes_at = close_of_day_in_japan(closes_on)
     if closes_at <= utcnow():
         raise SurveyError("締切日は今日以降にしてください。", "The closing date must not be past.")
+    _check_kinds(scope, questionnaire.respondent)
     version = ensure_questionnaire(session, questionnaire)
     stored = (scope.as_json() if scope else {}) | {"category": questionnaire.respondent}
     campaign = Campaign(name=name, questionnaire_id=version.id, closes_at=closes_at, scope=stored)
@@ -139,6 +140,17 @@ def create_campaign(
         session, actor, "campaign.create", campaign, closes_on=closes_on.isoformat(), scope=stored
     )
     return campaign
+
+
+def _check_kinds(scope: Scope | None, respondent: str) -> None:
+    """Refuse kinds the edition's respondents cannot have (a clinic kind for a municipal hearing)."""
+    allowed = CONTACT_KINDS if respondent == "municipal" else FACILITY_KINDS
+    if scope and set(scope.kinds) - set(allowed):
+        raise SurveyError(
+            "選んだ種別は、この調査票に回答する医療機関・窓口の種別ではありません。",
+            "The kinds chosen are not kinds of the facilities or contact points this "
+            "questionnaire is for.",
+        )
 
 
 def get_campaign(session: Session, campaign_id: int) -> Campaign:

@@ -20,6 +20,7 @@ from surveys.errors import SurveyError
 from surveys.mail import MailSettings
 from surveys.models import (
     AuditEvent,
+    Campaign,
     Facility,
     IndexOutbox,
     QuestionnaireVersion,
@@ -496,3 +497,18 @@ def test_office_figures_count_psychiatric_facilities_only(
     assert refused.status_code == 404
     added = client.post("/shortlist/add", data={"facility_id": clinic.id, "csrf_token": token})
     assert added.status_code == 302
+
+
+def test_a_campaign_refuses_kinds_its_respondents_cannot_have(db):
+    areas = gazetteer_municipalities("13")
+    closes = today_in_japan() + timedelta(days=20)
+    for version, kinds in ((MUNICIPAL, ("clinic",)), ("2026.2", ("family_center",))):
+        scope = campaigns.make_scope("13", (), kinds, areas)
+        with pytest.raises(SurveyError) as info:
+            campaigns.create_campaign(
+                db, load_version(version), "x", closes, audit.CLI_ACTOR, scope
+            )
+        assert "この調査票に回答する" in info.value.message_ja
+    assert db.exec(select(Campaign)).all() == []
+    fine = campaigns.make_scope("13", (), ("health_center",), areas)
+    campaigns.create_campaign(db, load_version(MUNICIPAL), "ok", closes, audit.CLI_ACTOR, fine)
