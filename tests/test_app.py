@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -119,3 +120,9 @@ def test_migration_0009_makes_existing_facilities_psychiatric(database_url):
         kinds = session.exec(select(Facility.category, Facility.kind).order_by(Facility.id)).all()
     engine.dispose()
     assert kinds == [("psychiatric", "clinic"), ("municipal", "family_center")]
+    with pytest.raises(RuntimeError, match="1 obstetric units or contact points exist"):
+        command.downgrade(config, "0008")
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert len(session.exec(select(Facility)).all()) == 2  # nothing deleted, nothing orphaned
+    engine.dispose()

@@ -25,7 +25,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM facility WHERE category <> 'psychiatric'")
+    # Obstetric units and contact points carry answers, invitations and audit rows that an older
+    # schema cannot hold: refuse rather than delete them or leave orphans.
+    others = op.get_bind().execute(
+        sa.text("SELECT COUNT(*) FROM facility WHERE category <> 'psychiatric'")
+    ).scalar()
+    if others:
+        raise RuntimeError(
+            f"{others} obstetric units or contact points exist; back up and remove them before "
+            "downgrading below 0009 (older versions know psychiatric facilities only)."
+        )
     op.drop_index(op.f('ix_facility_category'), table_name='facility')
     with op.batch_alter_table('facility') as batch:
         batch.alter_column('kind', existing_type=sqlmodel.sql.sqltypes.AutoString(length=20), type_=sqlmodel.sql.sqltypes.AutoString(length=10), existing_nullable=False)
