@@ -143,7 +143,7 @@ def create_campaign(
 
 
 def _check_kinds(scope: Scope | None, respondent: str) -> None:
-    """Refuse kinds the edition's respondents cannot have (a clinic kind for a municipal hearing)."""
+    """Refuse kinds the edition's respondents cannot have (a clinic in a municipal hearing)."""
     allowed = CONTACT_KINDS if respondent == "municipal" else FACILITY_KINDS
     if scope and set(scope.kinds) - set(allowed):
         raise SurveyError(

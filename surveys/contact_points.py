@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from surveys import audit
 from surveys.errors import SurveyError
@@ -108,30 +108,3 @@ def save_contact_point(
     action = "facility.contact_point.update" if before else "facility.contact_point.create"
     audit.record(session, actor, action, facility, changes=changes)
     return facility
-
-
-def _order(facility: Facility) -> tuple:
-    """Sort key: family centres, health centres, other contact points; then by name."""
-    kind = CONTACT_KINDS.index(facility.kind) if facility.kind in CONTACT_KINDS else 9
-    return (kind, facility.name, facility.id)
-
-
-def contact_points(session: Session, municipality_code: str) -> list[Facility]:
-    """Return the contact points of a municipality, family centres first."""
-    rows = session.exec(
-        select(Facility).where(
-            Facility.category == "municipal", Facility.municipality_code == municipality_code
-        )
-    ).all()
-    return sorted(rows, key=_order)
-
-
-def contact_points_by_municipality(session: Session) -> dict[str, list[Facility]]:
-    """Return every contact point grouped by municipality code."""
-    rows = session.exec(
-        select(Facility).where(Facility.category == "municipal").order_by(col(Facility.id))
-    ).all()
-    grouped: dict[str, list[Facility]] = {}
-    for row in sorted(rows, key=_order):
-        grouped.setdefault(row.municipality_code, []).append(row)
-    return grouped
