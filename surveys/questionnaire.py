@@ -341,6 +341,14 @@ def _file_version(path: Path) -> str:
     return path.stem[1:] if path.stem[:1] == "v" and path.stem[1:2].isdigit() else path.stem
 
 
+def stored_edition(version: str, definition: dict[str, Any]) -> Questionnaire:
+    """Return a registered edition: its bundled file, or the copy stored when it was first used."""
+    try:
+        return load_version(version)
+    except QuestionnaireError:
+        return parse(definition, name=f"stored edition {version}")
+
+
 def available_versions() -> list[str]:
     """Editions bundled with the application (every respondent), sorted by name."""
     return sorted(_file_version(p) for p in QUESTIONNAIRE_DIR.glob("*.toml"))

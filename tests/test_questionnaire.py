@@ -15,6 +15,7 @@ from surveys.questionnaire import (
     load_file,
     load_version,
     parse,
+    stored_edition,
 )
 
 BUNDLED = QUESTIONNAIRE_DIR / "v2026.2.toml"
@@ -264,3 +265,12 @@ def test_questionnaire_broken_hearing_file_is_refused_with_a_clear_message(tmp_p
 def test_questionnaire_unknown_edition_is_refused():
     with pytest.raises(QuestionnaireError, match="no such questionnaire edition"):
         load_version("dentist-2026.1")
+
+
+def test_an_edition_no_longer_bundled_is_read_from_its_stored_copy():
+    source = dict(load_version("2026.1").source) | {"version": "2025.9"}
+    with pytest.raises(QuestionnaireError):
+        load_version("2025.9")
+    edition = stored_edition("2025.9", source)
+    assert edition.version == "2025.9" and edition.item("pregnant").label("ja")
+    assert stored_edition("2026.2", {}).version == "2026.2"  # the bundled file first

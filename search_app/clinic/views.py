@@ -22,7 +22,7 @@ from surveys.errors import AnswerError, VersionConflict
 from surveys.forms import build_form_class, form_data_from_answers
 from surveys.models import Campaign, Facility, Invitation, QuestionnaireVersion
 from surveys.numbers import DATABASE_INT_MAX, whole_number
-from surveys.questionnaire import Questionnaire, load_version
+from surveys.questionnaire import Questionnaire, stored_edition
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 
@@ -63,7 +63,7 @@ def questionnaire_for(facility: Facility) -> Questionnaire:
     if invitation is not None and invitation.facility_id == facility.id:
         campaign = db.session().get(Campaign, invitation.campaign_id)
         row = db.session().get(QuestionnaireVersion, campaign.questionnaire_id)
-        edition = load_version(row.version)
+        edition = stored_edition(row.version, row.definition)
         if edition.respondent == facility.category:
             return edition
     return current_questionnaire(facility.category)

@@ -18,11 +18,10 @@ from search_app import db
 from search_app.auth import is_professional
 from search_app.i18n import current_lang
 from surveys import network, pulse
-from surveys.errors import QuestionnaireError
 from surveys.listings import Listing, facilities_naming, load_listings
 from surveys.models import PulseAnswer, QuestionnaireVersion
 from surveys.operations import today_in_japan
-from surveys.questionnaire import Item, Questionnaire, Section, load_version, parse
+from surveys.questionnaire import Item, Questionnaire, Section, load_version, stored_edition
 
 MAP_SEARCH_URL = "https://www.google.com/maps/search/?api=1&query="
 # Listing metadata the public need not read (they only ever see public listings).
@@ -43,10 +42,7 @@ def questionnaire_for(session: Session, listing: Listing, default_version: str) 
     if listing.response is None:
         return load_version(default_version)
     row = session.get(QuestionnaireVersion, listing.response.questionnaire_id)
-    try:
-        return load_version(row.version)
-    except QuestionnaireError:
-        return parse(row.definition, name=f"stored edition {row.version}")
+    return stored_edition(row.version, row.definition)
 
 
 def answer_sections(
