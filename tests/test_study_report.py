@@ -409,3 +409,20 @@ def test_hearing_report_counts_the_prefecture_only(client, db, admin, make_facil
     )
     page = client.get("/admin/hearings/obstetric-2026.1/study-report").get_data(as_text=True)
     assert _stat(page, "in-scope") == 1
+
+
+def test_many_partner_bars_stay_on_the_pdf_pages(client, db, admin, make_facility, answer):
+    units = [make_facility(name=f"産科連携{n:02d}医院", category="obstetric") for n in range(60)]
+    ids = [str(u.id) for u in units]
+    answer(make_facility(name="連携の多いクリニック"), partner_facilities=ids[:30])
+    answer(make_facility(name="もう一つのクリニック"), partner_facilities=ids[30:])
+    data = client.get("/admin/hearings/2026.1/study-report.pdf").data
+    document = pypdfium2.PdfDocument(data)
+    for page in document:
+        height = page.get_height()
+        for obj in page.get_objects():
+            _left, bottom, _right, top = obj.get_bounds()
+            assert bottom >= 0 and top <= height  # nothing drawn past the foot of a page
+    document.close()
+    text = _pdf_text(data)
+    assert all(f"産科連携{n:02d}医院" in text for n in range(60))
