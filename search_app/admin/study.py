@@ -102,8 +102,7 @@ def hearing_study_report_pdf(version: str):
 
 
 def _audience(subject: Subject) -> str:
-    """Return the audience asked for (staff unless ?audience=public); anything else: 400,
-    and a hearing's public version: 400 saying hearing answers are not public."""
+    """Return the audience asked (staff unless ?audience=public); other or a hearing's: 400."""
     audience = request.args.get("audience", "staff")
     if audience not in AUDIENCES:
         abort(400)
