@@ -8,9 +8,10 @@ Works over any questionnaire edition, from its items alone:
   hearing (a questionnaire edition without a campaign), those whose current answer is of that
   edition. Every tally is over the respondents' current (latest) answers.
 - choice and multi items: count of each value and its share of the respondents who answered
-  the item (a multi item's shares may add up to more than 100%); integer items: n, minimum,
-  quartiles (`statistics.quantiles`, inclusive method), median, maximum and bins of a round
-  width; text items: the answers as given.
+  the item (a multi item's shares may add up to more than 100%); facility_links items (partner
+  links) likewise, one count per facility named, labelled with its stored name; integer
+  items: n, minimum, quartiles (`statistics.quantiles`, inclusive method), median, maximum
+  and bins of a round width; text items: the answers as given.
 - Breakdowns by municipality and by kind of institution (category and kind when the scope
   mixes categories): facilities in scope, respondents, and the counts of the breakdown items
   (required choice items asked of everyone; else the first choice item).
@@ -20,7 +21,8 @@ Works over any questionnaire edition, from its items alone:
   points tell respondents from non-respondents.
 - The public version leaves out professional_only items and every facility name; facilities
   listed for professionals only count as respondents, but their answers are left out of every
-  tally, breakdown and map (`withheld`).
+  tally, breakdown and map (`withheld`). A hearing (an edition whose respondents are not
+  psychiatric facilities) has no public version: its answers are never published.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from sqlmodel import Session, col, select
 
 from surveys.bilingual import bilingual
 from surveys.campaigns import answered_ids, in_scope
+from surveys.errors import SurveyError
 from surveys.models import Campaign, Facility, QuestionnaireVersion, utcnow
+from surveys.network import stored_links
 from surveys.operations import current_responses
 from surveys.places import Municipality
 from surveys.questionnaire import Item, Questionnaire, parse
@@ -48,6 +52,19 @@ STATUSES = ("accepting", "conditional", "declining", "none")
 ANSWERED_STATUSES = ("answered", "none")  # the map's statuses without a map item
 STATUS_OF_VALUE = {"yes": "accepting", "conditional": "conditional", "no": "declining"}
 UNKNOWN_MUNICIPALITY = ""
+PUBLIC_RESPONDENT = "psychiatric"  # the only respondents whose report has a public version
+
+
+class HearingNotPublic(SurveyError):
+    """The public version of a hearing's report was asked for: hearing answers are not public."""
+
+    message_ja = "ヒアリングの回答は公開しません。ヒアリングの資料は関係機関・事務局用のみです。"
+    message_en = "Hearing answers are not public: a hearing's report exists for staff only."
+
+
+def has_public_version(questionnaire: Questionnaire) -> bool:
+    """Tell whether the report of this edition may have a public version (not a hearing)."""
+    return questionnaire.respondent == PUBLIC_RESPONDENT
 
 
 @dataclass(frozen=True)
@@ -286,6 +303,8 @@ def build_report(
     now: datetime | None = None,
 ) -> StudyReport:
     """Tally the subjects' answers into the report for one audience (staff or public)."""
+    if not staff and not has_public_version(questionnaire):
+        raise HearingNotPublic()
     names = {m.code: m.name for m in areas if m.code}
     shown = [i for i in questionnaire.items if staff or not i.professional_only]
     respondents = [s for s in subjects if s.responded]
@@ -332,10 +351,14 @@ def tally_item(
 ) -> ItemTally:
     """Tally one item over the respondents' answers."""
     given = [(s, s.answers.get(item.key)) for s in respondents]
+    if item.type == "facility_links":
+        given = [(s, stored_links(v)) for s, v in given]
     given = [(s, v) for s, v in given if not _is_empty(v)]
     answered, unanswered = len(given), len(respondents) - len(given)
     if item.type in ("choice", "multi"):
         return ItemTally(item, answered, unanswered, counts=_counts(item, [v for _s, v in given]))
+    if item.type == "facility_links":
+        return ItemTally(item, answered, unanswered, counts=link_counts([v for _s, v in given]))
     if item.type == "integer":
         numbers = [int(v) for _s, v in given if _is_number(v)]
         return ItemTally(
@@ -372,6 +395,19 @@ def _counts(item: Item, values: list[Any]) -> tuple[Count, ...]:
     others = sorted(str(v) for v in counter if v not in known)
     rows += [Count(v, v, v, counter[v], counter[v] / total) for v in others]
     return tuple(rows)
+
+
+def link_counts(answers: list[list[dict[str, Any]]]) -> tuple[Count, ...]:
+    """Count each facility named (once per answer), most named first, by its stored name."""
+    counter: Counter[int] = Counter()
+    labels: dict[int, str] = {}
+    for links in answers:
+        for link in links:
+            labels.setdefault(link["id"], str(link["name"]).strip() or f"#{link['id']}")
+        counter.update({link["id"] for link in links})
+    total = len(answers)
+    order = sorted(counter, key=lambda i: (-counter[i], labels[i], i))
+    return tuple(Count(str(i), labels[i], labels[i], counter[i], counter[i] / total) for i in order)
 
 
 def summarise(numbers: list[int]) -> IntegerSummary | None:

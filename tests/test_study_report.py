@@ -333,8 +333,96 @@ def test_hearing_campaign_report_covers_its_category(client, db, admin, make_fac
     assert _stat(page, "in-scope") == 2 and _stat(page, "respondents") == 1
     assert _counts(page, "epds_use")["no"] == (1, "100.0")
     assert "紹介先が遠い" in page and "産科0クリニック" in page
-    public = client.get(
-        f"/admin/campaigns/{campaign.id}/study-report", query_string={"audience": "public"}
-    ).get_data(as_text=True)
-    assert "紹介先が遠い" in public and "産科0クリニック" not in public
-    assert "助産師 佐藤" not in public
+    assert "audience=public" not in page
+    for url in (
+        f"/admin/campaigns/{campaign.id}/study-report",
+        f"/admin/campaigns/{campaign.id}/study-report.pdf",
+    ):
+        public = client.get(url, query_string={"audience": "public"})
+        assert public.status_code == 400
+        html = public.get_data(as_text=True)
+        assert "ヒアリングの回答は公開しません" in html and "紹介先が遠い" not in html
+    detail = client.get(f"/admin/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'id="study-report-links"' in detail and "audience=public" not in detail
+    index = client.get("/admin/study-reports").get_data(as_text=True)
+    entry = re.search(rf'<li data-campaign="{campaign.id}">.*?</li>', index, re.S).group(0)
+    assert "audience=public" not in entry
+
+
+def test_partner_links_are_counted_per_facility_not_shown_as_raw_data(
+    client, db, admin, make_facility, answer
+):
+    units = [
+        make_facility(name="亀戸レディースクリニック", category="obstetric"),
+        make_facility(name="江東さくら産院", category="obstetric"),
+    ]
+    clinics = [make_facility(name=f"連携テストクリニック{n}") for n in range(3)]
+    answer(clinics[0], partner_facilities=[str(units[0].id), str(units[1].id)])
+    answer(clinics[1], partner_facilities=[str(units[0].id)])
+    answer(clinics[2])  # names no partner
+    page = client.get("/admin/hearings/2026.1/study-report").get_data(as_text=True)
+    shown = _counts(page, "partner_facilities")
+    # shares of the two facilities that named a partner
+    assert shown == {str(units[0].id): (2, "100.0"), str(units[1].id): (1, "50.0")}
+    item = _article(page, "partner_facilities")
+    assert "亀戸レディースクリニック" in item and "江東さくら産院" in item
+    assert "回答 2件、無回答・対象外 1件" in item
+    assert "{'id'" not in page and "&#39;id&#39;" not in page and "'name'" not in page
+    assert re.search(r'<svg[^>]*id="chart-partner_facilities"', item)
+
+    text = _pdf_text(client.get("/admin/hearings/2026.1/study-report.pdf").data)
+    assert "亀戸レディースクリニック" in text and "2件（100.0%）" in text
+    assert "1件（50.0%）" in text and "'id'" not in text and "{" not in text
+
+
+def test_hearing_reports_have_no_public_version(client, db, admin, make_facility):
+    hearing = load_version("municipal-2026.1")
+    town = make_facility(name="江東区こども家庭センター", category="municipal", kind="")
+    values = {"contact_unit": "family_center", "answered_by": "保健師 田中"}
+    values["needs_note"] = "江東区の独自の取り組み"
+    submit_answers(db, town, hearing, values, audit.CLI_ACTOR, 0)
+    db.commit()
+    for url in (
+        "/admin/hearings/municipal-2026.1/study-report",
+        "/admin/hearings/municipal-2026.1/study-report.pdf",
+    ):
+        refused = client.get(url, query_string={"audience": "public", "lang": "ja"})
+        assert refused.status_code == 400
+        html = refused.get_data(as_text=True)
+        assert "ヒアリングの回答は公開しません" in html and "江東区の独自の取り組み" not in html
+        english = client.get(url, query_string={"audience": "public", "lang": "en"})
+        assert "Hearing answers are not public" in english.get_data(as_text=True)
+        assert english.status_code == 400
+    staff = client.get("/admin/hearings/municipal-2026.1/study-report").get_data(as_text=True)
+    assert "江東区の独自の取り組み" in staff and "audience=public" not in staff
+    index = client.get("/admin/study-reports").get_data(as_text=True)
+    entry = re.search(r'<li data-version="municipal-2026.1">.*?</li>', index, re.S).group(0)
+    assert "audience=public" not in entry and "study-report.pdf" in entry
+    psychiatric = re.search(r'<li data-version="2026.1">.*?</li>', index, re.S).group(0)
+    assert "audience=public" in psychiatric
+
+
+def test_hearing_report_counts_the_prefecture_only(client, db, admin, make_facility):
+    make_facility(name="都内の産科", category="obstetric")
+    make_facility(
+        name="県外の産科", category="obstetric", prefecture_code="14", municipality_code="14101"
+    )
+    page = client.get("/admin/hearings/obstetric-2026.1/study-report").get_data(as_text=True)
+    assert _stat(page, "in-scope") == 1
+
+
+def test_many_partner_bars_stay_on_the_pdf_pages(client, db, admin, make_facility, answer):
+    units = [make_facility(name=f"産科連携{n:02d}医院", category="obstetric") for n in range(60)]
+    ids = [str(u.id) for u in units]
+    answer(make_facility(name="連携の多いクリニック"), partner_facilities=ids[:30])
+    answer(make_facility(name="もう一つのクリニック"), partner_facilities=ids[30:])
+    data = client.get("/admin/hearings/2026.1/study-report.pdf").data
+    document = pypdfium2.PdfDocument(data)
+    for page in document:
+        height = page.get_height()
+        for obj in page.get_objects():
+            _left, bottom, _right, top = obj.get_bounds()
+            assert bottom >= 0 and top <= height  # nothing drawn past the foot of a page
+    document.close()
+    text = _pdf_text(data)
+    assert all(f"産科連携{n:02d}医院" in text for n in range(60))

@@ -31,6 +31,7 @@ from surveys import audit, campaign_mail, campaigns, letters
 from surveys.errors import UserFacingError
 from surveys.models import Campaign, Facility, MailMessage
 from surveys.operations import today_in_japan
+from surveys.study_report import PUBLIC_RESPONDENT
 
 KIND_LABELS = {
     "hospital": lazy_gettext("病院"),
@@ -204,6 +205,7 @@ def campaign_detail(campaign_id: int):
         progress=campaigns.progress(session, campaign),
         is_open=campaigns.is_open(campaign),
         scope_names=_scope_names(campaign),
+        public_report=campaigns.campaign_category(campaign) == PUBLIC_RESPONDENT,
         failed=_failed(session, campaign),
         without_email=campaigns.without_email(session, campaign),
         send_form=SendForm(),

@@ -54,6 +54,11 @@ class Subject:
     pdf_url: str
     campaign: Campaign | None = None
 
+    @property
+    def public(self) -> bool:
+        """Tell whether the report has a public version (a hearing's has none)."""
+        return study_report.has_public_version(self.questionnaire)
+
 
 @bp.route("/study-reports")
 def study_reports():
@@ -61,7 +66,15 @@ def study_reports():
     session = db.session()
     rows = session.exec(select(Campaign).order_by(Campaign.id.desc())).all()
     hearings = [load_version(v) for v in available_versions()]
-    return render_template("admin/study/index.html", campaigns=rows, hearings=hearings)
+    public = {c.id for c in rows if has_public_report(c)}
+    return render_template(
+        "admin/study/index.html", campaigns=rows, hearings=hearings, public=public
+    )
+
+
+def has_public_report(campaign: Campaign) -> bool:
+    """Tell whether a campaign's report has a public version (not a hearing campaign)."""
+    return campaigns.campaign_category(campaign) == study_report.PUBLIC_RESPONDENT
 
 
 @bp.route("/campaigns/<int:campaign_id>/study-report")
@@ -88,11 +101,13 @@ def hearing_study_report_pdf(version: str):
     return _pdf(_hearing_subject(version), version)
 
 
-def _audience() -> str:
-    """Return the audience asked for (staff unless ?audience=public); anything else: 400."""
+def _audience(subject: Subject) -> str:
+    """Return the audience asked (staff unless ?audience=public); other or a hearing's: 400."""
     audience = request.args.get("audience", "staff")
     if audience not in AUDIENCES:
         abort(400)
+    if audience == "public" and not subject.public:
+        raise study_report.HearingNotPublic()
     return audience
 
 
@@ -137,8 +152,11 @@ def build(subject: Subject, staff: bool) -> StudyReport:
         row = session.exec(
             select(QuestionnaireVersion).where(QuestionnaireVersion.version == version)
         ).first()
-        condition = Facility.category == subject.questionnaire.respondent
-        subjects = study_report.hearing_subjects(session, row.id if row else None, [condition])
+        conditions = [
+            Facility.category == subject.questionnaire.respondent,
+            Facility.prefecture_code == current_app.config["PREFECTURE_CODE"].zfill(2),
+        ]
+        subjects = study_report.hearing_subjects(session, row.id if row else None, conditions)
     return study_report.build_report(
         subject.title, subject.questionnaire, subjects, _areas(), staff
     )
@@ -146,7 +164,7 @@ def build(subject: Subject, staff: bool) -> StudyReport:
 
 def _page(subject: Subject):
     """Render the report page."""
-    audience = _audience()
+    audience = _audience(subject)
     report = build(subject, audience == "staff")
     return render_template(
         "admin/study/report.html",
@@ -159,7 +177,7 @@ def _page(subject: Subject):
 
 def _pdf(subject: Subject, name: str):
     """Build the PDF with the letters' Japanese font and send it as a download."""
-    audience = _audience()
+    audience = _audience(subject)
     report = build(subject, audience == "staff")
     font = letters.find_font(current_app.config["LETTER_FONT"])
     pdf = report_pdf(report, ReportView(report, _areas()), font)

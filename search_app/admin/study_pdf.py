@@ -276,10 +276,13 @@ def bar_chart(pdf: ReportPDF, chart: BarChart) -> None:
     value_width = max(pdf.get_string_width(b.text) for b in chart.bars) + 3
     span = WIDTH - label_width - value_width
     largest = max(b.value for b in chart.bars) or 1
-    pdf.need(BAR_ROW * len(chart.bars) + 2)
+    pdf.need(min(BAR_ROW * len(chart.bars), PAGE_ROOM) + 2)
     top = pdf.get_y()
     for index, bar in enumerate(chart.bars):
         y = top + index * BAR_ROW
+        if y + BAR_ROW > pdf.page_break_trigger:  # many bars (e.g. partner links): go on over
+            pdf.add_page()
+            top, y = pdf.get_y() - index * BAR_ROW, pdf.get_y()
         pdf.set_xy(LEFT, y)
         pdf.cell(label_width - 2, BAR_ROW, pdf.fit(bar.label, label_width - 2), align="R")
         length = max(span * bar.value / largest, 0.5)
