@@ -360,7 +360,7 @@ def test_partner_links_are_counted_per_facility_not_shown_as_raw_data(
     answer(clinics[0], partner_facilities=[str(units[0].id), str(units[1].id)])
     answer(clinics[1], partner_facilities=[str(units[0].id)])
     answer(clinics[2])  # names no partner
-    page = client.get("/admin/hearings/2026.1/study-report").get_data(as_text=True)
+    page = client.get("/admin/hearings/2026.2/study-report").get_data(as_text=True)
     shown = _counts(page, "partner_facilities")
     # shares of the two facilities that named a partner
     assert shown == {str(units[0].id): (2, "100.0"), str(units[1].id): (1, "50.0")}
@@ -370,7 +370,7 @@ def test_partner_links_are_counted_per_facility_not_shown_as_raw_data(
     assert "{'id'" not in page and "&#39;id&#39;" not in page and "'name'" not in page
     assert re.search(r'<svg[^>]*id="chart-partner_facilities"', item)
 
-    text = _pdf_text(client.get("/admin/hearings/2026.1/study-report.pdf").data)
+    text = _pdf_text(client.get("/admin/hearings/2026.2/study-report.pdf").data)
     assert "亀戸レディースクリニック" in text and "2件（100.0%）" in text
     assert "1件（50.0%）" in text and "'id'" not in text and "{" not in text
 
@@ -416,7 +416,7 @@ def test_many_partner_bars_stay_on_the_pdf_pages(client, db, admin, make_facilit
     ids = [str(u.id) for u in units]
     answer(make_facility(name="連携の多いクリニック"), partner_facilities=ids[:30])
     answer(make_facility(name="もう一つのクリニック"), partner_facilities=ids[30:])
-    data = client.get("/admin/hearings/2026.1/study-report.pdf").data
+    data = client.get("/admin/hearings/2026.2/study-report.pdf").data
     document = pypdfium2.PdfDocument(data)
     for page in document:
         height = page.get_height()
