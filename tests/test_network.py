@@ -411,3 +411,30 @@ def test_partner_term_moves_a_partner_up_by_its_documented_weight():
     assert list(penalty(Candidates(**same))) == [scores[0], scores[0]]
     reasons = reasons_for(True, 2, 2.0, 7, None, 0, date.today(), partner=True)
     assert [r.kind for r in reasons][:2] == ["partner", "distance"]
+
+
+# --- a partner listed for professionals only --------------------------------------------------
+
+
+def test_professionals_only_partner_never_reaches_the_public(
+    client, make_facility, answer, reindex, login, make_user
+):
+    clinic = make_facility(name="亀戸こころのクリニック")
+    general = make_facility(name="江東総合病院", departments="精神科,産婦人科", kind="hospital")
+    answer(general, visibility="professionals")
+    answer(clinic, partner_facilities=[general.id])
+    reindex()
+    page = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
+    assert "江東総合病院" not in page
+    detail = client.get(f"/api/v1/facilities/{clinic.id}").get_json()
+    assert detail["answers"]["partner_facilities"] == []
+    assert "江東総合病院" not in str(_search(client, lat=KAMEIDO[0], lng=KAMEIDO[1]))
+    assert _search(client, q="江東総合病院")["results"] == []
+    login(make_user("staff"))
+    page = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
+    assert f'<a href="/facilities/{general.id}">江東総合病院</a>' in page
+    found = _search(client, q="江東総合病院")["results"]
+    assert clinic.name in [r["name"] for r in found]
+    assert client.get(f"/api/v1/facilities/{clinic.id}").get_json()["answers"][
+        "partner_facilities"
+    ] == [{"id": general.id, "name": "江東総合病院"}]

@@ -196,18 +196,20 @@ class LinkShown:
 
 
 def linked_facilities(item: Item, value: Any) -> list[LinkShown]:
-    """Return the facilities a `facility_links` answer names (removed ones keep their name)."""
+    """Return the facilities a `facility_links` answer names (removed ones keep their name);
+    the public never sees a facility listed for professionals only, not even its name."""
     links = network.resolve_links(db.session(), value, item.category)
-    listings = load_listings(db.session(), [link.id for link in links if link.listed])
+    listings = load_listings(db.session(), [link.id for link in links])
     professional = is_professional()
     shown = []
     for link in links:
         listing = listings.get(link.id)
+        if listing is not None and not page_visible(listing, professional):
+            continue
         if not link.listed or listing is None:
             shown.append(LinkShown(link.name, False))
             continue
-        visible = page_visible(listing, professional)
-        url = url_for("facilities.detail", facility_id=link.id) if visible else ""
+        url = url_for("facilities.detail", facility_id=link.id)
         shown.append(LinkShown(facility_name(link.facility), True, url))
     return shown
 
