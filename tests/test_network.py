@@ -438,3 +438,30 @@ def test_professionals_only_partner_never_reaches_the_public(
     assert client.get(f"/api/v1/facilities/{clinic.id}").get_json()["answers"][
         "partner_facilities"
     ] == [{"id": general.id, "name": "江東総合病院"}]
+
+
+def test_partner_note_shows_only_in_the_recommended_order(client, twins, unit, reindex):
+    reindex()
+    lat, lng = KAMEIDO
+    note = "「亀戸さくら産婦人科」と連携している医療機関を優先して表示しています"
+    params = {"lat": lat, "lng": lng, "partner_of": unit.id}
+    assert note in client.get("/", query_string=params).get_data(as_text=True)
+    for sort in ("name", "distance"):
+        page = client.get("/", query_string={**params, "sort": sort}).get_data(as_text=True)
+        assert note not in page
+
+
+def test_other_contact_point_gets_its_kind_label(client, make_facility, twins, reindex):
+    make_facility(
+        name="江東区子育て相談室",
+        category="municipal",
+        kind="other_contact",
+        municipality_code="131083",
+        phone="03-3647-1111",
+    )
+    reindex()
+    for lang, label in (("ja", "その他の相談窓口"), ("en", "Other contact point")):
+        query = {"near": "東京都江東区亀戸八丁目", "lang": lang}
+        page = client.get("/", query_string=query).get_data(as_text=True)
+        section = page.split('class="card local-contacts"')[1].split("</section>")[0]
+        assert f'<span class="muted">{label}</span>' in section
