@@ -3,12 +3,18 @@ preference in the search, and the contact point of the municipality searched."""
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from contextlib import contextmanager
 from datetime import date
+from urllib.parse import quote, quote_plus, urlencode
+from urllib.request import urlopen
 
 import numpy as np
 import pytest
 from sqlmodel import select
+from werkzeug.serving import make_server
 
 from index.ranking import WEIGHTS, Candidates, penalty, reasons_for
 from surveys import audit
@@ -320,11 +326,8 @@ def contact(make_facility):
     )
 
 
-def test_contact_point_shows_for_a_search_in_its_municipality_only(
-    client, contact, twins, reindex, caplog
-):
+def test_contact_point_shows_for_a_search_in_its_municipality_only(client, contact, twins, reindex):
     reindex()
-    caplog.set_level("DEBUG")
     page = client.get("/", query_string={"near": "東京都江東区亀戸八丁目"}).get_data(as_text=True)
     assert "お住まいの地域の相談窓口" in page
     section = page.split('class="card local-contacts"')[1].split("</section>")[0]
@@ -353,7 +356,57 @@ def test_contact_point_shows_for_a_search_in_its_municipality_only(
     assert "お住まいの地域の相談窓口" not in other
     assert _search(client, near="錦糸町駅")["local_contacts"] is None
     assert _search(client)["local_contacts"] is None
-    assert "亀戸八丁目" not in caplog.text and "江東区こども家庭センター" not in caplog.text
+
+
+class _Lines(logging.Handler):
+    """Keep every formatted log line (what a log file would hold)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record as a log file would print it."""
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def _served_logs(app):
+    """Serve the app on a localhost port (werkzeug's server, request lines logged) and yield
+    (base URL, the lines logged by the root, werkzeug and app loggers)."""
+    handler = _Lines()
+    loggers = [logging.getLogger(), logging.getLogger("werkzeug"), app.logger]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    app.extensions["pmh_engine"].dispose()
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", handler.lines
+    finally:
+        server.shutdown()
+        thread.join()
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def test_searched_address_is_not_in_the_served_apps_logs(app, contact, twins, reindex):
+    reindex()
+    place = "東京都江東区亀戸八丁目"
+    with _served_logs(app) as (base, lines):
+        for path in ("/", "/api/v1/search"):
+            url = f"{base}{path}?{urlencode({'near': place, 'lat': '', 'lng': ''})}"
+            with urlopen(url, timeout=30) as response:  # localhost only
+                assert response.status == 200
+                assert "江東区こども家庭センター" in response.read().decode()
+    logged = "\n".join(lines)
+    assert "GET /?[redacted]" in logged  # the request lines were captured
+    for secret in (place, quote(place), quote_plus(place), "near=", "亀戸"):
+        assert secret not in logged
 
 
 def test_english_results_page_names_the_contact_point_section(client, contact, twins, reindex):
