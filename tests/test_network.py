@@ -518,3 +518,75 @@ def test_other_contact_point_gets_its_kind_label(client, make_facility, twins, r
         page = client.get("/", query_string=query).get_data(as_text=True)
         section = page.split('class="card local-contacts"')[1].split("</section>")[0]
         assert f'<span class="muted">{label}</span>' in section
+
+
+# --- which municipality's contact points ------------------------------------------------------
+
+# Half-way between the nearest town points of 江東区 (森下) and 墨田区 (菊川) in the bundled data.
+BORDER = (35.688645, 139.800396)
+
+
+@pytest.fixture
+def sumida_contact(make_facility):
+    """墨田区's 保健センター."""
+    return make_facility(
+        name="墨田区保健センター",
+        category="municipal",
+        kind="health_center",
+        municipality_code="131075",
+        phone="03-5608-0000",
+    )
+
+
+def test_a_point_on_a_border_names_no_municipality_unless_the_caller_knows_it(
+    client, contact, sumida_contact, twins, reindex
+):
+    reindex()
+    lat, lng = BORDER
+    assert _search(client, lat=lat, lng=lng)["local_contacts"] is None
+    known = _search(client, lat=lat, lng=lng, place_municipality="131083")["local_contacts"]
+    assert [p["name"] for p in known["contact_points"]] == ["江東区こども家庭センター"]
+    known = _search(client, lat=lat, lng=lng, place_municipality="13107")["local_contacts"]
+    assert [p["name"] for p in known["contact_points"]] == ["墨田区保健センター"]
+    # Clearly inside one municipality, the point alone still names it.
+    inside = _search(client, lat=KAMEIDO[0], lng=KAMEIDO[1])["local_contacts"]
+    assert inside["municipality"] == "江東区"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("99999", "unknown_municipality"),
+        ("131084", "unknown_municipality"),  # a wrong check digit
+        ("1310", "invalid_parameter"),
+        ("江東区", "invalid_parameter"),
+    ],
+)
+def test_bad_place_municipality_gets_a_clear_400(client, twins, reindex, value, code):
+    reindex()
+    query = {"lat": BORDER[0], "lng": BORDER[1], "place_municipality": value}
+    error = client.get("/api/v1/search", query_string=query).get_json()["error"]
+    assert (error["code"], error["field"]) == (code, "place_municipality")
+    page = client.get("/", query_string=query)
+    assert page.status_code == 400
+    assert "市区町村コード" in page.get_data(as_text=True)
+
+
+def test_obstetric_units_search_shows_its_own_municipalitys_contact_point(
+    client, make_facility, contact, sumida_contact, twins, reindex
+):
+    border_unit = make_facility(
+        name="森下産婦人科",
+        category="obstetric",
+        departments="産婦人科",
+        municipality_code="131083",
+        lat=BORDER[0],
+        lng=BORDER[1],
+    )
+    reindex()
+    obstetric = client.get(f"/facilities/{border_unit.id}").get_data(as_text=True)
+    url = re.search(r'href="([^"]+)">この産科と連携する医療機関を近くで探す', obstetric).group(1)
+    page = client.get(url.replace("&amp;", "&")).get_data(as_text=True)
+    section = page.split('class="card local-contacts"')[1].split("</section>")[0]
+    assert "江東区こども家庭センター" in section and "墨田区保健センター" not in section
+    assert 'name="place_municipality" type="hidden" value="131083"' in page  # kept when refined

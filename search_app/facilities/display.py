@@ -226,9 +226,12 @@ def naming_listings(facility, professional: bool) -> list[Listing] | None:
 
 
 def partner_search_url(facility) -> str:
-    """Return a search near an obstetric unit that prefers its partner facilities."""
+    """Return a search near an obstetric unit that prefers its partner facilities (its known
+    municipality names the contact points shown)."""
     if facility.lat is not None and facility.lng is not None:
         place = {"lat": f"{facility.lat:.6f}", "lng": f"{facility.lng:.6f}"}
+        if facility.municipality_code:
+            place["place_municipality"] = facility.municipality_code
     else:
         place = {"near": facility.address}
     return url_for("main.home", _anchor="results", partner_of=facility.id, **place)
