@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import String, and_, cast, func, or_
 from sqlmodel import Session, col, select
 
-from surveys.models import CONTACT_KINDS, Facility
+from surveys.models import CONTACT_KINDS, Facility, SurveyResponse
 from surveys.questionnaire import Directory, Questionnaire
 
 # Departments that make a facility an obstetric unit a psychiatric answer may name (a general
@@ -47,26 +47,58 @@ def choosable(session: Session, category: str) -> list[Facility]:
     return list(session.exec(query))
 
 
-def link_directory(session: Session, questionnaire: Questionnaire) -> Directory:
-    """Return what each category of the edition's `facility_links` items may choose."""
+def link_directory(
+    session: Session, questionnaire: Questionnaire, kept: dict[str, Any] | None = None
+) -> Directory:
+    """Return what each category of the edition's `facility_links` items may choose: the
+    facilities offered now, and the links already stored that are no longer offered (they stay
+    until the respondent unticks them). `kept` is the respondent's current answers; without it
+    (no respondent known) every link some stored answer holds counts, never a new id."""
     directory: dict[str, dict[int, str]] = {}
     for category in questionnaire.link_categories():
         rows = session.exec(select(Facility.id, Facility.name).where(_offered(category)))
-        directory[category] = {ident: name for ident, name in rows}
+        offered = {ident: name for ident, name in rows}
+        before = _kept_links(questionnaire, kept, category) if kept is not None else None
+        if before is None:
+            before = _links_stored_anywhere(session)
+        directory[category] = {**before, **offered}
     return directory
+
+
+def _kept_links(questionnaire: Questionnaire, answers: dict[str, Any], category: str) -> dict:
+    """Return {id: stored name} of the links these answers hold in items of this category."""
+    return {
+        link["id"]: str(link["name"])
+        for item in questionnaire.items
+        if item.type == "facility_links" and item.category == category
+        for link in stored_links(answers.get(item.key))
+    }
+
+
+def _links_stored_anywhere(session: Session) -> dict[int, str]:
+    """Return {id: stored name} of every link any stored answer holds (no id is new here)."""
+    text = cast(SurveyResponse.answers, String)
+    rows = session.exec(select(SurveyResponse.answers).where(text.like('%"id"%')))
+    return {
+        link["id"]: str(link["name"])
+        for answers in rows
+        for value in (answers or {}).values()
+        for link in stored_links(value)
+    }
 
 
 @dataclass(frozen=True)
 class LinkedFacility:
-    """One facility an answer names: its stored name, and the row while it is still listed."""
+    """One facility an answer names: its stored name, and the row while it is still offered."""
 
     id: int
     name: str
-    facility: Facility | None  # None: removed from the directory since (shown as text)
+    facility: Facility | None  # None: no longer offered (shown as text, marked)
+    exists: bool = True  # False: the row was removed from the directory
 
     @property
     def listed(self) -> bool:
-        """Tell whether the facility is still in the directory."""
+        """Tell whether the facility is still offered for this kind of link."""
         return self.facility is not None
 
 
@@ -85,9 +117,18 @@ def resolve_links(session: Session, value: Any, category: str) -> list[LinkedFac
     """Return the facilities a stored answer names; one no longer offered keeps its name."""
     links = stored_links(value)
     ids = [link["id"] for link in links]
-    rows = session.exec(select(Facility).where(col(Facility.id).in_(ids), _offered(category)))
-    found = {row.id: row for row in rows}
-    return [LinkedFacility(link["id"], str(link["name"]), found.get(link["id"])) for link in links]
+    rows = {row.id: row for row in session.exec(select(Facility).where(col(Facility.id).in_(ids)))}
+    return [_linked(link, rows.get(link["id"]), category) for link in links]
+
+
+def _linked(link: dict[str, Any], row: Facility | None, category: str) -> LinkedFacility:
+    """Return one stored link with its row when the row still qualifies for the category."""
+    qualifies = row is not None and (
+        is_obstetric(row) if category == "obstetric" else row.category == category
+    )
+    return LinkedFacility(
+        link["id"], str(link["name"]), row if qualifies else None, row is not None
+    )
 
 
 def names(answers: dict[str, Any], facility_id: int) -> bool:

@@ -188,10 +188,25 @@ def test_removed_partner_keeps_its_name_and_says_so(
     html = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
     assert "亀戸さくら産婦人科（掲載終了）" in html
     assert f'href="/facilities/{unit.id}"' not in html
-    # The answer still holds the name; re-saving the form drops it and says why first.
     assert current_response(db, clinic.id).answers["partner_facilities"][0]["name"] == (
         "亀戸さくら産婦人科"
     )
+
+
+def test_partner_that_no_longer_qualifies_is_named_as_such(
+    client, db, login, make_user, make_facility, answer, unit
+):
+    clinic = make_facility()
+    answer(clinic, partner_facilities=[unit.id])
+    row = db.get(Facility, unit.id)
+    row.category, row.departments = "psychiatric", "精神科"  # still listed, no obstetrics
+    db.add(row)
+    db.commit()
+    login(make_user("staff"))
+    html = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
+    assert "亀戸さくら産婦人科（連携先の対象外）" in html and "（掲載終了）" not in html
+    english = client.get(f"/facilities/{clinic.id}?lang=en").get_data(as_text=True)
+    assert "(no longer a partner kind)" in english
 
 
 def test_removed_partner_is_explained_on_the_clinic_form(
@@ -203,7 +218,20 @@ def test_removed_partner_is_explained_on_the_clinic_form(
     db.commit()
     _enter(client, make_invitation(clinic))
     page = client.get(f"/clinic/facilities/{clinic.id}/survey").get_data(as_text=True)
-    assert "掲載が終了したため選べなくなった医療機関: 亀戸さくら産婦人科" in page
+    assert "掲載が終了した、または連携先として選べなくなった医療機関: 亀戸さくら産婦人科" in page
+    assert "保存しても回答に残り" in page
+    chosen = page.split('class="choices links-chosen"')[1].split("</ul>")[0]
+    assert f'value="{unit.id}" checked' in chosen and "（掲載終了）" in chosen
+    # Re-saving keeps the link with its stored name (the box stays ticked) ...
+    kept = _post_survey(client, clinic.id, {**ANSWERS, "partner_facilities": [unit.id]})
+    assert kept.status_code == 302
+    assert _versions(db, clinic.id)[-1].answers["partner_facilities"] == _links(
+        unit.id, "亀戸さくら産婦人科"
+    )
+    # ... an id never stored is still refused, nothing stored half-way ...
+    forged = _post_survey(client, clinic.id, {**ANSWERS, "partner_facilities": [unit.id + 99]})
+    assert forged.status_code == 422 and len(_versions(db, clinic.id)) == 2
+    # ... and unticking it removes it.
     saved = _post_survey(client, clinic.id, ANSWERS)
     assert saved.status_code == 302
     assert _versions(db, clinic.id)[-1].answers["partner_facilities"] == []

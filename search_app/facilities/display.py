@@ -191,8 +191,9 @@ class LinkShown:
     """One facility an answer names, as this page shows it."""
 
     name: str
-    listed: bool  # False: removed from the directory since (its stored name, marked)
+    listed: bool  # False: no longer offered (its stored name, marked)
     url: str = ""  # its page, when this audience may open it
+    exists: bool = True  # False: removed from the directory (「掲載終了」)
 
 
 def linked_facilities(item: Item, value: Any) -> list[LinkShown]:
@@ -207,7 +208,7 @@ def linked_facilities(item: Item, value: Any) -> list[LinkShown]:
         if listing is not None and not page_visible(listing, professional):
             continue
         if not link.listed or listing is None:
-            shown.append(LinkShown(link.name, False))
+            shown.append(LinkShown(link.name, False, exists=listing is not None))
             continue
         url = url_for("facilities.detail", facility_id=link.id)
         shown.append(LinkShown(facility_name(link.facility), True, url))
