@@ -104,8 +104,7 @@ def build_doc(
 
 
 def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], list[str]]:
-    """Split searchable answer text into public and professional-only parts (partner names
-    are professional-only: the partner may not be public)."""
+    """Split searchable answer text into public and professional-only parts."""
     public: list[str] = []
     pro: list[str] = []
     for item in q.items:

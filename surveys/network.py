@@ -50,10 +50,10 @@ def choosable(session: Session, category: str) -> list[Facility]:
 def link_directory(
     session: Session, questionnaire: Questionnaire, kept: dict[str, Any] | None = None
 ) -> Directory:
-    """Return what each category of the edition's `facility_links` items may choose: the
-    facilities offered now, and the links already stored that are no longer offered (they stay
-    until the respondent unticks them). `kept` is the respondent's current answers; without it
-    (no respondent known) every link some stored answer holds counts, never a new id."""
+    """Return what each `facility_links` category may choose: offered facilities and kept links."""
+    # Links stored before stay choosable after their facility is no longer offered, until the
+    # respondent unticks them: `kept` is the respondent's current answers; without it (the
+    # respondent is not known here) a link some stored answer holds passes, never a new id.
     directory: dict[str, dict[int, str]] = {}
     for category in questionnaire.link_categories():
         rows = session.exec(select(Facility.id, Facility.name).where(_offered(category)))

@@ -62,8 +62,7 @@ def _town_distances(lat: float, lng: float, prefectures: list[str]) -> tuple[np.
 
 
 def municipality_at(lat: float, lng: float, prefecture: str = "") -> str:
-    """Return the code of the municipality at a point ("" when none is close, or two are about
-    equally close)."""
+    """Return the municipality at a point ("" when none is close or two are about as close)."""
     candidates = [prefecture] if prefecture else _prefectures_near(lat, lng)
     distances, codes = _town_distances(lat, lng, candidates)
     if not len(distances):

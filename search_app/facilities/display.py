@@ -197,8 +197,8 @@ class LinkShown:
 
 
 def linked_facilities(item: Item, value: Any) -> list[LinkShown]:
-    """Return the facilities a `facility_links` answer names (removed ones keep their name);
-    the public never sees a facility listed for professionals only, not even its name."""
+    """Return the facilities a `facility_links` answer names, as this audience may see them."""
+    # Removed ones keep their name; the public never sees one listed for professionals only.
     links = network.resolve_links(db.session(), value, item.category)
     listings = load_listings(db.session(), [link.id for link in links])
     professional = is_professional()
@@ -227,8 +227,7 @@ def naming_listings(facility, professional: bool) -> list[Listing] | None:
 
 
 def partner_search_url(facility) -> str:
-    """Return a search near an obstetric unit that prefers its partner facilities (its known
-    municipality names the contact points shown)."""
+    """Return a search near an obstetric unit that prefers its partners (in its municipality)."""
     if facility.lat is not None and facility.lng is not None:
         place = {"lat": f"{facility.lat:.6f}", "lng": f"{facility.lng:.6f}"}
         if facility.municipality_code:
