@@ -58,9 +58,10 @@ def link_directory(
     for category in questionnaire.link_categories():
         rows = session.exec(select(Facility.id, Facility.name).where(_offered(category)))
         offered = {ident: name for ident, name in rows}
-        before = _kept_links(questionnaire, kept, category) if kept is not None else None
-        if before is None:
+        if kept is None:
             before = _links_stored_anywhere(session)
+        else:
+            before = _kept_links(questionnaire, kept, category)
         directory[category] = {**before, **offered}
     return directory
 
