@@ -109,12 +109,13 @@ def _free_text(answers: dict[str, Any], q: Questionnaire) -> tuple[list[str], li
     pro: list[str] = []
     for item in q.items:
         value = answers.get(item.key)
+        if item.type == "facility_links":  # the partner may be listed for professionals only
+            pro.extend(str(link["name"]) for link in stored_links(value))
+            continue
         if item.type == "text" and value:
             texts = [value]
         elif item.type == "multi" and value:
             texts = [item.choice_label(v, "ja") for v in value]
-        elif item.type == "facility_links" and value:
-            texts = [str(link["name"]) for link in stored_links(value)]
         else:
             continue
         (pro if item.professional_only else public).extend(texts)

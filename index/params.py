@@ -84,6 +84,22 @@ FIXED = (
         rule=("5桁の市区町村コード（例: 13108）です。", "must be a 5-digit code (e.g. 13108)."),
     ),
     Param(
+        "place_municipality",
+        "text",
+        "The municipality of the point lat/lng when the caller knows it (5-digit code, or 6 "
+        "digits with its check digit): `local_contacts` then lists that municipality's contact "
+        "points. Without it the municipality is read from the point, and none is named when "
+        "the point lies about equally near two. Ignored without lat and lng; filters nothing.",
+        pattern="^[0-9]{5,6}$",
+        data_codes=(UNKNOWN_MUNICIPALITY,),
+        example="131083",
+        label_ja="基準地点の市区町村（place_municipality）",
+        rule=(
+            "5桁または6桁の市区町村コード（例: 131083）です。",
+            "must be a 5- or 6-digit municipality code (e.g. 131083).",
+        ),
+    ),
+    Param(
         "partner_of",
         "integer",
         "A referring obstetric unit (its facility id): in the recommended order, facilities "
@@ -236,7 +252,7 @@ def parse_origin(params: Mapping[str, str], locator: Locator) -> Origin | None:
     return _origin(values, locator)
 
 
-ORIGIN_PARAMS = ("lat", "lng", "near")
+ORIGIN_PARAMS = ("lat", "lng", "near", "place_municipality")
 
 
 def _or(value, default):
@@ -295,6 +311,23 @@ def _check_municipality(code: str | None) -> None:
         )
 
 
+def _place_municipality(code: str | None) -> str:
+    """Return the 5-digit code of a known place's municipality ("" when none was given)."""
+    if not code:
+        return ""
+    five = five_digit_code(code)
+    if municipality_by_code(five) is None:
+        raise InvalidParameter(
+            "place_municipality",
+            f"市区町村コード「{code}」は見つかりません。5桁または6桁の市区町村コード"
+            "（例: 131083）です。",
+            f"No municipality has the code '{code}'; give a 5- or 6-digit municipality code "
+            "(e.g. 131083).",
+            UNKNOWN_MUNICIPALITY,
+        )
+    return five
+
+
 def _origin(values: Mapping[str, Any], locator: Locator) -> Origin | None:
     """Locate the origin from lat/lng or from a typed place (`near`)."""
     lat, lng = values["lat"], values["lng"]
@@ -306,7 +339,10 @@ def _origin(values: Mapping[str, Any], locator: Locator) -> Origin | None:
                 "Give both 'lat' and 'lng'.",
                 MISSING,
             )
-        return Origin(lat, lng, "", "coordinates", municipality_code=municipality_at(lat, lng))
+        code = _place_municipality(values.get("place_municipality"))
+        return Origin(
+            lat, lng, "", "coordinates", municipality_code=code or municipality_at(lat, lng)
+        )
     if not values["near"]:
         return None
     found = locator.geocode(values["near"])

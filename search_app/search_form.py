@@ -55,6 +55,7 @@ class SearchFormBase(FlaskForm):
     existing_patient = BooleanField()
     include_declined = HiddenField()
     partner_of = HiddenField()  # a referring obstetric unit's page asks to prefer its partners
+    place_municipality = HiddenField()  # that unit's municipality (its contact points)
     max_wait_days = SelectField(default="", validate_choice=False)
     baby_ok = BooleanField()
     sort = SelectField(default="", validate_choice=False)
@@ -130,11 +131,14 @@ def _label_situation(form, questionnaire: Questionnaire) -> None:
     form.existing_patient.label.text = _("すでにその医療機関に通院中（再診）")
 
 
+PLACE_FIELDS = ("near", "lat", "lng", "place_municipality")
+
+
 def to_params(form) -> dict[str, str]:
     """Translate the form into search parameters (the JSON API's names)."""
     params = {
         name: (form[name].data or "").strip()
-        for name in ("near", "q", "lat", "lng", "radius_km", "max_wait_days", "sort", "partner_of")
+        for name in (*PLACE_FIELDS, "q", "radius_km", "max_wait_days", "sort", "partner_of")
     }
     _situation_params(form, params)
     if form.baby_ok.data:

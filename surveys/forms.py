@@ -114,16 +114,13 @@ def _field(questionnaire: Questionnaire, item: Item, lang: str, directory: Direc
     )
 
 
-def form_data_from_answers(
-    questionnaire: Questionnaire, answers: dict[str, Any], directory: Directory | None = None
-) -> dict:
+def form_data_from_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> dict:
     """Turn stored answers into form `data` (integers become text; chosen facilities their
-    ids, leaving out those the directory no longer offers)."""
+    ids, also those no longer offered: they stay until the respondent unticks them)."""
     data = {}
     for item in questionnaire.items:
         value = answers.get(item.key)
         if item.type == "facility_links":
-            offered = (directory or {}).get(item.category, {})
-            value = [str(link["id"]) for link in stored_links(value) if link["id"] in offered]
+            value = [str(link["id"]) for link in stored_links(value)]
         data[item.key] = str(value) if item.type == "integer" and value is not None else value
     return data

@@ -10,7 +10,7 @@ from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, func, select
 
 from surveys.models import Facility, PulseAnswer, SurveyResponse
-from surveys.network import names
+from surveys.network import names, stored_links
 from surveys.operations import current_responses, today_in_japan
 from surveys.pulse import latest_answers
 from surveys.questionnaire import Questionnaire
@@ -76,6 +76,25 @@ def load_listings(session: Session, facility_ids: list[int]) -> dict[int, Listin
     responses = current_responses(session, facility_ids)
     pulses = latest_answers(session, facility_ids)
     return {f.id: Listing(f, responses.get(f.id), pulses.get(f.id)) for f in facilities}
+
+
+def hidden_from_public(session: Session, facility_ids: list[int]) -> set[int]:
+    """Return the ids among these of psychiatric facilities the public may not see."""
+    listings = load_listings(session, facility_ids)
+    return {i for i, lst in listings.items() if lst.is_searched and not lst.is_public}
+
+
+def public_links(
+    session: Session, questionnaire: Questionnaire, answers: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the answers without partner links to facilities the public may not see."""
+    keys = [i.key for i in questionnaire.items if i.type == "facility_links" and i.key in answers]
+    ids = [link["id"] for key in keys for link in stored_links(answers[key])]
+    hidden = hidden_from_public(session, ids) if ids else set()
+    if not hidden:
+        return answers
+    kept = {key: [x for x in stored_links(answers[key]) if x["id"] not in hidden] for key in keys}
+    return {**answers, **kept}
 
 
 def facilities_naming(session: Session, facility_id: int) -> list[int]:

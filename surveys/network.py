@@ -47,26 +47,42 @@ def choosable(session: Session, category: str) -> list[Facility]:
     return list(session.exec(query))
 
 
-def link_directory(session: Session, questionnaire: Questionnaire) -> Directory:
-    """Return what each category of the edition's `facility_links` items may choose."""
+def link_directory(
+    session: Session, questionnaire: Questionnaire, kept: dict[str, Any]
+) -> Directory:
+    """Return what each `facility_links` category may choose: offered facilities and kept links."""
+    # Links the respondent stored before (`kept`: its current answers) stay choosable after their
+    # facility is no longer offered, until the respondent unticks them; a new id never passes.
     directory: dict[str, dict[int, str]] = {}
     for category in questionnaire.link_categories():
         rows = session.exec(select(Facility.id, Facility.name).where(_offered(category)))
-        directory[category] = {ident: name for ident, name in rows}
+        offered = {ident: name for ident, name in rows}
+        directory[category] = {**_kept_links(questionnaire, kept, category), **offered}
     return directory
+
+
+def _kept_links(questionnaire: Questionnaire, answers: dict[str, Any], category: str) -> dict:
+    """Return {id: stored name} of the links these answers hold in items of this category."""
+    return {
+        link["id"]: str(link["name"])
+        for item in questionnaire.items
+        if item.type == "facility_links" and item.category == category
+        for link in stored_links(answers.get(item.key))
+    }
 
 
 @dataclass(frozen=True)
 class LinkedFacility:
-    """One facility an answer names: its stored name, and the row while it is still listed."""
+    """One facility an answer names: its stored name, and the row while it is still offered."""
 
     id: int
     name: str
-    facility: Facility | None  # None: removed from the directory since (shown as text)
+    facility: Facility | None  # None: no longer offered (shown as text, marked)
+    exists: bool = True  # False: the row was removed from the directory
 
     @property
     def listed(self) -> bool:
-        """Tell whether the facility is still in the directory."""
+        """Tell whether the facility is still offered for this kind of link."""
         return self.facility is not None
 
 
@@ -85,9 +101,18 @@ def resolve_links(session: Session, value: Any, category: str) -> list[LinkedFac
     """Return the facilities a stored answer names; one no longer offered keeps its name."""
     links = stored_links(value)
     ids = [link["id"] for link in links]
-    rows = session.exec(select(Facility).where(col(Facility.id).in_(ids), _offered(category)))
-    found = {row.id: row for row in rows}
-    return [LinkedFacility(link["id"], str(link["name"]), found.get(link["id"])) for link in links]
+    rows = {row.id: row for row in session.exec(select(Facility).where(col(Facility.id).in_(ids)))}
+    return [_linked(link, rows.get(link["id"]), category) for link in links]
+
+
+def _linked(link: dict[str, Any], row: Facility | None, category: str) -> LinkedFacility:
+    """Return one stored link with its row when the row still qualifies for the category."""
+    qualifies = row is not None and (
+        is_obstetric(row) if category == "obstetric" else row.category == category
+    )
+    return LinkedFacility(
+        link["id"], str(link["name"]), row if qualifies else None, row is not None
+    )
 
 
 def names(answers: dict[str, Any], facility_id: int) -> bool:

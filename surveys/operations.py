@@ -107,11 +107,14 @@ def submit_answers(
 ) -> SurveyResponse:
     """Store a new version of the answers on top of `base_version` (0 when none yet).
 
-    Facilities named by `facility_links` items must be in the directory now (surveys/network).
+    Facilities named by `facility_links` items must be offered now or already named by the
+    facility's current answers (surveys/network).
     """
     if questionnaire.respondent != facility.category:
         raise WrongQuestionnaire()
-    cleaned, errors = questionnaire.clean(answers, directory=link_directory(session, questionnaire))
+    cleaned, errors = questionnaire.clean(
+        answers, directory=_directory(session, facility, questionnaire)
+    )
     if errors:
         raise AnswerError(errors)
     lock_facility(session, facility.id)
@@ -130,6 +133,12 @@ def submit_answers(
         changes=_diff(latest.answers if latest else {}, cleaned),
     )
     return row
+
+
+def _directory(session: Session, facility: Facility, questionnaire: Questionnaire):
+    """What the facility may choose in `facility_links` items: offered, or named by it already."""
+    current = current_response(session, facility.id)  # read before the lock: it only widens
+    return link_directory(session, questionnaire, current.answers if current else {})
 
 
 def confirm_still_accurate(

@@ -3,17 +3,23 @@ preference in the search, and the contact point of the municipality searched."""
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from contextlib import contextmanager
 from datetime import date
+from urllib.parse import quote, quote_plus, urlencode
+from urllib.request import urlopen
 
 import numpy as np
 import pytest
 from sqlmodel import select
+from werkzeug.serving import make_server
 
 from index.ranking import WEIGHTS, Candidates, penalty, reasons_for
 from surveys import audit
 from surveys.demo import add_partner_links
-from surveys.errors import QuestionnaireError
+from surveys.errors import AnswerError, QuestionnaireError
 from surveys.exports import ExportOptions, export_facilities
 from surveys.models import Facility, SurveyResponse
 from surveys.operations import current_response, submit_answers
@@ -132,6 +138,26 @@ def test_submit_answers_refuses_a_facility_not_offered(db, make_facility, questi
     assert current_response(db, clinic.id) is None
 
 
+def test_a_link_no_longer_offered_is_kept_only_by_the_facility_that_named_it(
+    db, make_facility, answer, questionnaire, unit
+):
+    named, other = make_facility(), make_facility()
+    answer(named, partner_facilities=[unit.id])
+    row = db.get(Facility, unit.id)
+    row.category, row.departments = "psychiatric", "精神科"  # no longer a partner kind
+    db.add(row)
+    db.commit()
+    again = {**BASE, "pregnant": "no", "partner_facilities": [unit.id], "answered_by": "y"}
+    kept = submit_answers(db, named, questionnaire, again, audit.CLI_ACTOR, 1)
+    assert [link["id"] for link in kept.answers["partner_facilities"]] == [unit.id]
+    db.commit()
+    with pytest.raises(AnswerError) as refused:
+        submit_answers(db, other, questionnaire, again, audit.CLI_ACTOR, 0)
+    assert "partner_facilities" in refused.value.errors
+    db.rollback()
+    assert current_response(db, other.id) is None
+
+
 # --- the pages --------------------------------------------------------------------------------
 
 
@@ -182,10 +208,25 @@ def test_removed_partner_keeps_its_name_and_says_so(
     html = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
     assert "亀戸さくら産婦人科（掲載終了）" in html
     assert f'href="/facilities/{unit.id}"' not in html
-    # The answer still holds the name; re-saving the form drops it and says why first.
     assert current_response(db, clinic.id).answers["partner_facilities"][0]["name"] == (
         "亀戸さくら産婦人科"
     )
+
+
+def test_partner_that_no_longer_qualifies_is_named_as_such(
+    client, db, login, make_user, make_facility, answer, unit
+):
+    clinic = make_facility()
+    answer(clinic, partner_facilities=[unit.id])
+    row = db.get(Facility, unit.id)
+    row.category, row.departments = "psychiatric", "精神科"  # still listed, no obstetrics
+    db.add(row)
+    db.commit()
+    login(make_user("staff"))
+    html = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
+    assert "亀戸さくら産婦人科（連携先の対象外）" in html and "（掲載終了）" not in html
+    english = client.get(f"/facilities/{clinic.id}?lang=en").get_data(as_text=True)
+    assert "(no longer a partner kind)" in english
 
 
 def test_removed_partner_is_explained_on_the_clinic_form(
@@ -197,7 +238,20 @@ def test_removed_partner_is_explained_on_the_clinic_form(
     db.commit()
     _enter(client, make_invitation(clinic))
     page = client.get(f"/clinic/facilities/{clinic.id}/survey").get_data(as_text=True)
-    assert "掲載が終了したため選べなくなった医療機関: 亀戸さくら産婦人科" in page
+    assert "掲載が終了した、または連携先として選べなくなった医療機関: 亀戸さくら産婦人科" in page
+    assert "保存しても回答に残り" in page
+    chosen = page.split('class="choices links-chosen"')[1].split("</ul>")[0]
+    assert f'value="{unit.id}" checked' in chosen and "（掲載終了）" in chosen
+    # Re-saving keeps the link with its stored name (the box stays ticked) ...
+    kept = _post_survey(client, clinic.id, {**ANSWERS, "partner_facilities": [unit.id]})
+    assert kept.status_code == 302
+    assert _versions(db, clinic.id)[-1].answers["partner_facilities"] == _links(
+        unit.id, "亀戸さくら産婦人科"
+    )
+    # ... an id never stored is still refused, nothing stored half-way ...
+    forged = _post_survey(client, clinic.id, {**ANSWERS, "partner_facilities": [unit.id + 99]})
+    assert forged.status_code == 422 and len(_versions(db, clinic.id)) == 2
+    # ... and unticking it removes it.
     saved = _post_survey(client, clinic.id, ANSWERS)
     assert saved.status_code == 302
     assert _versions(db, clinic.id)[-1].answers["partner_facilities"] == []
@@ -320,11 +374,8 @@ def contact(make_facility):
     )
 
 
-def test_contact_point_shows_for_a_search_in_its_municipality_only(
-    client, contact, twins, reindex, caplog
-):
+def test_contact_point_shows_for_a_search_in_its_municipality_only(client, contact, twins, reindex):
     reindex()
-    caplog.set_level("DEBUG")
     page = client.get("/", query_string={"near": "東京都江東区亀戸八丁目"}).get_data(as_text=True)
     assert "お住まいの地域の相談窓口" in page
     section = page.split('class="card local-contacts"')[1].split("</section>")[0]
@@ -353,7 +404,57 @@ def test_contact_point_shows_for_a_search_in_its_municipality_only(
     assert "お住まいの地域の相談窓口" not in other
     assert _search(client, near="錦糸町駅")["local_contacts"] is None
     assert _search(client)["local_contacts"] is None
-    assert "亀戸八丁目" not in caplog.text and "江東区こども家庭センター" not in caplog.text
+
+
+class _Lines(logging.Handler):
+    """Keep every formatted log line (what a log file would hold)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record as a log file would print it."""
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def _served_logs(app):
+    """Serve the app on a localhost port (werkzeug's server, request lines logged) and yield
+    (base URL, the lines logged by the root, werkzeug and app loggers)."""
+    handler = _Lines()
+    loggers = [logging.getLogger(), logging.getLogger("werkzeug"), app.logger]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    app.extensions["pmh_engine"].dispose()
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", handler.lines
+    finally:
+        server.shutdown()
+        thread.join()
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def test_searched_address_is_not_in_the_served_apps_logs(app, contact, twins, reindex):
+    reindex()
+    place = "東京都江東区亀戸八丁目"
+    with _served_logs(app) as (base, lines):
+        for path in ("/", "/api/v1/search"):
+            url = f"{base}{path}?{urlencode({'near': place, 'lat': '', 'lng': ''})}"
+            with urlopen(url, timeout=30) as response:  # localhost only
+                assert response.status == 200
+                assert "江東区こども家庭センター" in response.read().decode()
+    logged = "\n".join(lines)
+    assert "GET /?[redacted]" in logged  # the request lines were captured
+    for secret in (place, quote(place), quote_plus(place), "near=", "亀戸"):
+        assert secret not in logged
 
 
 def test_english_results_page_names_the_contact_point_section(client, contact, twins, reindex):
@@ -411,3 +512,129 @@ def test_partner_term_moves_a_partner_up_by_its_documented_weight():
     assert list(penalty(Candidates(**same))) == [scores[0], scores[0]]
     reasons = reasons_for(True, 2, 2.0, 7, None, 0, date.today(), partner=True)
     assert [r.kind for r in reasons][:2] == ["partner", "distance"]
+
+
+# --- a partner listed for professionals only --------------------------------------------------
+
+
+def test_professionals_only_partner_never_reaches_the_public(
+    client, make_facility, answer, reindex, login, make_user
+):
+    clinic = make_facility(name="亀戸こころのクリニック")
+    general = make_facility(name="江東総合病院", departments="精神科,産婦人科", kind="hospital")
+    answer(general, visibility="professionals")
+    answer(clinic, partner_facilities=[general.id])
+    reindex()
+    page = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
+    assert "江東総合病院" not in page
+    detail = client.get(f"/api/v1/facilities/{clinic.id}").get_json()
+    assert detail["answers"]["partner_facilities"] == []
+    assert "江東総合病院" not in str(_search(client, lat=KAMEIDO[0], lng=KAMEIDO[1]))
+    assert _search(client, q="江東総合病院")["results"] == []
+    login(make_user("staff"))
+    page = client.get(f"/facilities/{clinic.id}").get_data(as_text=True)
+    assert f'<a href="/facilities/{general.id}">江東総合病院</a>' in page
+    found = _search(client, q="江東総合病院")["results"]
+    assert clinic.name in [r["name"] for r in found]
+    assert client.get(f"/api/v1/facilities/{clinic.id}").get_json()["answers"][
+        "partner_facilities"
+    ] == [{"id": general.id, "name": "江東総合病院"}]
+
+
+def test_partner_note_shows_only_in_the_recommended_order(client, twins, unit, reindex):
+    reindex()
+    lat, lng = KAMEIDO
+    note = "「亀戸さくら産婦人科」と連携している医療機関を優先して表示しています"
+    params = {"lat": lat, "lng": lng, "partner_of": unit.id}
+    assert note in client.get("/", query_string=params).get_data(as_text=True)
+    for sort in ("name", "distance"):
+        page = client.get("/", query_string={**params, "sort": sort}).get_data(as_text=True)
+        assert note not in page
+
+
+def test_other_contact_point_gets_its_kind_label(client, make_facility, twins, reindex):
+    make_facility(
+        name="江東区子育て相談室",
+        category="municipal",
+        kind="other_contact",
+        municipality_code="131083",
+        phone="03-3647-1111",
+    )
+    reindex()
+    for lang, label in (("ja", "その他の相談窓口"), ("en", "Other contact point")):
+        query = {"near": "東京都江東区亀戸八丁目", "lang": lang}
+        page = client.get("/", query_string=query).get_data(as_text=True)
+        section = page.split('class="card local-contacts"')[1].split("</section>")[0]
+        assert f'<span class="muted">{label}</span>' in section
+
+
+# --- which municipality's contact points ------------------------------------------------------
+
+# Half-way between the nearest town points of 江東区 (森下) and 墨田区 (菊川) in the bundled data.
+BORDER = (35.688645, 139.800396)
+
+
+@pytest.fixture
+def sumida_contact(make_facility):
+    """墨田区's 保健センター."""
+    return make_facility(
+        name="墨田区保健センター",
+        category="municipal",
+        kind="health_center",
+        municipality_code="131075",
+        phone="03-5608-0000",
+    )
+
+
+def test_a_point_on_a_border_names_no_municipality_unless_the_caller_knows_it(
+    client, contact, sumida_contact, twins, reindex
+):
+    reindex()
+    lat, lng = BORDER
+    assert _search(client, lat=lat, lng=lng)["local_contacts"] is None
+    known = _search(client, lat=lat, lng=lng, place_municipality="131083")["local_contacts"]
+    assert [p["name"] for p in known["contact_points"]] == ["江東区こども家庭センター"]
+    known = _search(client, lat=lat, lng=lng, place_municipality="13107")["local_contacts"]
+    assert [p["name"] for p in known["contact_points"]] == ["墨田区保健センター"]
+    # Clearly inside one municipality, the point alone still names it.
+    inside = _search(client, lat=KAMEIDO[0], lng=KAMEIDO[1])["local_contacts"]
+    assert inside["municipality"] == "江東区"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("99999", "unknown_municipality"),
+        ("131084", "unknown_municipality"),  # a wrong check digit
+        ("1310", "invalid_parameter"),
+        ("江東区", "invalid_parameter"),
+    ],
+)
+def test_bad_place_municipality_gets_a_clear_400(client, twins, reindex, value, code):
+    reindex()
+    query = {"lat": BORDER[0], "lng": BORDER[1], "place_municipality": value}
+    error = client.get("/api/v1/search", query_string=query).get_json()["error"]
+    assert (error["code"], error["field"]) == (code, "place_municipality")
+    page = client.get("/", query_string=query)
+    assert page.status_code == 400
+    assert "市区町村コード" in page.get_data(as_text=True)
+
+
+def test_obstetric_units_search_shows_its_own_municipalitys_contact_point(
+    client, make_facility, contact, sumida_contact, twins, reindex
+):
+    border_unit = make_facility(
+        name="森下産婦人科",
+        category="obstetric",
+        departments="産婦人科",
+        municipality_code="131083",
+        lat=BORDER[0],
+        lng=BORDER[1],
+    )
+    reindex()
+    obstetric = client.get(f"/facilities/{border_unit.id}").get_data(as_text=True)
+    url = re.search(r'href="([^"]+)">この産科と連携する医療機関を近くで探す', obstetric).group(1)
+    page = client.get(url.replace("&amp;", "&")).get_data(as_text=True)
+    section = page.split('class="card local-contacts"')[1].split("</section>")[0]
+    assert "江東区こども家庭センター" in section and "墨田区保健センター" not in section
+    assert 'name="place_municipality" type="hidden" value="131083"' in page  # kept when refined

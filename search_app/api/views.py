@@ -16,7 +16,7 @@ from search_app.errors import INVALID_TOKEN, RETRY_AFTER_SECONDS, is_api_path, j
 from search_app.i18n import current_lang
 from search_app.questionnaire import current_questionnaire
 from search_app.security import csrf
-from surveys.listings import Listing, load_listings
+from surveys.listings import Listing, load_listings, public_links
 from surveys.models import Facility, FacilityPublic
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -168,12 +168,15 @@ def _index_state() -> dict[str, Any]:
 
 def _facility_json(listing: Listing, questionnaire, professional: bool, distance_km) -> dict:
     """Return the JSON of one facility; the public gets public answers only."""
+    answers = listing.answers_for(questionnaire, professional)
+    if not professional:
+        answers = public_links(db.session(), questionnaire, answers)
     public = FacilityPublic.model_validate(
         listing.facility,
         update={
             "distance_km": distance_km,
             "verified_on": listing.verified_on,
-            "answers": listing.answers_for(questionnaire, professional),
+            "answers": answers,
         },
     )
     return public.model_dump(mode="json")

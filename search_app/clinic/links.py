@@ -12,7 +12,7 @@ from sqlmodel import Session
 from index.geo.gazetteer import municipality_by_code
 from search_app.i18n import current_lang
 from surveys.bilingual import bilingual
-from surveys.network import choosable, stored_links
+from surveys.network import choosable, resolve_links
 from surveys.questionnaire import Questionnaire
 
 
@@ -25,13 +25,23 @@ class Option:
     address: str
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A facility answered before and no longer offered: kept until unticked."""
+
+    id: int
+    name: str
+    exists: bool  # False: removed from the directory; True: no longer qualifies
+    ticked: bool
+
+
 @dataclass
 class Picker:
     """What one `facility_links` question shows: chosen first, then the rest by municipality."""
 
     chosen: list[Option] = field(default_factory=list)
     groups: list[tuple[str, list[Option]]] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # names answered before, no longer listed
+    removed: list[Kept] = field(default_factory=list)  # answered before, no longer offered
 
 
 def pickers(
@@ -45,14 +55,7 @@ def pickers(
             continue
         offered = choosable(session, item.category)
         ticked = {str(v) for v in chosen.get(item.key) or ()}
-        listed = {f.id for f in offered}
-        picker = Picker(
-            removed=[
-                str(link["name"])
-                for link in stored_links(stored.get(item.key))
-                if link["id"] not in listed
-            ]
-        )
+        picker = Picker(removed=_kept(session, stored.get(item.key), item.category, ticked))
         rest = []
         for facility in offered:
             option = Option(facility.id, facility.name, facility.address)
@@ -60,6 +63,15 @@ def pickers(
         picker.groups = _by_municipality(offered, rest)
         result[item.key] = picker
     return result
+
+
+def _kept(session: Session, value: Any, category: str, ticked: set[str]) -> list[Kept]:
+    """Return the stored links no longer offered, ticked as the form now says."""
+    return [
+        Kept(link.id, link.name, link.exists, str(link.id) in ticked)
+        for link in resolve_links(session, value, category)
+        if not link.listed
+    ]
 
 
 def _by_municipality(offered, rest: list[Option]) -> list[tuple[str, list[Option]]]:

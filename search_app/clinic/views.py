@@ -146,11 +146,12 @@ def survey(facility_id: int):
 
 def _survey_form(questionnaire: Questionnaire, latest, facility: Facility):
     """Build the form, pre-filled with the current answers and contact address on GET."""
-    directory = network.link_directory(db.session(), questionnaire)
+    kept = latest.answers if latest else {}  # links no longer offered stay until unticked
+    directory = network.link_directory(db.session(), questionnaire, kept)
     form_class = build_form_class(
         questionnaire, current_lang(), base=SurveyFormBase, directory=directory
     )
-    data = form_data_from_answers(questionnaire, latest.answers, directory) if latest else {}
+    data = form_data_from_answers(questionnaire, latest.answers) if latest else {}
     data["base_version"] = str(latest.version_no if latest else 0)
     data["contact_email"] = facility.email
     return form_class(data=data)

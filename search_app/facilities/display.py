@@ -187,23 +187,26 @@ class LinkShown:
     """One facility an answer names, as this page shows it."""
 
     name: str
-    listed: bool  # False: removed from the directory since (its stored name, marked)
+    listed: bool  # False: no longer offered (its stored name, marked)
     url: str = ""  # its page, when this audience may open it
+    exists: bool = True  # False: removed from the directory (「掲載終了」)
 
 
 def linked_facilities(item: Item, value: Any) -> list[LinkShown]:
-    """Return the facilities a `facility_links` answer names (removed ones keep their name)."""
+    """Return the facilities a `facility_links` answer names, as this audience may see them."""
+    # Removed ones keep their name; the public never sees one listed for professionals only.
     links = network.resolve_links(db.session(), value, item.category)
-    listings = load_listings(db.session(), [link.id for link in links if link.listed])
+    listings = load_listings(db.session(), [link.id for link in links])
     professional = is_professional()
     shown = []
     for link in links:
         listing = listings.get(link.id)
-        if not link.listed or listing is None:
-            shown.append(LinkShown(link.name, False))
+        if listing is not None and not page_visible(listing, professional):
             continue
-        visible = page_visible(listing, professional)
-        url = url_for("facilities.detail", facility_id=link.id) if visible else ""
+        if not link.listed or listing is None:
+            shown.append(LinkShown(link.name, False, exists=listing is not None))
+            continue
+        url = url_for("facilities.detail", facility_id=link.id)
         shown.append(LinkShown(facility_name(link.facility), True, url))
     return shown
 
@@ -220,9 +223,11 @@ def naming_listings(facility, professional: bool) -> list[Listing] | None:
 
 
 def partner_search_url(facility) -> str:
-    """Return a search near an obstetric unit that prefers its partner facilities."""
+    """Return a search near an obstetric unit that prefers its partners (in its municipality)."""
     if facility.lat is not None and facility.lng is not None:
         place = {"lat": f"{facility.lat:.6f}", "lng": f"{facility.lng:.6f}"}
+        if facility.municipality_code:
+            place["place_municipality"] = facility.municipality_code
     else:
         place = {"near": facility.address}
     return url_for("main.home", _anchor="results", partner_of=facility.id, **place)

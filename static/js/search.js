@@ -11,6 +11,8 @@
         form.querySelector('input[name="lat"]').value = pos.coords.latitude.toFixed(6);
         form.querySelector('input[name="lng"]').value = pos.coords.longitude.toFixed(6);
         form.querySelector('input[name="near"]').value = "";
+        var known = form.querySelector('input[name="place_municipality"]');
+        if (known) { known.value = ""; }
         form.submit();
       });
     });
@@ -20,6 +22,8 @@
     near.addEventListener("input", function () {
       form.querySelector('input[name="lat"]').value = "";
       form.querySelector('input[name="lng"]').value = "";
+      var known = form.querySelector('input[name="place_municipality"]');
+      if (known) { known.value = ""; }
     });
   }
   // Each situation's detail (stage of pregnancy, months since birth) shows when it is ticked.
