@@ -168,16 +168,11 @@ class SectionTally:
         return bilingual(lang, self.title_ja, self.title_en)
 
 
-@dataclass(frozen=True)
-class GroupRow:
-    """A municipality or a kind of institution: facilities, respondents, breakdown counts."""
+class _ResponseRate:
+    """Respondents among the facilities in scope (`in_scope`, `respondents` from the subclass)."""
 
-    key: str
-    name: str
     in_scope: int
     respondents: int
-    # breakdown item key -> one count per choice of the item, in the item's order
-    counts: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def non_respondents(self) -> int:
@@ -188,6 +183,18 @@ class GroupRow:
     def rate_percent(self) -> str:
         """The response rate with one decimal."""
         return f"{100 * self.respondents / self.in_scope:.1f}" if self.in_scope else "0.0"
+
+
+@dataclass(frozen=True)
+class GroupRow(_ResponseRate):
+    """A municipality or a kind of institution: facilities, respondents, breakdown counts."""
+
+    key: str
+    name: str
+    in_scope: int
+    respondents: int
+    # breakdown item key -> one count per choice of the item, in the item's order
+    counts: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -212,7 +219,7 @@ class AcceptanceMap:
 
 
 @dataclass(frozen=True)
-class StudyReport:
+class StudyReport(_ResponseRate):
     """Everything the study group's report shows."""
 
     title: str  # the campaign's name, or the questionnaire's title for a hearing
@@ -230,16 +237,6 @@ class StudyReport:
     # public version: respondents listed for professionals only, counted as respondents but
     # left out of every tally, breakdown and map
     withheld: int = 0
-
-    @property
-    def non_respondents(self) -> int:
-        """Facilities in scope that have not answered."""
-        return self.in_scope - self.respondents
-
-    @property
-    def rate_percent(self) -> str:
-        """The response rate with one decimal."""
-        return f"{100 * self.respondents / self.in_scope:.1f}" if self.in_scope else "0.0"
 
     @property
     def items(self) -> tuple[ItemTally, ...]:
