@@ -40,7 +40,14 @@ def fork_writers(instance: str, url: str) -> None:
             children.append(pid)
         for pid in children:
             os.waitpid(pid, 0)
-        print("reaped", flush=True)
+        say("reaped")
+
+
+def say(line: str) -> None:
+    """Write one whole line to stdout in a single write: forked writers share the pipe, and
+    print() may write the text and its newline separately, interleaving two writers' lines."""
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), f"{line}\n".encode())
 
 
 def make_app(instance: str, url: str):
@@ -75,8 +82,8 @@ def write(app, seed: int, count: int | None, announce: str = "ready") -> None:
             sync_after_commit(session)
             done += 1
             if done == 1:  # announce after the first stored answer: every kill hits a writer
-                print(announce, flush=True)
-        print("done", flush=True)
+                say(announce)
+        say("done")
 
 
 if __name__ == "__main__":
