@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import signal
@@ -34,6 +33,7 @@ def _writer(app, database_url: str, seed, count: int | None = None) -> subproces
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: a failed test can kill every writer
     )
     return process
 
@@ -96,11 +96,11 @@ def test_index_matches_database_after_writers_are_killed(app, client, database_u
             for pid in pids:
                 os.kill(pid, signal.SIGKILL)
             assert forker.stdout.readline().strip() == "reaped"
-    finally:
-        for pid in pids:  # never leave a writer running, whatever failed
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        forker.communicate(timeout=30)  # end of input: the forker exits
+    except BaseException:
+        os.killpg(forker.pid, signal.SIGKILL)  # never leave a writer running, whatever failed
+        forker.communicate(timeout=30)
+        raise
+    forker.communicate(timeout=30)  # end of input: the forker exits
     assert _versions(app) > before  # the writers did store answers before dying
     runner = app.test_cli_runner()
     synced = runner.invoke(args=["index", "sync", "--if-missing-rebuild"])
