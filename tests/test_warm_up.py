@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from index import text
-from index.geo import gazetteer
+from index.geo import areas, gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,21 @@ def test_each_worker_loads_the_dictionary_and_gazetteer_before_serving(app, town
     _gunicorn_config().post_worker_init(SimpleNamespace(wsgi=app))
     assert text.dictionary.cache_info().currsize == 1
     assert gazetteer.station_index.cache_info().currsize == 1
+
+
+def test_a_workers_first_search_page_finds_its_templates_and_town_points_ready(app, town, reindex):
+    """The first user of a worker does not wait for templates to compile or towns to load."""
+    reindex()
+    areas._town_points.cache_clear()
+    _gunicorn_config().post_worker_init(SimpleNamespace(wsgi=app))
+    compiled, town_loads = len(app.jinja_env.cache), areas._town_points.cache_info().misses
+    # 八王子 (west Tokyo, near Kanagawa), not the sample place the warm-up serves.
+    query = {"lat": "35.6664", "lng": "139.3160", "situation": "postpartum", "q": "こころ"}
+    page = app.test_client().get("/", query_string=query)
+    assert page.status_code == 200
+    assert "件見つかりました" in page.get_data(as_text=True)
+    assert len(app.jinja_env.cache) == compiled
+    assert areas._town_points.cache_info().misses == town_loads
 
 
 def test_warm_up_never_stops_a_worker_when_the_index_is_missing(make_app):
