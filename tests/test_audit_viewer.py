@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from surveys import audit
 from surveys.models import AuditEvent
-from surveys.operations import confirm_still_accurate
+from surveys.operations import confirm_still_accurate, submit_answers
+from surveys.questionnaire import load_version
 from tests.conftest import CSRF_RE, csrf_token
 
 ROW_RE = re.compile(r'<tr class="audit-row">')
@@ -103,6 +104,20 @@ def test_audit_survey_confirm_shows_verified_before_and_after(
     assert re.search(r"verified_on: \d{4}-\d\d-\d\d → \d{4}-\d\d-\d\d", text)
     answered = client.get("/admin/audit?action=survey.answer").get_data(as_text=True)
     assert "wait_days: — → 5" in answered
+
+
+def test_audit_hearing_changes_read_with_the_hearings_labels(client, db, admin, make_facility):
+    unit = make_facility(name="亀戸レディースクリニック", category="obstetric")
+    hearing = load_version("obstetric-2026.1")
+    first = {"epds_use": "some", "refer_to": ["municipality"], "answered_by": "助産師 佐藤"}
+    submit_answers(db, unit, hearing, first, audit.CLI_ACTOR, 0)
+    submit_answers(db, unit, hearing, {**first, "epds_use": "all"}, audit.CLI_ACTOR, 1)
+    db.commit()
+    text = client.get("/admin/audit?action=survey.answer").get_data(as_text=True)
+    lines = " ".join(re.findall(r'<ul class="audit-changes">(.*?)</ul>', text, re.S))
+    assert "エジンバラ産後うつ病質問票（EPDS）を使用していますか" in lines
+    assert "こころの不調がある妊産婦の主な紹介先" in lines
+    assert "epds_use" not in lines and "refer_to" not in lines
 
 
 def _export(client, query: str = ""):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlmodel import Session, col, select
 
-from search_app.questionnaire import current_questionnaire
+from search_app.questionnaire import current_questionnaires
 from surveys.bilingual import bilingual
 from surveys.errors import QuestionnaireError
 from surveys.exports.table import render as render_answer
@@ -84,7 +84,8 @@ class AuditReader:
     def __init__(self, session: Session, events: list[AuditEvent], lang: str, action_label):
         self.lang, self.action_label = lang, action_label
         self.names = _target_names(session, events)
-        self.questionnaire = _questionnaire()
+        self.categories = _facility_categories(session, events)
+        self.questionnaires = _questionnaires()
 
     def sentence(self, event: AuditEvent) -> str:
         """Return what happened as one sentence in the page's language."""
@@ -102,27 +103,22 @@ class AuditReader:
         return self.names.get(key) or (f"{event.target_type} {event.target_id}".strip())
 
     def changes(self, event: AuditEvent) -> list[str]:
-        """Return 'question: before → after' lines with the questionnaire's labels."""
+        """Return 'question: before → after' lines with the labels of the facility's survey."""
         changes = (event.detail or {}).get("changes")
         if not isinstance(changes, dict):
             return []
-        return [self._change(key, pair) for key, pair in sorted(changes.items())]
+        category = self.categories.get(event.target_id, "psychiatric")
+        questionnaire = self.questionnaires.get(category)
+        return [self._change(questionnaire, key, pair) for key, pair in sorted(changes.items())]
 
-    def _change(self, key: str, pair: Any) -> str:
+    def _change(self, questionnaire: Questionnaire | None, key: str, pair: Any) -> str:
         """Render one changed answer."""
         before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-        item = self._item(key)
+        item = _item(questionnaire, key)
         if item is None:
             return f"{key}: {self._value(before)} → {self._value(after)}"
         shown = [self._value(render_answer(item, value, self.lang)) for value in (before, after)]
         return f"{item.label(self.lang)}: {shown[0]} → {shown[1]}"
-
-    def _item(self, key: str):
-        """Return the questionnaire item of a key, or None (e.g. verified_on)."""
-        try:
-            return self.questionnaire.item(key) if self.questionnaire else None
-        except StopIteration:
-            return None
 
     def _value(self, value: Any) -> str:
         """Show a value; nothing is 'unanswered'."""
@@ -133,12 +129,29 @@ class AuditReader:
         return str(value)
 
 
-def _questionnaire() -> Questionnaire | None:
-    """Return the edition currently asked (labels for the answers' keys)."""
+def _item(questionnaire: Questionnaire | None, key: str):
+    """Return the questionnaire item of a key, or None (e.g. verified_on)."""
     try:
-        return current_questionnaire()
-    except (QuestionnaireError, OSError, KeyError):  # a broken file must not hide the log
+        return questionnaire.item(key) if questionnaire else None
+    except StopIteration:
         return None
+
+
+def _questionnaires() -> dict[str, Questionnaire]:
+    """Return the edition currently asked of each kind of facility (labels for answer keys)."""
+    try:
+        return current_questionnaires()
+    except (QuestionnaireError, OSError, KeyError):  # a broken file must not hide the log
+        return {}
+
+
+def _facility_categories(session: Session, events: list[AuditEvent]) -> dict[str, str]:
+    """Return the category of each facility the events point at, by target id."""
+    ids = {
+        int(e.target_id) for e in events if e.target_type == "facility" and e.target_id.isdigit()
+    }
+    query = select(Facility.id, Facility.category).where(col(Facility.id).in_(ids))
+    return {str(fid): category for fid, category in session.exec(query)} if ids else {}
 
 
 def _target_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
