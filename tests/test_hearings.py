@@ -435,6 +435,7 @@ def test_hearing_answered_twice_by_two_staff_shows_the_conflict_and_keeps_both(
     text = conflict.get_data(as_text=True)
     assert conflict.status_code == 409
     assert "更新が重なりました" in text and "保健師A" in text and "保健師B" in text
+    assert "この相談窓口の回答を保存しました" in text and "この医療機関の" not in text
 
     again = other.post(url, data=theirs | {"base_version": "1", "csrf_token": tokens[1]})
     assert again.status_code == 302
@@ -447,6 +448,31 @@ def test_hearing_answered_twice_by_two_staff_shows_the_conflict_and_keeps_both(
     assert [v.answers["answered_by"] for v in versions] == ["保健師A", "保健師B"]
     history = other.get(f"/clinic/facilities/{centre.id}/history").get_data(as_text=True)
     assert "妊産婦を紹介・相談できる精神科医療機関" in history
+
+
+def test_a_contact_points_invitation_and_portal_name_it_a_contact_point(
+    app, db, make_facility, make_user, login
+):
+    centre = make_facility(
+        name="江東区こども家庭センター", category="municipal", kind="family_center", phone="03-1"
+    )
+    clinic = make_facility(name="亀戸こころのクリニック")
+    campaign = _campaign(db, MUNICIPAL)
+    [(_facility, token)] = campaigns.invite(db, campaign, [centre], audit.CLI_ACTOR)
+    db.commit()
+    client = app.test_client()
+    invitation = client.get(f"/clinic/invite/{token}").get_data(as_text=True)
+    assert "次の相談窓口の回答用です" in invitation and "次の医療機関" not in invitation
+
+    login(make_user("clinic", facilities=[centre]), using=client)
+    portal = client.get("/clinic/").get_data(as_text=True)
+    assert "回答する相談窓口" in portal and "回答する医療機関" not in portal
+    details = client.get(f"/clinic/facilities/{centre.id}/details").get_data(as_text=True)
+    assert "相談窓口の基本情報" in details
+
+    both = app.test_client()
+    login(make_user("clinic", facilities=[centre, clinic]), using=both)
+    assert "回答する医療機関" in both.get("/clinic/").get_data(as_text=True)
 
 
 def test_campaign_cli_opens_a_hearing_for_obstetric_units(app, db, make_facility):

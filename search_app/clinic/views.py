@@ -107,6 +107,7 @@ def index():
     return render_template(
         "clinic/index.html",
         rows=rows,
+        contact_points_only=bool(facilities) and all(f.category == "municipal" for f in facilities),
         form=ConfirmForm(),
         account_form=ActionForm(),
         pulse_form=pulse_views.portal_form(),
