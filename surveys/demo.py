@@ -13,7 +13,9 @@ from sqlmodel import Session, select
 
 from surveys import audit
 from surveys.accounts import hash_password
+from surveys.campaigns import create_campaign
 from surveys.models import (
+    Campaign,
     Facility,
     IndexOutbox,
     PulseAnswer,
@@ -298,6 +300,22 @@ def _km(a: Facility, b: Facility) -> float:
         return float("inf")
     x = (b.lng - a.lng) * math.cos(math.radians((a.lat + b.lat) / 2))
     return math.hypot(x, b.lat - a.lat) * 111.2
+
+
+PAST_CAMPAIGN = "2025年度 妊産婦受け入れ調査（デモ・締切済み）"
+
+
+def add_past_campaign(
+    session: Session, questionnaire: Questionnaire, opened_days_ago: int = 150, ran_days: int = 45
+) -> Campaign:
+    """Add a campaign opened and closed in the past, whose study report has the demo's answers."""
+    tomorrow = today_in_japan() + timedelta(days=1)
+    campaign = create_campaign(session, questionnaire, PAST_CAMPAIGN, tomorrow, audit.CLI_ACTOR)
+    campaign.created_at = utcnow() - timedelta(days=opened_days_ago)
+    campaign.closes_at = campaign.created_at + timedelta(days=ran_days)
+    campaign.closed, campaign.closed_at = True, campaign.closes_at
+    session.add(campaign)
+    return campaign
 
 
 def has_facilities(session: Session) -> bool:

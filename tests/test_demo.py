@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from index.geo.gazetteer import load_towns
 from search_app import create_app
 from surveys.demo import seed_demo
-from surveys.models import Facility, Invitation, SurveyResponse, User
+from surveys.models import Campaign, Facility, Invitation, SurveyResponse, User
 
 
 def _snapshot(session: Session) -> list[tuple]:
@@ -92,3 +92,18 @@ def test_seed_demo_if_empty_leaves_existing_data(app, db):
     assert len(db.exec(select(Facility)).all()) > 5  # and the demo network beside them
     refused = runner.invoke(args=["seed-demo", "--clinics", "5"])
     assert refused.exit_code != 0
+
+
+def test_seed_demo_closed_campaign_has_a_study_report_with_answers(app, client, db, admin):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--clinics", "40", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    line = re.search(
+        r"Closed campaign .*: (\d+) facilities answered \(report: (\S+)\)", result.output
+    )
+    answered, report = int(line.group(1)), line.group(2)
+    campaign = db.exec(select(Campaign).where(Campaign.closed)).one()
+    assert report == f"/admin/campaigns/{campaign.id}/study-report"
+    assert 0 < answered < 40
+    page = client.get(report).get_data(as_text=True)
+    assert "まだ回答がありません" not in page
+    assert f'id="stat-respondents">{answered}<' in page

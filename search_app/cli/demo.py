@@ -13,8 +13,14 @@ from index.geo.gazetteer import TOKYO, load_towns
 from search_app.db import engine
 from search_app.questionnaire import current_questionnaire
 from surveys import audit
-from surveys.campaigns import create_campaign, facilities_to_invite, invite
-from surveys.demo import add_partner_links, demo_users, has_facilities, seed_demo
+from surveys.campaigns import create_campaign, facilities_to_invite, invite, progress
+from surveys.demo import (
+    add_partner_links,
+    add_past_campaign,
+    demo_users,
+    has_facilities,
+    seed_demo,
+)
 from surveys.demo_network import seed_network
 from surveys.operations import today_in_japan
 
@@ -39,6 +45,7 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
         hearings = {c: current_questionnaire(c) for c in ("obstetric", "municipal")}
         network = seed_network(session, hearings, seed, towns)
         partner_links = add_partner_links(session, questionnaire, seed)
+        past_line = _past_campaign(session, questionnaire)
         links = _invitation_links(session, questionnaire)
         session.commit()
     click.echo(f"Created {summary['facilities']} facilities ({summary['answered']} answered).")
@@ -48,9 +55,18 @@ def seed_demo_command(clinics: int, seed: int, if_empty: bool) -> None:
         f"{network['conflict_facility']} was answered twice by two staff, both versions kept)."
     )
     click.echo(f"Partner links: {partner_links} answers name nearby obstetric units.")
+    click.echo(past_line)
     _print_users(seed)
     for name, link in links:
         click.echo(f"  invitation for {name}: {link}")
+
+
+def _past_campaign(session: Session, questionnaire) -> str:
+    """Add the closed demo campaign; say how many answered and where its report is."""
+    past = add_past_campaign(session, questionnaire)
+    answered = progress(session, past).answered
+    report = f"/admin/campaigns/{past.id}/study-report"
+    return f"Closed campaign {past.name!r}: {answered} facilities answered (report: {report})."
 
 
 def _invitation_links(session: Session, questionnaire) -> list[tuple[str, str]]:
