@@ -342,6 +342,6 @@ def _serve_sample_page(app: Flask) -> None:
         return
     query = {"lat": f"{point.lat:.6f}", "lng": f"{point.lng:.6f}", "situation": "pregnant"}
     with app.test_client() as client:
-        status = client.get("/", query_string=query).status_code
+        status = client.get("/", base_url=app.config["BASE_URL"], query_string=query).status_code
     if status != 200:
         raise RuntimeError(f"sample search page answered {status}")
