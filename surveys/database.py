@@ -12,6 +12,9 @@ from sqlmodel import create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30
+# A PostgreSQL server that does not answer (a dropped route) fails a connection after this,
+# instead of holding a request, or a worker's warm-up, for as long as the kernel retries.
+PG_CONNECT_TIMEOUT_S = 10
 _PENDING = "pmh_begin_pending"
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 
@@ -26,7 +29,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "commit", _sqlite_end)
         event.listen(engine, "rollback", _sqlite_end)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    bounded = url.startswith("postgresql") and "connect_timeout=" not in url
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S} if bounded else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
