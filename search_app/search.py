@@ -322,9 +322,9 @@ def warm_up(app: Flask) -> None:
             searcher().warm()
             _load_town_points(app.config["PREFECTURE_CODE"])
             _serve_sample_page(app)
-        except Exception:  # a cold start is slow, not broken: the search page reports problems
+        except Exception as exc:  # a cold start is slow, not broken: the page reports problems
             _forget(None)
-            app.logger.warning("warm-up incomplete; the first search will load the rest")
+            app.logger.warning("warm-up incomplete (%r); the first search will load the rest", exc)
 
 
 def _load_town_points(prefecture_code: str) -> None:

@@ -302,13 +302,14 @@ def _km(a: Facility, b: Facility) -> float:
     return math.hypot(x, b.lat - a.lat) * 111.2
 
 
-PAST_CAMPAIGN = "2025年度 妊産婦受け入れ調査（デモ・締切済み）"
+PAST_CAMPAIGN = "妊産婦受け入れ調査（デモ・締切済み）"
 
 
 def add_past_campaign(
     session: Session, questionnaire: Questionnaire, opened_days_ago: int = 150, ran_days: int = 45
 ) -> Campaign:
     """Add a campaign opened and closed in the past, whose study report has the demo's answers."""
+    # Opened as any campaign is (a closing date to come), then moved back in time: demo only.
     tomorrow = today_in_japan() + timedelta(days=1)
     campaign = create_campaign(session, questionnaire, PAST_CAMPAIGN, tomorrow, audit.CLI_ACTOR)
     campaign.created_at = utcnow() - timedelta(days=opened_days_ago)

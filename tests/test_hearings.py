@@ -13,7 +13,7 @@ from index.geo.gazetteer import load_towns
 from index.geo.gazetteer import municipalities as gazetteer_municipalities
 from index.searcher import SearchRequest
 from index.sync import check, rebuild, sync_outbox
-from surveys import audit, campaign_mail, campaigns
+from surveys import audit, campaign_mail, campaigns, signin_links
 from surveys.demo import seed_demo
 from surveys.demo_network import seed_network
 from surveys.errors import SurveyError
@@ -463,16 +463,25 @@ def test_a_contact_points_invitation_and_portal_name_it_a_contact_point(
     client = app.test_client()
     invitation = client.get(f"/clinic/invite/{token}").get_data(as_text=True)
     assert "次の相談窓口の回答用です" in invitation and "次の医療機関" not in invitation
+    _link, signin = signin_links.create_link(db, centre, 30)
+    db.commit()
+    link_page = client.get(f"/clinics/signin/{signin}").get_data(as_text=True)
+    assert "次の相談窓口の回答ページを開きます" in link_page
 
     login(make_user("clinic", facilities=[centre]), using=client)
     portal = client.get("/clinic/").get_data(as_text=True)
     assert "回答する相談窓口" in portal and "回答する医療機関" not in portal
+    assert "電話番号・受付時間などの修正" in portal and "診療時間" not in portal
     details = client.get(f"/clinic/facilities/{centre.id}/details").get_data(as_text=True)
     assert "相談窓口の基本情報" in details
+    assert "受付時間" in details and "診療時間" not in details
 
     both = app.test_client()
     login(make_user("clinic", facilities=[centre, clinic]), using=both)
-    assert "回答する医療機関" in both.get("/clinic/").get_data(as_text=True)
+    mixed = both.get("/clinic/").get_data(as_text=True)
+    assert "回答する医療機関・相談窓口" in mixed and "電話番号・診療時間などの修正" in mixed
+    own = both.get(f"/clinic/facilities/{clinic.id}/details").get_data(as_text=True)
+    assert "医療機関の基本情報" in own and "診療時間" in own
 
 
 def test_campaign_cli_opens_a_hearing_for_obstetric_units(app, db, make_facility):

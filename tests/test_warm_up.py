@@ -34,8 +34,8 @@ def test_a_workers_first_search_page_finds_its_templates_and_town_points_ready(a
     areas._town_points.cache_clear()
     _gunicorn_config().post_worker_init(SimpleNamespace(wsgi=app))
     compiled, town_loads = len(app.jinja_env.cache), areas._town_points.cache_info().misses
-    # 八王子 (west Tokyo, near Kanagawa), not the sample place the warm-up serves.
-    query = {"lat": "35.6664", "lng": "139.3160", "situation": "postpartum", "q": "こころ"}
+    # 町田駅: its nearest municipalities are in Tokyo and Kanagawa, unlike the sample place.
+    query = {"lat": "35.5420", "lng": "139.4460", "situation": "postpartum", "q": "こころ"}
     page = app.test_client().get("/", query_string=query)
     assert page.status_code == 200
     assert "件見つかりました" in page.get_data(as_text=True)

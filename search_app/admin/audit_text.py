@@ -107,7 +107,7 @@ class AuditReader:
         changes = (event.detail or {}).get("changes")
         if not isinstance(changes, dict):
             return []
-        category = self.categories.get(event.target_id, "psychiatric")
+        category = self.categories.get((event.target_type, event.target_id), "psychiatric")
         questionnaire = self.questionnaires.get(category)
         return [self._change(questionnaire, key, pair) for key, pair in sorted(changes.items())]
 
@@ -145,13 +145,14 @@ def _questionnaires() -> dict[str, Questionnaire]:
         return {}
 
 
-def _facility_categories(session: Session, events: list[AuditEvent]) -> dict[str, str]:
-    """Return the category of each facility the events point at, by target id."""
+def _facility_categories(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """Return the category of each facility the events point at, keyed like the names."""
     ids = {
         int(e.target_id) for e in events if e.target_type == "facility" and e.target_id.isdigit()
     }
     query = select(Facility.id, Facility.category).where(col(Facility.id).in_(ids))
-    return {str(fid): category for fid, category in session.exec(query)} if ids else {}
+    rows = session.exec(query) if ids else []
+    return {("facility", str(fid)): category for fid, category in rows}
 
 
 def _target_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], str]:

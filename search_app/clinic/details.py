@@ -26,6 +26,8 @@ FIELD_LABELS = {
     "station": lazy_gettext("最寄り駅"),
     "email": lazy_gettext("調査の連絡先メールアドレス"),
 }
+# A municipal contact point has reception hours, not consultation hours.
+CONTACT_POINT_LABELS = {**FIELD_LABELS, "hours": lazy_gettext("受付時間")}
 STATUS_LABELS = {
     "pending": lazy_gettext("確認待ち"),
     "approved": lazy_gettext("反映済み"),
@@ -48,7 +50,9 @@ class DetailsForm(FlaskForm):
 def details(facility_id: int):
     """Show the facility's details with a form to propose corrections, and past outcomes."""
     facility = _own_facility(facility_id)
+    labels = CONTACT_POINT_LABELS if facility.category == "municipal" else FIELD_LABELS
     form = DetailsForm(obj=facility)
+    form.hours.label.text = labels["hours"]
     if form.validate_on_submit():
         values = {name: form[name].data or "" for name in corrections.LIMITS}
         try:
@@ -68,7 +72,7 @@ def details(facility_id: int):
         facility=facility,
         form=form,
         history=history,
-        field_labels=FIELD_LABELS,
+        field_labels=labels,
         status_labels=STATUS_LABELS,
     ), (422 if form.errors else 200)
 

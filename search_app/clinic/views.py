@@ -107,13 +107,21 @@ def index():
     return render_template(
         "clinic/index.html",
         rows=rows,
-        contact_points_only=bool(facilities) and all(f.category == "municipal" for f in facilities),
+        answerers=_answerers(facilities),
         form=ConfirmForm(),
         account_form=ActionForm(),
         pulse_form=pulse_views.portal_form(),
         capacity=pulse.latest_answers(db.session(), ids),
         outcomes=referrals.outcome_counts(db.session(), ids),
     )
+
+
+def _answerers(facilities: list[Facility]) -> str:
+    """Say who answers on the portal: medical institutions, contact points, or both."""
+    municipal = {f.category == "municipal" for f in facilities}
+    if municipal == {True}:
+        return "contact_points"
+    return "both" if True in municipal else "institutions"
 
 
 @bp.route("/facilities/<int:facility_id>/capacity", methods=["POST"])
