@@ -32,21 +32,29 @@ def home():
             scope=_scope(),
             prefecture=search.covered_name(current_lang()),
         )
-    professional = is_professional()
     params = {**to_params(form), "page": request.args.get("page", "1")}
     try:
-        found = search.find(params, questionnaire, professional)
+        found = search.find(params, questionnaire, is_professional())
     except (InvalidParameter, AddressNotUnderstood) as exc:
-        field = getattr(exc, "field", "near")
-        return render_template(
-            "search.html",
-            form=form,
-            searched=False,
-            error=exc.message(current_lang()),
-            error_field=field,
-            suggestions=_suggestion_links(getattr(exc, "suggestions", ())),
-        ), 400
-    result, rows = found.result, found.rows
+        return _error_page(form, exc), 400
+    return _results_page(form, found, params, questionnaire)
+
+
+def _error_page(form, exc: InvalidParameter | AddressNotUnderstood) -> str:
+    """Render the form again with the message of a search that could not run."""
+    return render_template(
+        "search.html",
+        form=form,
+        searched=False,
+        error=exc.message(current_lang()),
+        error_field=getattr(exc, "field", "near"),
+        suggestions=_suggestion_links(getattr(exc, "suggestions", ())),
+    )
+
+
+def _results_page(form, found: search.Found, params: dict, questionnaire) -> str:
+    """Render the form with one page of results, their map markers and the local contacts."""
+    result, rows, lang = found.result, found.rows, current_lang()
     return render_template(
         "search.html",
         form=form,
@@ -59,14 +67,13 @@ def home():
         markers=_markers(rows),
         declined_url=_declined_url(result),
         situation_text=situation_summary(params),
-        outside_area=found.outside_area
-        and search.outside_area_message(found.outside_area, current_lang()),
+        outside_area=found.outside_area and search.outside_area_message(found.outside_area, lang),
         place_suggestions=_suggestion_links(found.origin.suggestions if found.origin else ()),
         back_args={"back": request.full_path},
         shortlisted=set(Shortlist.from_session(session).ids),
         patients_keys=_patients_keys(params.get("situation", "")),
         partner=found.partner,
-        unknown_partner=found.unknown_partner and search.unknown_partner_message(current_lang()),
+        unknown_partner=found.unknown_partner and search.unknown_partner_message(lang),
         contacts=found.contacts,
     )
 
