@@ -64,7 +64,40 @@ def _openapi(node: Any) -> Any:
 
 def _search_response_schema() -> dict[str, Any]:
     """Describe a page of search results."""
-    origin = {
+    return {
+        "type": "object",
+        "required": [
+            "total",
+            "declined_total",
+            "page",
+            "per_page",
+            "sort",
+            "origin",
+            "local_contacts",
+            "results",
+        ],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0, "description": "Results (all pages)"},
+            "declined_total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Facilities in range that decline or have not answered "
+                "(listed only with include_declined)",
+            },
+            "notice": _notice_schema(),
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "sort": {"type": "string"},
+            "origin": _origin_schema(),
+            "local_contacts": _contacts_schema(),
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}},
+        },
+    }
+
+
+def _origin_schema() -> dict[str, Any]:
+    """Describe the place the search measured from."""
+    return {
         "type": "object",
         "nullable": True,
         "required": ["lat", "lng", "label", "level"],
@@ -85,7 +118,11 @@ def _search_response_schema() -> dict[str, Any]:
             },
         },
     }
-    notice = {
+
+
+def _notice_schema() -> dict[str, Any]:
+    """Describe the note on a whole answer (outside the area, unknown partner)."""
+    return {
         "type": "object",
         "nullable": True,
         "required": ["code", "message"],
@@ -97,7 +134,11 @@ def _search_response_schema() -> dict[str, Any]:
             "message": {"type": "string", "description": "For people, in their language"},
         },
     }
-    contacts = {
+
+
+def _contacts_schema() -> dict[str, Any]:
+    """Describe the municipal contact points of the place searched."""
+    return {
         "type": "object",
         "nullable": True,
         "required": ["municipality_code", "municipality", "contact_points"],
@@ -122,35 +163,6 @@ def _search_response_schema() -> dict[str, Any]:
                     },
                 },
             },
-        },
-    }
-    return {
-        "type": "object",
-        "required": [
-            "total",
-            "declined_total",
-            "page",
-            "per_page",
-            "sort",
-            "origin",
-            "local_contacts",
-            "results",
-        ],
-        "properties": {
-            "total": {"type": "integer", "minimum": 0, "description": "Results (all pages)"},
-            "declined_total": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "Facilities in range that decline or have not answered "
-                "(listed only with include_declined)",
-            },
-            "notice": notice,
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "sort": {"type": "string"},
-            "origin": origin,
-            "local_contacts": contacts,
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}},
         },
     }
 
