@@ -128,6 +128,12 @@ def _cover(pdf: ReportPDF, report: StudyReport, view) -> None:
     created = f"{_('作成日')}: {format_date(japan_date(report.generated_at))}"
     pdf.para(f"{edition}\n{created}")
     pdf.ln(2)
+    _headline_boxes(pdf, report)
+    _cover_notes(pdf, report)
+
+
+def _headline_boxes(pdf: ReportPDF, report: StudyReport) -> None:
+    """In scope, respondents, non-respondents and the rate, in a row of boxes."""
     figures = [
         (_("対象の施設"), str(report.in_scope)),
         (_("回答あり"), str(report.respondents)),
@@ -146,6 +152,10 @@ def _cover(pdf: ReportPDF, report: StudyReport, view) -> None:
         pdf.set_font("jp", size=8)
         pdf.cell(width - 2, 5, label, align="C")
     pdf.set_xy(LEFT, top + 19)
+
+
+def _cover_notes(pdf: ReportPDF, report: StudyReport) -> None:
+    """How the figures are counted, what the public version leaves out, and an empty report."""
     pdf.para(
         _(
             "集計は回答した施設の最新の回答によります。割合は、その設問に回答した施設数に対する"
