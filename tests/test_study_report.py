@@ -426,3 +426,27 @@ def test_many_partner_bars_stay_on_the_pdf_pages(client, db, admin, make_facilit
     document.close()
     text = _pdf_text(data)
     assert all(f"産科連携{n:02d}医院" in text for n in range(60))
+
+
+def test_map_of_respondents_far_apart_draws_the_nearest_group_and_counts_the_rest(
+    client, db, admin, questionnaire, make_facility
+):
+    # Their midpoint lies at sea: no facility is near it.
+    mainland = make_facility(name="亀戸こころクリニック", municipality_code="13108")
+    island = make_facility(
+        name="八丈島こころの診療所", municipality_code="13401", lat=33.11, lng=139.79
+    )
+    closes = today_in_japan() + timedelta(days=30)
+    campaign = campaigns.create_campaign(
+        db, questionnaire, "島しょ部を含む調査", closes, audit.CLI_ACTOR, campaigns.make_scope("13")
+    )
+    db.commit()
+    _answer(db, questionnaire, mainland, pregnant="yes")
+    _answer(db, questionnaire, island, pregnant="no")
+    page = client.get(f"/admin/campaigns/{campaign.id}/study-report")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert _stat(html, "respondents") == 2
+    assert "地図の範囲外（島しょ部など）: 1件。" in html  # 八丈島, counted beside the map
+    pdf = client.get(f"/admin/campaigns/{campaign.id}/study-report.pdf")
+    assert pdf.status_code == 200

@@ -12,6 +12,7 @@ import math
 import statistics
 import unicodedata
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -122,43 +123,74 @@ def project(
     lie outside it."""
     if not points:
         return [], [], 0.75, 0
-    mid_lat = statistics.median(p[0] for p in points)
-    mid_lng = statistics.median(p[1] for p in points)
+    mid_lat, mid_lng = _centre(points)
     inside = [
         p for p in points if abs(p[0] - mid_lat) <= FRAME_LAT and abs(p[1] - mid_lng) <= FRAME_LNG
     ]
-    lats, lngs = [p[0] for p in inside], [p[1] for p in inside]
-    shrink = math.cos(math.radians(mid_lat))  # a degree of longitude is shorter
-    south, north = min(lats), max(lats)
-    west, east = min(lngs), max(lngs)
-    pad_lat = max((north - south) * 0.06, 0.01)
-    pad_lng = max((east - west) * 0.06, 0.01)
-    south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lng, east + pad_lng
-    width, height = (east - west) * shrink, north - south
-    aspect = min(max(height / width, 0.45), 1.2)
-    span = max(width, height / aspect)  # fit the larger side; centre the other
-    x0 = (west + east) / 2 * shrink - span / 2
-    y0 = (south + north) / 2 + span * aspect / 2
+    frame = Frame.around([p[0] for p in inside], [p[1] for p in inside], mid_lat)
+    labels = [(*frame.place(lat, lng), name) for lat, lng, name in places]
+    labels = [(x, y, name) for x, y, name in labels if 0.02 <= x <= 0.98 and 0.03 <= y <= 0.98]
+    return _spread(inside, frame), labels, frame.aspect, len(points) - len(inside)
 
-    def to_frame(lat: float, lng: float) -> tuple[float, float]:
-        return (lng * shrink - x0) / span, (y0 - lat) / (span * aspect)
 
-    spots: dict[tuple[float, float], int] = {}
-    for lat, lng, _s, _t in inside:
-        spots[(round(lat, 4), round(lng, 4))] = spots.get((round(lat, 4), round(lng, 4)), 0) + 1
+def _centre(points: list[tuple[float, float, str, str]]) -> tuple[float, float]:
+    """Return the median point, or the point nearest it when none lies in a frame around it
+    (a few facilities far apart: Tokyo and 八丈島 have their midpoint at sea)."""
+    mid_lat = statistics.median(p[0] for p in points)
+    mid_lng = statistics.median(p[1] for p in points)
+    if any(abs(p[0] - mid_lat) <= FRAME_LAT and abs(p[1] - mid_lng) <= FRAME_LNG for p in points):
+        return mid_lat, mid_lng
+    nearest = min(points, key=lambda p: (p[0] - mid_lat) ** 2 + (p[1] - mid_lng) ** 2)
+    return nearest[0], nearest[1]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A unit square over a map area (x eastwards, y southwards) and its aspect ratio."""
+
+    shrink: float  # a degree of longitude is shorter than one of latitude
+    x0: float
+    y0: float
+    span: float
+    aspect: float
+
+    @classmethod
+    def around(cls, lats: list[float], lngs: list[float], mid_lat: float) -> Frame:
+        """Fit a padded frame around these coordinates, its aspect ratio within bounds."""
+        shrink = math.cos(math.radians(mid_lat))
+        south, north = min(lats), max(lats)
+        west, east = min(lngs), max(lngs)
+        pad_lat = max((north - south) * 0.06, 0.01)
+        pad_lng = max((east - west) * 0.06, 0.01)
+        south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lng, east + pad_lng
+        width, height = (east - west) * shrink, north - south
+        aspect = min(max(height / width, 0.45), 1.2)
+        span = max(width, height / aspect)  # fit the larger side; centre the other
+        x0 = (west + east) / 2 * shrink - span / 2
+        y0 = (south + north) / 2 + span * aspect / 2
+        return cls(shrink, x0, y0, span, aspect)
+
+    def place(self, lat: float, lng: float) -> tuple[float, float]:
+        """Return a coordinate's position in the frame."""
+        return (lng * self.shrink - self.x0) / self.span, (self.y0 - lat) / (
+            self.span * self.aspect
+        )
+
+
+def _spread(inside: list[tuple[float, float, str, str]], frame: Frame) -> list[Point]:
+    """Place the points; those at one spot go on a small ring so that each is seen."""
+    spots = Counter((round(lat, 4), round(lng, 4)) for lat, lng, _s, _t in inside)
     seen: dict[tuple[float, float], int] = {}
     projected = []
     for lat, lng, status, title in inside:
-        x, y = to_frame(lat, lng)
+        x, y = frame.place(lat, lng)
         spot = (round(lat, 4), round(lng, 4))
         if spots[spot] > 1:
             k = seen[spot] = seen.get(spot, -1) + 1
             angle = 2 * math.pi * k / spots[spot]
-            x, y = x + SPREAD * math.cos(angle), y + SPREAD * math.sin(angle) / aspect
+            x, y = x + SPREAD * math.cos(angle), y + SPREAD * math.sin(angle) / frame.aspect
         projected.append(Point(x, y, status, title))
-    labels = [(*to_frame(lat, lng), name) for lat, lng, name in places]
-    labels = [(x, y, name) for x, y, name in labels if 0.02 <= x <= 0.98 and 0.03 <= y <= 0.98]
-    return projected, labels, aspect, len(points) - len(inside)
+    return projected
 
 
 # --- SVG -------------------------------------------------------------------------------------
