@@ -83,8 +83,7 @@ class AuditReader:
 
     def __init__(self, session: Session, events: list[AuditEvent], lang: str, action_label):
         self.lang, self.action_label = lang, action_label
-        self.names = _target_names(session, events)
-        self.categories = _facility_categories(session, events)
+        self.names, self.categories = _targets(session, events)
         self.questionnaires = _questionnaires()
 
     def sentence(self, event: AuditEvent) -> str:
@@ -145,23 +144,15 @@ def _questionnaires() -> dict[str, Questionnaire]:
         return {}
 
 
-def _facility_categories(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
-    """Return the category of each facility the events point at, keyed like the names."""
-    ids = {
-        int(e.target_id) for e in events if e.target_type == "facility" and e.target_id.isdigit()
-    }
-    query = select(Facility.id, Facility.category).where(col(Facility.id).in_(ids))
-    rows = session.exec(query) if ids else []
-    return {("facility", str(fid)): category for fid, category in rows}
-
-
-def _target_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
-    """Look up the names of the facilities, campaigns and users the events point at."""
+def _targets(session: Session, events: list[AuditEvent]) -> tuple[dict, dict]:
+    """Look up the names of the facilities, campaigns and users the events point at, and the
+    facilities' categories, both keyed by (target type, target id)."""
     wanted: dict[str, set[int]] = {}
     for event in events:
         if event.target_id.isdigit():
             wanted.setdefault(event.target_type, set()).add(int(event.target_id))
     names: dict[tuple[str, str], str] = {}
+    categories: dict[tuple[str, str], str] = {}
     for kind, model, attr in (
         ("facility", Facility, "name"),
         ("campaign", Campaign, "name"),
@@ -169,6 +160,8 @@ def _target_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str,
     ):
         for row in session.exec(select(model).where(col(model.id).in_(wanted.get(kind, ())))):
             names[(kind, str(row.id))] = getattr(row, attr)
+            if kind == "facility":
+                categories[(kind, str(row.id))] = row.category
     invitations = wanted.get("invitation", set())
     if invitations:
         query = select(Invitation.id, Facility.name).join(
@@ -176,4 +169,4 @@ def _target_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str,
         )
         for invitation_id, name in session.exec(query.where(col(Invitation.id).in_(invitations))):
             names[("invitation", str(invitation_id))] = name
-    return names
+    return names, categories

@@ -124,9 +124,7 @@ def project(
     if not points:
         return [], [], 0.75, 0
     mid_lat, mid_lng = _centre(points)
-    inside = [
-        p for p in points if abs(p[0] - mid_lat) <= FRAME_LAT and abs(p[1] - mid_lng) <= FRAME_LNG
-    ]
+    inside = _within(points, mid_lat, mid_lng)
     frame = Frame.around([p[0] for p in inside], [p[1] for p in inside], mid_lat)
     labels = [(*frame.place(lat, lng), name) for lat, lng, name in places]
     labels = [(x, y, name) for x, y, name in labels if 0.02 <= x <= 0.98 and 0.03 <= y <= 0.98]
@@ -138,10 +136,15 @@ def _centre(points: list[tuple[float, float, str, str]]) -> tuple[float, float]:
     (a few facilities far apart: Tokyo and 八丈島 have their midpoint at sea)."""
     mid_lat = statistics.median(p[0] for p in points)
     mid_lng = statistics.median(p[1] for p in points)
-    if any(abs(p[0] - mid_lat) <= FRAME_LAT and abs(p[1] - mid_lng) <= FRAME_LNG for p in points):
+    if _within(points, mid_lat, mid_lng):
         return mid_lat, mid_lng
     nearest = min(points, key=lambda p: (p[0] - mid_lat) ** 2 + (p[1] - mid_lng) ** 2)
     return nearest[0], nearest[1]
+
+
+def _within(points: list[tuple[float, float, str, str]], lat: float, lng: float) -> list:
+    """Return the points inside the frame centred on (lat, lng)."""
+    return [p for p in points if abs(p[0] - lat) <= FRAME_LAT and abs(p[1] - lng) <= FRAME_LNG]
 
 
 @dataclass(frozen=True)
